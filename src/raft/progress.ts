@@ -20,8 +20,8 @@ export class Progress {
   /** In snapshot: the index of the snapshot being sent, and ticks spent waiting for it. */
   pendingSnapshot = 0;
   snapshotTicks = 0;
-  /** Last index of each append in flight (replicate state), oldest first. */
-  inflight: number[] = [];
+  /** Each append in flight (replicate state), oldest first: its last index and the tick it left. */
+  inflight: { last: number; sentAt: number }[] = [];
   /** Heard from since the last CheckQuorum round (§6.2 of the thesis). */
   recentActive = false;
   /** Highest leadership-confirmation round this follower acknowledged (ReadIndex, leases). */
@@ -73,15 +73,15 @@ export class Progress {
       this.probeSent = false;
     }
     this.next = Math.max(this.next, index + 1);
-    while (this.inflight.length && this.inflight[0] <= index) this.inflight.shift();
+    while (this.inflight.length && this.inflight[0].last <= index) this.inflight.shift();
     return updated;
   }
 
-  /** Records an append that carried entries up to `last`. */
-  sentEntries(last: number): void {
+  /** Records an append that carried entries up to `last`, sent at tick `now`. */
+  sentEntries(last: number, now: number): void {
     if (this.state === 'replicate') {
       this.next = last + 1;
-      this.inflight.push(last);
+      this.inflight.push({ last, sentAt: now });
     } else if (this.state === 'probe') {
       this.probeSent = true;
     }
@@ -99,10 +99,12 @@ export class Progress {
     }
   }
 
-  /** A heartbeat reply proves the follower is alive: let one more append through. Without this,
-   *  a dropped append (or reply) would stall the follower forever. */
-  onHeartbeatReply(): void {
+  /** A heartbeat reply proves the follower is alive and reachable. If an append we pipelined to
+   *  it is still unacknowledged `lostAfter` ticks later, it was lost (or its reply was): fall
+   *  back to probing from the match index, or the follower would wait for new proposals to
+   *  reveal the gap. In probe state, allow the next probe. */
+  onHeartbeatReply(now: number, lostAfter: number): void {
     this.probeSent = false;
-    if (this.state === 'replicate' && this.inflight.length >= this.maxInflight) this.inflight.shift();
+    if (this.state === 'replicate' && this.inflight.length && now - this.inflight[0].sentAt >= lostAfter) this.becomeProbe();
   }
 }

@@ -764,7 +764,7 @@ export class Raft {
       this.onFollowerProgress(pr, m.matchIndex);
     }
     if (m.heartbeat) {
-      pr.onHeartbeatReply();
+      pr.onHeartbeatReply(this.now, 2 * this.cfg.heartbeatTick);
       if (pr.match < this.log.lastIndex()) this.sendAppend(pr);
     }
     this.releaseReads();
@@ -853,7 +853,8 @@ export class Raft {
       seq: this.seq,
       heartbeat: false,
     });
-    pr.sentEntries(entries.length ? entries[entries.length - 1].index : prevLogIndex);
+    if (entries.length) pr.sentEntries(entries[entries.length - 1].index, this.now);
+    else pr.sentEntries(prevLogIndex, this.now);
   }
 
   /** A heartbeat is an AppendEntries with no entries (§5.2). It is anchored at the follower's

@@ -2,7 +2,8 @@
 // virtual clock and clients. Every random choice comes from one seed, so a run replays bit for
 // bit, and the checker verifies Raft's safety properties after every step.
 import { Raft } from '../raft/raft.js';
-import type { ConfChange, ConfState, Entry, Message, NodeId, RaftConfig, Ready } from '../raft/types.js';
+import { RaftLog } from '../raft/log.js';
+import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, Observation, RaftConfig, Ready } from '../raft/types.js';
 import { Checker, SafetyViolation } from './checker.js';
 import { SimDisk } from './disk.js';
 import { EventQueue } from './events.js';
@@ -104,6 +105,8 @@ export class SimCluster {
   readonly writes: Write[] = [];
   readonly reads: Read[] = [];
   readonly stats: MessageStats = { byType: {}, entriesSent: 0, heartbeats: 0 };
+  /** Every observation, in order (kept only with the `timeline` option). */
+  readonly observed: { at: number; node: NodeId; obs: Observation }[] = [];
   now = 0;
   private queue = new EventQueue<SimEvent>();
   private bootstrap: ConfState;
@@ -239,6 +242,7 @@ export class SimCluster {
     for (const o of rd.observations) {
       if (o.type === 'became_leader') this.checker.onBecameLeader(node.id, o.term, node.raft!.log);
       this.timeline.add(this.now, node.id, o.term, describe(o));
+      if (this.opts.timeline) this.observed.push({ at: this.now, node: node.id, obs: o });
     }
   }
 
@@ -249,7 +253,8 @@ export class SimCluster {
       if (m.heartbeat) this.stats.heartbeats++;
     }
     // Messages are copied so no two nodes ever share an object.
-    for (const delay of this.net.route(m)) this.queue.push(this.now + delay, { kind: 'deliver', msg: structuredClone(m) });
+    const { msg, delays } = this.net.route(m);
+    for (const delay of delays) this.queue.push(this.now + delay, { kind: 'deliver', msg: structuredClone(msg) });
   }
 
   private apply(node: SimNode, e: Entry): void {
@@ -426,6 +431,26 @@ export class SimCluster {
     this.bootstrapOf.set(id, bootstrap);
     this.checker.onWiped(id);
     this.timeline.add(this.now, id, null, '** DISK WIPED **');
+  }
+
+  /** Puts a persisted state on a crashed node's disk, as if it had lived through it: for
+   *  scenarios such as Figure 8 that start from logs given in the paper. */
+  preloadDisk(id: NodeId, hardState: HardState, entries: Entry[]): void {
+    const node = this.node(id);
+    if (node.raft) throw new Error(`crash ${id} before preloading its disk`);
+    this.checker.onEntriesPersisted(id, entries, new RaftLog(null, entries));
+    node.disk.write({
+      hardState,
+      entries,
+      snapshot: null,
+      restoreStateMachine: false,
+      mustSync: true,
+      messages: [],
+      committedEntries: [],
+      readStates: [],
+      observations: [],
+    });
+    this.checker.onDurableState(id, node.disk.durableHardState());
   }
 
   partition(groups: NodeId[][]): void {

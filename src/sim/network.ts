@@ -20,6 +20,9 @@ export class SimNetwork {
   delivered = 0;
   dropped = 0;
 
+  /** A test's hand on the wire: may rewrite a message, or return null to drop it. */
+  intercept: ((m: Message) => Message | null) | null = null;
+
   constructor(private readonly rng: Rng) {}
 
   /** Cuts the link from `from` to `to` (one way). */
@@ -54,16 +57,18 @@ export class SimNetwork {
     return [...this.cut];
   }
 
-  /** Decides the fate of one message: the delivery delays of each copy (empty: dropped). */
-  route(m: Message): number[] {
+  /** Decides the fate of one message: what is delivered, after which delay for each copy
+   *  (no delays: dropped). */
+  route(m: Message): { msg: Message; delays: number[] } {
     this.sent++;
-    if (this.isCut(m.from, m.to) || this.rng.chance(this.faults.dropRate)) {
+    const msg = this.intercept ? this.intercept(m) : m;
+    if (msg === null || this.isCut(m.from, m.to) || this.rng.chance(this.faults.dropRate)) {
       this.dropped++;
-      return [];
+      return { msg: m, delays: [] };
     }
     const copies = this.rng.chance(this.faults.duplicateRate) ? 2 : 1;
     const delays: number[] = [];
     for (let i = 0; i < copies; i++) delays.push(this.rng.int(this.faults.minDelayMs, this.faults.maxDelayMs));
-    return delays;
+    return { msg, delays };
   }
 }

@@ -1,0 +1,18 @@
+// Reads vitest's JSON report and prints the one closing line CI understands.
+import { readFileSync } from 'node:fs';
+
+const file = process.argv[2] ?? '.vitest-results.json';
+let report;
+try {
+  report = JSON.parse(readFileSync(file, 'utf8'));
+} catch (e) {
+  console.log(`no test report at ${file} (${e.message}): the test run did not finish`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+const passed = report.numPassedTests ?? 0;
+// A test file that fails to load has no failed tests, only a failed suite: count it too.
+const failed = Math.max(report.numFailedTests ?? 0, report.numFailedTestSuites ?? 0);
+const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(report.success && failed === 0 ? 0 : 1);
