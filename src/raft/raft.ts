@@ -173,14 +173,20 @@ export class Raft {
   }
 
   /** Handles one message from a peer. Malformed or foreign messages are rejected and reported
-   *  as `message_rejected` observations; this method never throws on bad input. */
-  step(m: Message): void {
+   *  as `message_rejected` observations; this method never throws on bad input. Returns why the
+   *  message was rejected, or null when it was processed. */
+  step(m: Message): string | null {
     const problem = this.admissionProblem(m);
     if (problem) {
       this.reject(m, problem);
-      return;
+      return problem;
     }
+    const rejectedBefore = this.rejections;
+    this.dispatch(m);
+    return this.rejections === rejectedBefore ? null : this.lastRejection;
+  }
 
+  private dispatch(m: Message): void {
     // Vote replies are matched to the election they answer by `candidateTerm`, not by the voter's
     // term: a lagging voter may grant a pre-vote, or refuse one, from an older term.
     if (m.type === 'RequestVoteResponse') {
@@ -595,7 +601,7 @@ export class Raft {
   }
 
   private voteResponse(m: RequestVote, granted: boolean, reason: VoteRejectReason | null): Omit<RequestVoteResponse, 'clusterId' | 'from'> {
-    return { type: 'RequestVoteResponse', to: m.from, term: this.term, granted, preVote: m.preVote, candidateTerm: m.term, reason };
+    return { type: 'RequestVoteResponse', to: m.from, term: this.term, granted, preVote: m.preVote, candidateTerm: m.term, reason, rpcId: m.rpcId };
   }
 
   private handleVoteResponse(m: RequestVoteResponse): void {
@@ -657,6 +663,7 @@ export class Raft {
         lastLogIndex: this.log.lastIndex(),
         seq: m.seq,
         heartbeat: m.heartbeat,
+        rpcId: m.rpcId,
         ...fields,
       });
 
@@ -923,7 +930,7 @@ export class Raft {
       this.observe({ type: 'snapshot_installed', term: this.term, index: s.index, snapshotTerm: s.term, leader: m.from });
       matchIndex = s.index;
     }
-    this.send<InstallSnapshotResponse>({ type: 'InstallSnapshotResponse', to: m.from, term: this.term, matchIndex, seq: m.seq });
+    this.send<InstallSnapshotResponse>({ type: 'InstallSnapshotResponse', to: m.from, term: this.term, matchIndex, seq: m.seq, rpcId: m.rpcId });
   }
 
   private handleSnapshotResponse(m: InstallSnapshotResponse): void {
@@ -1093,7 +1100,11 @@ export class Raft {
     if (m.clusterId !== this.cfg.clusterId) return `wrong cluster: message is for cluster "${m.clusterId}", this is "${this.cfg.clusterId}"`;
     if (m.to !== this.id) return `addressed to ${m.to}, this is ${this.id}`;
     if (m.from === this.id) return 'message claims to come from this node';
-    if (!this.isKnownPeer(m.from)) return `unknown sender ${m.from}: not a member of this cluster`;
+    // A leader this node has not heard of yet is let in: it may have joined while this node was
+    // behind, and the log it sends is what introduces it. Every other message from a stranger
+    // (a vote request from a removed server, a stray reply) is refused.
+    const leaderTraffic = (m.type === 'AppendEntries' || m.type === 'InstallSnapshot') && m.term >= this.term;
+    if (!leaderTraffic && !this.isKnownPeer(m.from)) return `unknown sender ${m.from}: not a member of this cluster`;
     return null;
   }
 
@@ -1128,10 +1139,11 @@ export class Raft {
           lastLogIndex: this.log.lastIndex(),
           seq: m.seq,
           heartbeat: m.heartbeat,
+          rpcId: m.rpcId,
         });
         return;
       case 'InstallSnapshot':
-        this.send<InstallSnapshotResponse>({ type: 'InstallSnapshotResponse', to: m.from, term: this.term, matchIndex: 0, seq: m.seq });
+        this.send<InstallSnapshotResponse>({ type: 'InstallSnapshotResponse', to: m.from, term: this.term, matchIndex: 0, seq: m.seq, rpcId: m.rpcId });
         return;
       case 'ReadIndex':
         this.send<ReadIndexResponse>({ type: 'ReadIndexResponse', to: m.from, term: this.term, requestId: m.requestId, index: -1 });
@@ -1155,7 +1167,12 @@ export class Raft {
     this.observations.push(o);
   }
 
+  private rejections = 0;
+  private lastRejection: string | null = null;
+
   private reject(m: Message, reason: string): void {
+    this.rejections++;
+    this.lastRejection = reason;
     const from = m && typeof m === 'object' && typeof m.from === 'string' ? m.from : '?';
     const messageType = m && typeof m === 'object' && typeof m.type === 'string' ? m.type : '?';
     this.observe({ type: 'message_rejected', term: this.term, from, messageType, reason });

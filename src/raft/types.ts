@@ -58,6 +58,9 @@ interface Envelope {
   from: NodeId;
   to: NodeId;
   term: number;
+  /** Opaque to the core: a transport's correlation id. The core copies it from a request into
+   *  the response it produces, so an RPC server can answer each call with its own reply. */
+  rpcId?: string;
 }
 
 /** Figure 2 RequestVote RPC. With `preVote` it is the Pre-Vote of thesis §9.6: the candidate

@@ -48,7 +48,8 @@ const entry = (index: number, term: number) => ({ index, term, type: 'normal', d
 describe('invalid messages', () => {
   const cases: [string, Message, RegExp][] = [
     ['wrong cluster', heartbeat({ clusterId: 'other' }), /wrong cluster/],
-    ['unknown sender', heartbeat({ from: 'n9' }), /unknown sender n9/],
+    ['a vote request from an unknown sender', { type: 'RequestVote', clusterId: 'c1', from: 'n9', to: 'n2', term: 4, lastLogIndex: 9, lastLogTerm: 3, preVote: false, transfer: false } as Message, /unknown sender n9/],
+    ['an append from an unknown sender with a stale term', heartbeat({ from: 'n9', term: 2 }), /unknown sender n9/],
     ['wrong recipient', heartbeat({ to: 'n3' }), /addressed to n3/],
     ['negative term', heartbeat({ term: -1 }), /invalid term/],
     ['fractional term', heartbeat({ term: 1.5 }), /invalid term/],
@@ -77,6 +78,13 @@ describe('invalid messages', () => {
       expect(JSON.stringify(r.status())).toBe(before);
     });
   }
+
+  it('hears a leader it does not know yet (added while this node was behind)', () => {
+    const r = follower();
+    expect(r.step(heartbeat({ from: 'n6', term: 4, entries: [entry(1, 4)] }))).toBeNull();
+    expect(r.leader).toBe('n6');
+    expect(r.ready().messages[0]).toMatchObject({ type: 'AppendEntriesResponse', to: 'n6', success: true });
+  });
 
   it('never crashes on garbage', () => {
     const r = follower();
