@@ -1,0 +1,53 @@
+// The on-disk record format shared by the write-ahead log and snapshot files:
+//
+//   [u32 little-endian payload length][u32 little-endian CRC-32 of the payload][payload: UTF-8 JSON]
+//
+// The checksum is what lets a restarting node tell an intact record from a torn or damaged one.
+import { crc32 } from 'node:zlib';
+
+export const HEADER_BYTES = 8;
+/** Larger than any record we write (snapshots included): a length beyond it is damage. */
+export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+
+export function encodeRecord(value: unknown): Buffer {
+  const payload = Buffer.from(JSON.stringify(value), 'utf8');
+  const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
+  out.writeUInt32LE(payload.length, 0);
+  out.writeUInt32LE(crc32(payload), 4);
+  payload.copy(out, HEADER_BYTES);
+  return out;
+}
+
+export type Decoded =
+  | { kind: 'record'; value: unknown; end: number }
+  | { kind: 'end' }
+  | { kind: 'torn'; reason: string }
+  | { kind: 'corrupt'; reason: string };
+
+/** Decodes the record at `offset` of `buf`. */
+export function decodeRecord(buf: Buffer, offset: number): Decoded {
+  if (offset === buf.length) return { kind: 'end' };
+  if (buf.length - offset < HEADER_BYTES) return { kind: 'torn', reason: `only ${buf.length - offset} bytes of a record header` };
+  const len = buf.readUInt32LE(offset);
+  const sum = buf.readUInt32LE(offset + 4);
+  if (len === 0 && sum === 0) return { kind: 'torn', reason: 'zero-filled space where a record should start' };
+  if (len > MAX_RECORD_BYTES) return { kind: 'corrupt', reason: `record length ${len} is impossible` };
+  const end = offset + HEADER_BYTES + len;
+  if (end > buf.length) return { kind: 'torn', reason: `record of ${len} bytes, but only ${buf.length - offset - HEADER_BYTES} written` };
+  const payload = buf.subarray(offset + HEADER_BYTES, end);
+  if (crc32(payload) !== sum) return { kind: 'corrupt', reason: 'checksum mismatch' };
+  try {
+    return { kind: 'record', value: JSON.parse(payload.toString('utf8')), end };
+  } catch {
+    return { kind: 'corrupt', reason: 'checksum matches but the payload is not JSON' };
+  }
+}
+
+/** Whether any intact record starts anywhere after `from` (a sign the damage is not at the tail). */
+export function intactRecordAfter(buf: Buffer, from: number): number {
+  for (let i = from + 1; i + HEADER_BYTES <= buf.length; i++) {
+    const d = decodeRecord(buf, i);
+    if (d.kind === 'record') return i;
+  }
+  return -1;
+}
