@@ -1,4 +1,25 @@
 // The `raft-otel` command: one entry point, one file per subcommand.
+import { nodeCommand, nodeHelp } from './node-cmd.js';
+import {
+  chaosCommand,
+  chaosHelp,
+  downCommand,
+  downHelp,
+  healCommand,
+  kvCommand,
+  kvHelp,
+  membersCommand,
+  membersHelp,
+  partitionCommand,
+  partitionHelp,
+  procCommand,
+  procHelp,
+  statusCommand,
+  statusHelp,
+  transferCommand,
+  transferHelp,
+} from './ops.js';
+import { upCommand, upHelp } from './up.js';
 import { simCommand, simHelp } from './sim.js';
 
 interface Command {
@@ -8,6 +29,20 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
+  up: { summary: 'start a local cluster (3 or 5 nodes) and watch it; Ctrl-C stops it', help: upHelp, run: upCommand },
+  down: { summary: 'stop every node of the local cluster', help: downHelp, run: downCommand },
+  status: { summary: 'a table of all nodes (--watch to keep it live)', help: statusHelp, run: statusCommand },
+  kv: { summary: 'get, put, del or cas a key', help: kvHelp, run: kvCommand },
+  kill: { summary: 'SIGKILL a node (a crash)', help: procHelp, run: (a) => procCommand('kill', a) },
+  restart: { summary: 'start a stopped node again with its data', help: procHelp, run: (a) => procCommand('restart', a) },
+  pause: { summary: 'SIGSTOP a node (it freezes)', help: procHelp, run: (a) => procCommand('pause', a) },
+  resume: { summary: 'SIGCONT a paused node', help: procHelp, run: (a) => procCommand('resume', a) },
+  partition: { summary: 'cut the network between groups of nodes (both ways or --one-way)', help: partitionHelp, run: partitionCommand },
+  heal: { summary: 'remove every network cut', help: partitionHelp, run: healCommand },
+  chaos: { summary: 'drop, delay or fail messages and disk writes', help: chaosHelp, run: chaosCommand },
+  members: { summary: 'list, add or remove members (one change at a time)', help: membersHelp, run: membersCommand },
+  'transfer-leadership': { summary: 'hand leadership to another node', help: transferHelp, run: transferCommand },
+  node: { summary: 'run one node in the foreground (every setting a flag and an env variable)', help: nodeHelp, run: nodeCommand },
   sim: { summary: 'run the deterministic simulator for one seed and print its timeline', help: simHelp, run: simCommand },
 };
 

@@ -848,7 +848,10 @@ export class Raft {
       return;
     }
     const entries = pr.next <= this.log.lastIndex() ? this.log.slice(pr.next, this.log.lastIndex(), this.cfg.maxEntriesPerAppend) : [];
-    if (entries.length === 0 && !evenIfEmpty) return;
+    // In probe state an empty append still has a job when the follower is behind: it is the probe
+    // whose rejection tells us where its log ends (a new member in an idle cluster needs it).
+    const probe = pr.state === 'probe' && pr.match < this.log.lastIndex();
+    if (entries.length === 0 && !evenIfEmpty && !probe) return;
     this.send<AppendEntries>({
       type: 'AppendEntries',
       to: pr.id,

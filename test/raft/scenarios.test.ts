@@ -302,6 +302,17 @@ describe('membership and leadership', () => {
     }
   });
 
+  it('catches up a learner added to an idle cluster', () => {
+    const c = cluster({ seed: 54, nodes: 3 });
+    awaitLeader(c);
+    for (let i = 0; i < 10; i++) commitWrite(c, 'k', `${i}`);
+    c.runFor(500); // idle: no proposals from here on
+    expect(c.confChange({ type: 'add_learner', node: 'n4' })).toBe(true);
+    c.addNode('n4', { voters: ['n1', 'n2', 'n3'], learners: ['n4'] });
+    expect(c.runUntil(() => observations(c, 'learner_caught_up').some((o) => o.peer === 'n4'), 2000)).toBe(true);
+    expect(c.node('n4').kv.get('k')).toBe('9');
+  });
+
   it('allows only one membership change at a time', () => {
     const c = cluster({ seed: 52, nodes: 3 });
     awaitLeader(c);

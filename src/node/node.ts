@@ -1,0 +1,521 @@
+// The runtime of one node: it drives the pure consensus core with real time (a ticker), durable
+// storage, the gRPC transport and the key/value state machine, following the Ready contract:
+// persist (fsync) -> send -> apply. Client requests wait here for their entry to be applied.
+//
+// Group commit falls out of the loop: while one Ready's fsync is in flight, new proposals and
+// messages accumulate in the core and leave together in the next Ready.
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { EventEmitter } from 'node:events';
+import { Raft } from '../raft/raft.js';
+import type { ConfChange, Entry, Message, NodeId, Observation, Ready, ReadState } from '../raft/types.js';
+import { KvStateMachine } from '../kv/state-machine.js';
+import type { KvCommand, KvResult } from '../kv/commands.js';
+import { DiskStorage } from '../storage/storage.js';
+import { Chaos } from '../transport/chaos.js';
+import { PeerClients } from '../transport/client.js';
+import { isRequest, type RequestMessage, type ResponseMessage } from '../transport/codec.js';
+import { PLAIN_HOOKS, type RpcHooks } from '../transport/hooks.js';
+import { RaftServer, RpcError } from '../transport/server.js';
+import type { NodeConfig } from './config.js';
+import { ClientError, noLeader, notCommitted, notLeader, outcomeUnknown, readFailed } from './errors.js';
+import { createLogger, type Logger } from './log.js';
+
+/** What observers of a node (telemetry, tests, the CLI) can listen to. */
+export interface NodeEvents {
+  observation: (o: Observation) => void;
+  applied: (e: Entry, result: KvResult | null) => void;
+  fatal: (e: Error) => void;
+}
+
+interface PendingWrite {
+  term: number;
+  resolve: (r: KvResult | null) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface Waiter<T> {
+  resolve: (v: T) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export type ReadConsistency = 'linearizable' | 'lease' | 'stale';
+
+export interface NodeDeps {
+  hooks?: RpcHooks;
+  logger?: Logger;
+}
+
+export class RaftNode extends EventEmitter {
+  readonly cfg: NodeConfig;
+  readonly raft: Raft;
+  readonly sm = new KvStateMachine();
+  readonly chaos: Chaos;
+  readonly log: Logger;
+  readonly storage: DiskStorage;
+  private server: RaftServer;
+  private clients: PeerClients;
+  private ticker: NodeJS.Timeout | null = null;
+  private lastTickAt = performance.now();
+  private scheduled = false;
+  private processing: Promise<void> | null = null;
+  private stopped = false;
+  private counter = 0;
+  private writes = new Map<number, PendingWrite>();
+  private rpcWaiters = new Map<string, Waiter<ResponseMessage>>();
+  private readWaiters = new Map<string, Waiter<number>>();
+  private applyWaiters: { index: number; resolve: () => void }[] = [];
+  /** performance.now() when this node last heard from its leader (for bounded-staleness reads). */
+  private lastLeaderContact = -Infinity;
+  private knownLeader: NodeId | null = null;
+  grpcPort = 0;
+  readonly counters = { leaderChanges: 0, electionsStarted: 0, electionsWon: 0, proposals: 0, rejectedMessages: 0 };
+
+  private constructor(cfg: NodeConfig, storage: DiskStorage, raft: Raft, deps: NodeDeps) {
+    super();
+    this.cfg = cfg;
+    this.storage = storage;
+    this.raft = raft;
+    this.log = deps.logger ?? createLogger(cfg.id, cfg.logLevel);
+    this.chaos = new Chaos(cfg.chaos);
+    const hooks = deps.hooks ?? PLAIN_HOOKS;
+    this.server = new RaftServer({ clusterId: cfg.clusterId, nodeId: cfg.id, chaos: this.chaos, hooks, handler: (m) => this.handleRequest(m) });
+    const timeoutMs = cfg.tickMs * cfg.electionTicks;
+    this.clients = new PeerClients({
+      nodeId: cfg.id,
+      chaos: this.chaos,
+      hooks,
+      resolve: (peer) => this.address(peer)?.grpc,
+      deliver: (reply) => this.deliver(reply),
+      onFailure: (peer, method, code, details) => this.log.debug('rpc_failed', { peer, method, code: grpcStatus[code], details }),
+      timeoutMs,
+      snapshotTimeoutMs: Math.max(10_000, 10 * timeoutMs),
+      maxInFlightPerPeer: 256,
+    });
+  }
+
+  /** Opens storage, recovers state, starts the gRPC server and the ticker. */
+  static async start(cfg: NodeConfig, deps: NodeDeps = {}): Promise<RaftNode> {
+    const log = deps.logger ?? createLogger(cfg.id, cfg.logLevel);
+    const ids = cfg.peers.map((p) => p.id);
+    const bootstrap = cfg.join ? { voters: ids.filter((id) => id !== cfg.id), learners: [cfg.id] } : { voters: ids, learners: [] };
+    const { storage, loaded } = await DiskStorage.open(cfg.dataDir, bootstrap);
+    for (const note of loaded.notes) log.warn('storage_recovered', { note });
+    const raft = new Raft(
+      {
+        id: cfg.id,
+        clusterId: cfg.clusterId,
+        electionTick: cfg.electionTicks,
+        heartbeatTick: cfg.heartbeatTicks,
+        preVote: cfg.preVote,
+        checkQuorum: cfg.checkQuorum,
+        maxInflight: 64,
+        maxEntriesPerAppend: 512,
+        learnerCatchUpMargin: 0,
+        random: Math.random,
+      },
+      loaded.state,
+    );
+    const node = new RaftNode(cfg, storage, raft, { ...deps, logger: log });
+    if (loaded.state.snapshot) node.sm.restore(loaded.state.snapshot.data, loaded.state.snapshot.index);
+    node.grpcPort = await node.server.listen(cfg.grpcListen);
+    node.ticker = setInterval(() => node.syncClock(), cfg.tickMs);
+    log.info('node_started', {
+      term: raft.term,
+      lastLogIndex: raft.log.lastIndex(),
+      snapshotIndex: raft.log.snapshotIndex,
+      grpc: cfg.grpcListen,
+      dataDir: cfg.dataDir,
+      members: raft.conf,
+    });
+    node.kick();
+    return node;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Time
+  // ------------------------------------------------------------------------------------------
+
+  /** Catches the core's logical clock up with real time. Ticks are derived from the monotonic
+   *  clock rather than counted timer callbacks, so a node that was paused (SIGSTOP, a long GC)
+   *  sees the time it lost at once: its lease expires instead of outliving the pause. */
+  syncClock(): void {
+    const now = performance.now();
+    const due = Math.floor((now - this.lastTickAt) / this.cfg.tickMs);
+    if (due <= 0) return;
+    this.lastTickAt += due * this.cfg.tickMs;
+    // Beyond two election timeouts more ticks change nothing (leases and elections have expired).
+    const n = Math.min(due, 2 * this.cfg.electionTicks);
+    for (let i = 0; i < n; i++) this.raft.tick();
+    this.kick();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The Ready loop
+  // ------------------------------------------------------------------------------------------
+
+  private kick(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.processing) this.processing = this.processLoop().finally(() => (this.processing = null));
+    });
+  }
+
+  private async processLoop(): Promise<void> {
+    try {
+      while (!this.stopped && this.raft.hasReady()) {
+        const rd = this.raft.ready();
+        for (const o of rd.observations) this.observe(o);
+        if (this.raft.leader !== this.knownLeader) {
+          this.knownLeader = this.raft.leader;
+          if (this.knownLeader) {
+            this.counters.leaderChanges++;
+            this.log.info('leader_changed', { leader: this.knownLeader, term: this.raft.term });
+          }
+        }
+        // 1. Persist: nothing below happens before the state is durable.
+        await this.storage.persist(rd);
+        if (rd.snapshot && rd.restoreStateMachine) this.restoreSnapshot(rd);
+        // 2. Send.
+        for (const m of rd.messages) this.dispatch(m);
+        // 3. Apply, then serve reads.
+        for (const e of rd.committedEntries) this.apply(e);
+        for (const rs of rd.readStates) this.onReadState(rs);
+        this.releaseApplyWaiters();
+        this.maybeSnapshot();
+      }
+    } catch (e) {
+      this.fail(e instanceof Error ? e : new Error(String(e)));
+    }
+    if (!this.stopped && this.raft.hasReady()) this.kick();
+  }
+
+  private restoreSnapshot(rd: Ready): void {
+    const s = rd.snapshot!;
+    this.sm.restore(s.data, s.index);
+    // A write waiting at or below the snapshot may or may not be inside it.
+    for (const [index, w] of this.writes) {
+      if (index <= s.index) this.settleWrite(index, w, () => w.reject(outcomeUnknown(`a snapshot at ${s.index} replaced this node's log`)));
+    }
+    this.log.info('snapshot_installed', { index: s.index, term: s.term });
+  }
+
+  private dispatch(m: Message): void {
+    if (m.rpcId !== undefined) {
+      // The reply to a call we are serving (it was made durable first: we are past persist).
+      const w = this.rpcWaiters.get(m.rpcId);
+      if (w) {
+        this.rpcWaiters.delete(m.rpcId);
+        clearTimeout(w.timer);
+        w.resolve(m as ResponseMessage);
+      }
+      return;
+    }
+    if (m.type === 'ReadIndexResponse') {
+      const key = `ri:${m.to}:${m.requestId}`;
+      const w = this.rpcWaiters.get(key);
+      if (w) {
+        this.rpcWaiters.delete(key);
+        clearTimeout(w.timer);
+        w.resolve(m);
+      }
+      return;
+    }
+    if (isRequest(m)) this.clients.send(m);
+  }
+
+  private apply(e: Entry): void {
+    const result = this.sm.apply(e);
+    const w = this.writes.get(e.index);
+    if (w) {
+      if (w.term === e.term) this.settleWrite(e.index, w, () => w.resolve(result));
+      else this.settleWrite(e.index, w, () => w.reject(notCommitted(`a new leader replaced the entry at index ${e.index}`)));
+    }
+    this.emit('applied', e, result);
+  }
+
+  private settleWrite(index: number, w: PendingWrite, settle: () => void): void {
+    clearTimeout(w.timer);
+    this.writes.delete(index);
+    settle();
+  }
+
+  private maybeSnapshot(): void {
+    const applied = this.sm.appliedIndex;
+    if (applied - this.raft.log.snapshotIndex < this.cfg.snapshotEvery) return;
+    const r = this.raft.compact(applied, this.sm.snapshot());
+    if (r.ok) this.kick();
+  }
+
+  private observe(o: Observation): void {
+    switch (o.type) {
+      case 'became_leader':
+        this.counters.electionsWon++;
+        this.log.info('became_leader', { term: o.term, votes: o.votes });
+        break;
+      case 'became_candidate':
+        this.counters.electionsStarted++;
+        this.log.info('became_candidate', { term: o.term, transfer: o.transfer });
+        break;
+      case 'became_follower':
+        this.log.info('became_follower', { term: o.term, leader: o.leader, reason: o.reason });
+        break;
+      case 'message_rejected':
+        this.counters.rejectedMessages++;
+        this.log.warn('message_rejected', { from: o.from, messageType: o.messageType, reason: o.reason });
+        break;
+      case 'membership_changed':
+      case 'snapshot_created':
+      case 'transfer_started':
+      case 'transfer_aborted':
+      case 'check_quorum_failed':
+      case 'learner_caught_up':
+        this.log.info(o.type, { ...o });
+        break;
+      default:
+        this.log.debug(o.type, { ...o });
+    }
+    this.emit('observation', o);
+  }
+
+  private fail(e: Error): void {
+    if (this.stopped) return;
+    this.log.error('fatal', { error: e.message });
+    void this.stop({ graceful: false });
+    this.emit('fatal', e);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Messages from peers
+  // ------------------------------------------------------------------------------------------
+
+  /** Serves an incoming RPC: steps the request into the core and waits for the core's reply,
+   *  which leaves the Ready loop only after this node's state is on disk. */
+  private handleRequest(m: RequestMessage): Promise<ResponseMessage | null> {
+    if (this.stopped) return Promise.reject(new RpcError(grpcStatus.UNAVAILABLE, `${this.cfg.id} is shutting down`));
+    this.syncClock();
+    if (m.type === 'TimeoutNow') {
+      const rejected = this.raft.step(m);
+      this.kick();
+      return rejected ? Promise.reject(new RpcError(grpcStatus.INVALID_ARGUMENT, rejected)) : Promise.resolve(null);
+    }
+    const key = m.type === 'ReadIndex' ? `ri:${m.from}:${m.requestId}` : String(++this.counter);
+    if (m.type !== 'ReadIndex') m.rpcId = key;
+    const timeout = this.cfg.tickMs * this.cfg.electionTicks * 2;
+    const reply = new Promise<ResponseMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.rpcWaiters.delete(key);
+        reject(new RpcError(grpcStatus.DEADLINE_EXCEEDED, `${this.cfg.id} produced no reply in ${timeout} ms`));
+      }, timeout);
+      this.rpcWaiters.set(key, { resolve, reject, timer });
+    });
+    const rejected = this.raft.step(m);
+    if (rejected) {
+      const w = this.rpcWaiters.get(key)!;
+      clearTimeout(w.timer);
+      this.rpcWaiters.delete(key);
+      const code = rejected.startsWith('wrong cluster') ? grpcStatus.FAILED_PRECONDITION : grpcStatus.INVALID_ARGUMENT;
+      return Promise.reject(new RpcError(code, `rejected by ${this.cfg.id}: ${rejected}`));
+    }
+    if ((m.type === 'AppendEntries' || m.type === 'InstallSnapshot') && this.raft.leader === m.from) this.lastLeaderContact = performance.now();
+    this.kick();
+    return reply;
+  }
+
+  /** A reply to one of our calls. */
+  private deliver(reply: ResponseMessage): void {
+    if (this.stopped) return;
+    this.raft.step(reply);
+    this.kick();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Client operations
+  // ------------------------------------------------------------------------------------------
+
+  /** The addresses of a member, from the replicated address book or the initial peer list. */
+  address(id: NodeId): { grpc: string; http: string } | undefined {
+    return this.sm.members.get(id) ?? this.cfg.peers.find((p) => p.id === id);
+  }
+
+  leaderId(): NodeId | null {
+    return this.raft.leader;
+  }
+
+  isLeader(): boolean {
+    return this.raft.role === 'leader';
+  }
+
+  /** Proposes a command on this node, which must lead, and resolves with its result once applied.
+   *  `context` (a W3C traceparent) is stored in the log entry. */
+  propose(cmd: KvCommand, context = ''): Promise<KvResult | null> {
+    this.syncClock();
+    if (this.raft.role !== 'leader') throw this.raft.leader ? notLeader(this.cfg.id, this.raft.leader) : noLeader(this.cfg.id);
+    const res = this.raft.propose(JSON.stringify(cmd), context);
+    if (!res.ok) {
+      if (res.reason === 'transfer_in_progress') throw new ClientError(503, 'transfer_in_progress', 'leadership is being handed over; retry in a moment');
+      throw notLeader(this.cfg.id, res.leader);
+    }
+    this.counters.proposals++;
+    return this.awaitEntry(res.index, res.term);
+  }
+
+  /** Proposes a membership change on this node (the leader). */
+  changeMembership(change: ConfChange): Promise<KvResult | null> {
+    const res = this.raft.proposeConfChange(change);
+    if (!res.ok) throw new ClientError(409, 'membership_change_refused', res.reason, { leader: res.leader });
+    return this.awaitEntry(res.index, res.term);
+  }
+
+  private awaitEntry(index: number, term: number): Promise<KvResult | null> {
+    this.kick();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.writes.delete(index);
+        reject(outcomeUnknown(`not applied within ${this.cfg.requestTimeoutMs} ms`));
+      }, this.cfg.requestTimeoutMs);
+      this.writes.set(index, { term, resolve, reject, timer });
+    });
+  }
+
+  /** Reads `key` with the requested consistency. Returns the value (undefined when absent) and
+   *  the index the read reflects. */
+  async read(key: string, consistency: ReadConsistency, maxStalenessMs = 0): Promise<{ value: string | undefined; index: number }> {
+    this.syncClock();
+    if (consistency === 'stale') {
+      const staleness = this.isLeader() ? 0 : performance.now() - this.lastLeaderContact;
+      if (staleness > maxStalenessMs) {
+        throw new ClientError(
+          503,
+          'stale_bound_exceeded',
+          `${this.cfg.id} last heard from a leader ${Number.isFinite(staleness) ? `${Math.round(staleness)} ms` : 'never'} ago, more than maxStalenessMs=${maxStalenessMs}; ask another node or raise the bound`,
+        );
+      }
+      return { value: this.sm.get(key), index: this.sm.appliedIndex };
+    }
+    const requestId = `${this.cfg.id}-r${++this.counter}`;
+    const index = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.readWaiters.delete(requestId);
+        reject(readFailed(`no read index within ${this.cfg.requestTimeoutMs} ms`));
+      }, this.cfg.requestTimeoutMs);
+      this.readWaiters.set(requestId, { resolve, reject, timer });
+      this.raft.readIndex(requestId, consistency === 'lease');
+      this.kick();
+    });
+    await this.waitApplied(index);
+    return { value: this.sm.get(key), index: this.sm.appliedIndex };
+  }
+
+  private onReadState(rs: ReadState): void {
+    const w = this.readWaiters.get(rs.requestId);
+    if (!w) return;
+    this.readWaiters.delete(rs.requestId);
+    clearTimeout(w.timer);
+    if (rs.error !== null) w.reject(rs.error === 'no_leader' ? noLeader(this.cfg.id) : readFailed(`the leader could not confirm the read (${rs.error})`));
+    else w.resolve(rs.index);
+  }
+
+  private waitApplied(index: number): Promise<void> {
+    if (this.sm.appliedIndex >= index) return Promise.resolve();
+    return new Promise((resolve) => this.applyWaiters.push({ index, resolve }));
+  }
+
+  private releaseApplyWaiters(): void {
+    if (!this.applyWaiters.length) return;
+    const ready = this.applyWaiters.filter((w) => w.index <= this.sm.appliedIndex);
+    this.applyWaiters = this.applyWaiters.filter((w) => w.index > this.sm.appliedIndex);
+    for (const w of ready) w.resolve();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Administration
+  // ------------------------------------------------------------------------------------------
+
+  /** Hands leadership to `target` (default: the most up-to-date voter) and waits for it. */
+  async transferLeadership(target?: NodeId): Promise<NodeId> {
+    if (!this.isLeader()) throw notLeader(this.cfg.id, this.raft.leader);
+    const st = this.raft.status();
+    const to =
+      target ??
+      Object.entries(st.progress)
+        .filter(([id]) => st.conf.voters.includes(id))
+        .sort((a, b) => b[1].match - a[1].match)[0]?.[0];
+    if (!to) throw new ClientError(409, 'no_transfer_target', 'there is no other voter to hand leadership to');
+    const r = this.raft.transferLeadership(to);
+    if (!r.ok) throw new ClientError(409, 'transfer_refused', r.reason ?? 'refused');
+    this.kick();
+    const deadline = performance.now() + this.cfg.tickMs * this.cfg.electionTicks * 2;
+    while (performance.now() < deadline) {
+      if (this.raft.role !== 'leader' && this.raft.leader === to) return to;
+      await new Promise((r) => setTimeout(r, this.cfg.tickMs));
+    }
+    throw new ClientError(504, 'transfer_timed_out', `${to} did not take over within two election timeouts`);
+  }
+
+  /** Snapshots the state machine now and compacts the log. */
+  snapshotNow(): { index: number } {
+    const r = this.raft.compact(this.sm.appliedIndex, this.sm.snapshot());
+    if (!r.ok) throw new ClientError(409, 'snapshot_refused', r.reason ?? 'refused');
+    this.kick();
+    return { index: this.sm.appliedIndex };
+  }
+
+  status() {
+    const st = this.raft.status();
+    return {
+      id: this.cfg.id,
+      clusterId: this.cfg.clusterId,
+      role: st.role,
+      term: st.term,
+      leader: st.leader,
+      commitIndex: st.commitIndex,
+      lastApplied: this.sm.appliedIndex,
+      lastLogIndex: st.lastLogIndex,
+      snapshotIndex: st.snapshotIndex,
+      members: st.conf,
+      progress: st.progress,
+      leaseValid: this.raft.leaseValid(),
+      storage: { ...this.storage.stats },
+      counters: { ...this.counters },
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Shutdown
+  // ------------------------------------------------------------------------------------------
+
+  /** Stops the node. Graceful: a leader first hands leadership over (thesis §3.10), so the
+   *  cluster does not wait an election timeout; then outstanding work is finished. */
+  async stop({ graceful }: { graceful: boolean }): Promise<void> {
+    if (graceful && this.isLeader() && !this.stopped && this.raft.conf.voters.length > 1) {
+      try {
+        const to = await this.transferLeadership();
+        this.log.info('leadership_handed_over', { to });
+      } catch (e) {
+        this.log.warn('leadership_handover_failed', { error: (e as Error).message });
+      }
+    }
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    if (graceful) await this.processing;
+    for (const w of this.rpcWaiters.values()) {
+      clearTimeout(w.timer);
+      w.reject(new RpcError(grpcStatus.UNAVAILABLE, `${this.cfg.id} is shutting down`));
+    }
+    for (const [index, w] of this.writes) this.settleWrite(index, w, () => w.reject(outcomeUnknown(`${this.cfg.id} shut down before the write was applied`)));
+    for (const w of this.readWaiters.values()) {
+      clearTimeout(w.timer);
+      w.reject(readFailed(`${this.cfg.id} is shutting down`));
+    }
+    this.clients.close();
+    if (graceful) await this.server.close();
+    else this.server.forceClose();
+    await this.storage.close().catch(() => {});
+    this.log.info('node_stopped', { graceful });
+  }
+}

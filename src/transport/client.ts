@@ -1,0 +1,119 @@
+// The gRPC client side of one node: one channel per peer, a deadline on every call, reconnection
+// with backoff (grpc-js), and a cap on calls in flight per peer, so a dead or black-holed peer
+// can neither grow memory without bound nor slow down heartbeats to the live ones (each peer has
+// its own channel). A message that cannot go is dropped: Raft retries by design.
+import { credentials, status, type Client, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import type { NodeId } from '../raft/types.js';
+import type { Chaos } from './chaos.js';
+import { decodeReply, encodeRequest, METHOD_OF, type RequestMessage, type ResponseMessage, type RpcMethod } from './codec.js';
+import type { RaftClient } from './generated/raft/Raft.js';
+import type { RpcHooks } from './hooks.js';
+import { MAX_MESSAGE_BYTES, raftProto } from './proto.js';
+
+export interface ClientOptions {
+  nodeId: NodeId;
+  chaos: Chaos;
+  hooks: RpcHooks;
+  /** The gRPC address of a peer, or undefined when unknown. */
+  resolve: (peer: NodeId) => string | undefined;
+  /** A reply arrived (the node steps it into the core). */
+  deliver: (reply: ResponseMessage) => void;
+  /** A call failed: for logs and metrics. */
+  onFailure?: (peer: NodeId, method: RpcMethod, code: status, details: string) => void;
+  /** Deadline of ordinary calls, and of InstallSnapshot. */
+  timeoutMs: number;
+  snapshotTimeoutMs: number;
+  maxInFlightPerPeer: number;
+}
+
+interface Peer {
+  address: string;
+  client: RaftClient;
+  inFlight: number;
+}
+
+export class PeerClients {
+  private peers = new Map<NodeId, Peer>();
+  /** Messages dropped locally because a peer had too many calls in flight. */
+  overflowDrops = 0;
+
+  constructor(private readonly opts: ClientOptions) {}
+
+  /** Sends a request; its reply (if any) comes back through `deliver`. Never throws. */
+  send(m: RequestMessage): void {
+    const method = METHOD_OF[m.type];
+    const peer = this.peer(m.to);
+    if (!peer) {
+      this.opts.onFailure?.(m.to, method, status.UNAVAILABLE, `no address known for ${m.to}`);
+      return;
+    }
+    if (peer.inFlight >= this.opts.maxInFlightPerPeer) {
+      this.overflowDrops++;
+      this.opts.onFailure?.(m.to, method, status.RESOURCE_EXHAUSTED, `${peer.inFlight} calls to ${m.to} already in flight`);
+      return;
+    }
+    peer.inFlight++;
+    const { hooks, chaos } = this.opts;
+    hooks
+      .clientCall({ method, peer: m.to, address: peer.address, message: m }, async (metadata) => {
+        const fault = chaos.outbound(m.to);
+        if (fault.drop) {
+          hooks.chaos({ method, peer: m.to, direction: 'out' }, { kind: 'dropped_request', peer: m.to, reason: fault.drop });
+          throw Object.assign(new Error(`chaos: ${fault.drop}`), { code: status.UNAVAILABLE, details: `chaos: ${fault.drop}` });
+        }
+        if (fault.delayMs > 0) {
+          hooks.chaos({ method, peer: m.to, direction: 'out' }, { kind: 'delayed', peer: m.to, ms: fault.delayMs });
+          await new Promise((r) => setTimeout(r, fault.delayMs));
+        }
+        return this.call(peer.client, method, m, metadata);
+      })
+      .then(
+        (reply) => {
+          const decoded = decodeReply(method, reply);
+          if (decoded) this.opts.deliver(decoded);
+        },
+        (e: Partial<ServiceError>) => this.opts.onFailure?.(m.to, method, e.code ?? status.UNKNOWN, e.details ?? e.message ?? String(e)),
+      )
+      .finally(() => {
+        peer.inFlight--;
+      });
+  }
+
+  private call(client: RaftClient, method: RpcMethod, m: RequestMessage, metadata: Metadata): Promise<unknown> {
+    const timeout = method === 'InstallSnapshot' ? this.opts.snapshotTimeoutMs : this.opts.timeoutMs;
+    const deadline = new Date(Date.now() + timeout);
+    return new Promise((resolve, reject) => {
+      const fn = (client as unknown as Record<string, Function>)[method].bind(client);
+      fn(encodeRequest(m), metadata, { deadline }, (err: ServiceError | null, reply: unknown) => (err ? reject(err) : resolve(reply)));
+    });
+  }
+
+  private peer(id: NodeId): Peer | undefined {
+    const address = this.opts.resolve(id);
+    if (!address) return undefined;
+    let p = this.peers.get(id);
+    if (p && p.address !== address) {
+      (p.client as unknown as Client).close();
+      p = undefined;
+    }
+    if (!p) {
+      const Ctor = raftProto().raft.Raft;
+      const client = new Ctor(address, credentials.createInsecure(), {
+        'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+        'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+        // A restarted peer should be reachable again within a heartbeat or two.
+        'grpc.initial_reconnect_backoff_ms': 50,
+        'grpc.min_reconnect_backoff_ms': 50,
+        'grpc.max_reconnect_backoff_ms': 500,
+      });
+      p = { address, client, inFlight: 0 };
+      this.peers.set(id, p);
+    }
+    return p;
+  }
+
+  close(): void {
+    for (const p of this.peers.values()) (p.client as unknown as Client).close();
+    this.peers.clear();
+  }
+}

@@ -1,0 +1,128 @@
+// Original file: proto/raft.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { AppendEntriesReply as _raft_AppendEntriesReply, AppendEntriesReply__Output as _raft_AppendEntriesReply__Output } from '../raft/AppendEntriesReply.js';
+import type { AppendEntriesRequest as _raft_AppendEntriesRequest, AppendEntriesRequest__Output as _raft_AppendEntriesRequest__Output } from '../raft/AppendEntriesRequest.js';
+import type { Empty as _raft_Empty, Empty__Output as _raft_Empty__Output } from '../raft/Empty.js';
+import type { InstallSnapshotReply as _raft_InstallSnapshotReply, InstallSnapshotReply__Output as _raft_InstallSnapshotReply__Output } from '../raft/InstallSnapshotReply.js';
+import type { InstallSnapshotRequest as _raft_InstallSnapshotRequest, InstallSnapshotRequest__Output as _raft_InstallSnapshotRequest__Output } from '../raft/InstallSnapshotRequest.js';
+import type { ReadIndexReply as _raft_ReadIndexReply, ReadIndexReply__Output as _raft_ReadIndexReply__Output } from '../raft/ReadIndexReply.js';
+import type { ReadIndexRequest as _raft_ReadIndexRequest, ReadIndexRequest__Output as _raft_ReadIndexRequest__Output } from '../raft/ReadIndexRequest.js';
+import type { RequestVoteReply as _raft_RequestVoteReply, RequestVoteReply__Output as _raft_RequestVoteReply__Output } from '../raft/RequestVoteReply.js';
+import type { RequestVoteRequest as _raft_RequestVoteRequest, RequestVoteRequest__Output as _raft_RequestVoteRequest__Output } from '../raft/RequestVoteRequest.js';
+import type { TimeoutNowRequest as _raft_TimeoutNowRequest, TimeoutNowRequest__Output as _raft_TimeoutNowRequest__Output } from '../raft/TimeoutNowRequest.js';
+
+export interface RaftClient extends grpc.Client {
+  /**
+   * §5.3 log replication; an empty one (heartbeat = true) is a heartbeat.
+   */
+  AppendEntries(argument: _raft_AppendEntriesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_AppendEntriesReply__Output>): grpc.ClientUnaryCall;
+  AppendEntries(argument: _raft_AppendEntriesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_raft_AppendEntriesReply__Output>): grpc.ClientUnaryCall;
+  AppendEntries(argument: _raft_AppendEntriesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_AppendEntriesReply__Output>): grpc.ClientUnaryCall;
+  AppendEntries(argument: _raft_AppendEntriesRequest, callback: grpc.requestCallback<_raft_AppendEntriesReply__Output>): grpc.ClientUnaryCall;
+  /**
+   * §5.3 log replication; an empty one (heartbeat = true) is a heartbeat.
+   */
+  appendEntries(argument: _raft_AppendEntriesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_AppendEntriesReply__Output>): grpc.ClientUnaryCall;
+  appendEntries(argument: _raft_AppendEntriesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_raft_AppendEntriesReply__Output>): grpc.ClientUnaryCall;
+  appendEntries(argument: _raft_AppendEntriesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_AppendEntriesReply__Output>): grpc.ClientUnaryCall;
+  appendEntries(argument: _raft_AppendEntriesRequest, callback: grpc.requestCallback<_raft_AppendEntriesReply__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * §7 a snapshot for a follower whose missing entries were compacted away.
+   */
+  InstallSnapshot(argument: _raft_InstallSnapshotRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_InstallSnapshotReply__Output>): grpc.ClientUnaryCall;
+  InstallSnapshot(argument: _raft_InstallSnapshotRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_raft_InstallSnapshotReply__Output>): grpc.ClientUnaryCall;
+  InstallSnapshot(argument: _raft_InstallSnapshotRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_InstallSnapshotReply__Output>): grpc.ClientUnaryCall;
+  InstallSnapshot(argument: _raft_InstallSnapshotRequest, callback: grpc.requestCallback<_raft_InstallSnapshotReply__Output>): grpc.ClientUnaryCall;
+  /**
+   * §7 a snapshot for a follower whose missing entries were compacted away.
+   */
+  installSnapshot(argument: _raft_InstallSnapshotRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_InstallSnapshotReply__Output>): grpc.ClientUnaryCall;
+  installSnapshot(argument: _raft_InstallSnapshotRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_raft_InstallSnapshotReply__Output>): grpc.ClientUnaryCall;
+  installSnapshot(argument: _raft_InstallSnapshotRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_InstallSnapshotReply__Output>): grpc.ClientUnaryCall;
+  installSnapshot(argument: _raft_InstallSnapshotRequest, callback: grpc.requestCallback<_raft_InstallSnapshotReply__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Thesis §6.4: a follower asks the leader for a read index on behalf of a client.
+   */
+  ReadIndex(argument: _raft_ReadIndexRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_ReadIndexReply__Output>): grpc.ClientUnaryCall;
+  ReadIndex(argument: _raft_ReadIndexRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_raft_ReadIndexReply__Output>): grpc.ClientUnaryCall;
+  ReadIndex(argument: _raft_ReadIndexRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_ReadIndexReply__Output>): grpc.ClientUnaryCall;
+  ReadIndex(argument: _raft_ReadIndexRequest, callback: grpc.requestCallback<_raft_ReadIndexReply__Output>): grpc.ClientUnaryCall;
+  /**
+   * Thesis §6.4: a follower asks the leader for a read index on behalf of a client.
+   */
+  readIndex(argument: _raft_ReadIndexRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_ReadIndexReply__Output>): grpc.ClientUnaryCall;
+  readIndex(argument: _raft_ReadIndexRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_raft_ReadIndexReply__Output>): grpc.ClientUnaryCall;
+  readIndex(argument: _raft_ReadIndexRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_ReadIndexReply__Output>): grpc.ClientUnaryCall;
+  readIndex(argument: _raft_ReadIndexRequest, callback: grpc.requestCallback<_raft_ReadIndexReply__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * §5.2 leader election; with pre_vote set, the Pre-Vote of thesis §9.6.
+   */
+  RequestVote(argument: _raft_RequestVoteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_RequestVoteReply__Output>): grpc.ClientUnaryCall;
+  RequestVote(argument: _raft_RequestVoteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_raft_RequestVoteReply__Output>): grpc.ClientUnaryCall;
+  RequestVote(argument: _raft_RequestVoteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_RequestVoteReply__Output>): grpc.ClientUnaryCall;
+  RequestVote(argument: _raft_RequestVoteRequest, callback: grpc.requestCallback<_raft_RequestVoteReply__Output>): grpc.ClientUnaryCall;
+  /**
+   * §5.2 leader election; with pre_vote set, the Pre-Vote of thesis §9.6.
+   */
+  requestVote(argument: _raft_RequestVoteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_RequestVoteReply__Output>): grpc.ClientUnaryCall;
+  requestVote(argument: _raft_RequestVoteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_raft_RequestVoteReply__Output>): grpc.ClientUnaryCall;
+  requestVote(argument: _raft_RequestVoteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_RequestVoteReply__Output>): grpc.ClientUnaryCall;
+  requestVote(argument: _raft_RequestVoteRequest, callback: grpc.requestCallback<_raft_RequestVoteReply__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Thesis §3.10: the leader asks a caught-up follower to start an election now.
+   */
+  TimeoutNow(argument: _raft_TimeoutNowRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_Empty__Output>): grpc.ClientUnaryCall;
+  TimeoutNow(argument: _raft_TimeoutNowRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_raft_Empty__Output>): grpc.ClientUnaryCall;
+  TimeoutNow(argument: _raft_TimeoutNowRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_Empty__Output>): grpc.ClientUnaryCall;
+  TimeoutNow(argument: _raft_TimeoutNowRequest, callback: grpc.requestCallback<_raft_Empty__Output>): grpc.ClientUnaryCall;
+  /**
+   * Thesis §3.10: the leader asks a caught-up follower to start an election now.
+   */
+  timeoutNow(argument: _raft_TimeoutNowRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_Empty__Output>): grpc.ClientUnaryCall;
+  timeoutNow(argument: _raft_TimeoutNowRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_raft_Empty__Output>): grpc.ClientUnaryCall;
+  timeoutNow(argument: _raft_TimeoutNowRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_Empty__Output>): grpc.ClientUnaryCall;
+  timeoutNow(argument: _raft_TimeoutNowRequest, callback: grpc.requestCallback<_raft_Empty__Output>): grpc.ClientUnaryCall;
+  
+}
+
+export interface RaftHandlers extends grpc.UntypedServiceImplementation {
+  /**
+   * §5.3 log replication; an empty one (heartbeat = true) is a heartbeat.
+   */
+  AppendEntries: grpc.handleUnaryCall<_raft_AppendEntriesRequest__Output, _raft_AppendEntriesReply>;
+  
+  /**
+   * §7 a snapshot for a follower whose missing entries were compacted away.
+   */
+  InstallSnapshot: grpc.handleUnaryCall<_raft_InstallSnapshotRequest__Output, _raft_InstallSnapshotReply>;
+  
+  /**
+   * Thesis §6.4: a follower asks the leader for a read index on behalf of a client.
+   */
+  ReadIndex: grpc.handleUnaryCall<_raft_ReadIndexRequest__Output, _raft_ReadIndexReply>;
+  
+  /**
+   * §5.2 leader election; with pre_vote set, the Pre-Vote of thesis §9.6.
+   */
+  RequestVote: grpc.handleUnaryCall<_raft_RequestVoteRequest__Output, _raft_RequestVoteReply>;
+  
+  /**
+   * Thesis §3.10: the leader asks a caught-up follower to start an election now.
+   */
+  TimeoutNow: grpc.handleUnaryCall<_raft_TimeoutNowRequest__Output, _raft_Empty>;
+  
+}
+
+export interface RaftDefinition extends grpc.ServiceDefinition {
+  AppendEntries: MethodDefinition<_raft_AppendEntriesRequest, _raft_AppendEntriesReply, _raft_AppendEntriesRequest__Output, _raft_AppendEntriesReply__Output>
+  InstallSnapshot: MethodDefinition<_raft_InstallSnapshotRequest, _raft_InstallSnapshotReply, _raft_InstallSnapshotRequest__Output, _raft_InstallSnapshotReply__Output>
+  ReadIndex: MethodDefinition<_raft_ReadIndexRequest, _raft_ReadIndexReply, _raft_ReadIndexRequest__Output, _raft_ReadIndexReply__Output>
+  RequestVote: MethodDefinition<_raft_RequestVoteRequest, _raft_RequestVoteReply, _raft_RequestVoteRequest__Output, _raft_RequestVoteReply__Output>
+  TimeoutNow: MethodDefinition<_raft_TimeoutNowRequest, _raft_Empty, _raft_TimeoutNowRequest__Output, _raft_Empty__Output>
+}
