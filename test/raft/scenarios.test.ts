@@ -308,6 +308,9 @@ describe('membership and leadership', () => {
     for (let i = 0; i < 10; i++) commitWrite(c, 'k', `${i}`);
     c.runFor(500); // idle: no proposals from here on
     expect(c.confChange({ type: 'add_learner', node: 'n4' })).toBe(true);
+    // The new server's process comes up only after the change committed, so the leader's first
+    // append to it is lost: from then on only heartbeats and probes can reach it.
+    c.runFor(300);
     c.addNode('n4', { voters: ['n1', 'n2', 'n3'], learners: ['n4'] });
     expect(c.runUntil(() => observations(c, 'learner_caught_up').some((o) => o.peer === 'n4'), 2000)).toBe(true);
     expect(c.node('n4').kv.get('k')).toBe('9');
