@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { createApp } from '../api/app.js';
 import { loadNodeConfig, NODE_OPTIONS, nodeOptionsHelp } from '../node/config.js';
+import { createLogger } from '../node/log.js';
 import { RaftNode } from '../node/node.js';
 
 export const nodeHelp = `raft-otel node [options]
@@ -32,7 +33,14 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const cfg = loadNodeConfig(values as Record<string, string | undefined>, process.env);
-  const node = await RaftNode.start(cfg);
+  let node: RaftNode;
+  try {
+    node = await RaftNode.start(cfg);
+  } catch (e) {
+    // Damaged storage, a port in use: say so in the node's log format, and exit non-zero.
+    createLogger(cfg.id, cfg.logLevel).error('start_failed', { error: (e as Error).message });
+    return 1;
+  }
   const http = createServer(createApp(node));
   const { host, port } = splitHostPort(cfg.httpListen);
   await new Promise<void>((resolve, reject) => {
