@@ -5,14 +5,13 @@
 // Retry-After. Errors are {error: {code, message}} with the right status. /admin/ exists only
 // when the node was started with --admin.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { KvCommand, KvResult } from '../kv/commands.js';
-import { keyProblem, LIMITS, valueProblem } from '../kv/commands.js';
-import { ClientError, noLeader } from '../node/errors.js';
+import { LIMITS, valueProblem } from '../kv/commands.js';
+import { ClientError } from '../node/errors.js';
 import type { RaftNode, ReadConsistency } from '../node/node.js';
 import { adminRouter } from './admin.js';
+import { locksRouter } from './locks.js';
 import { handle, sendError } from './respond.js';
-
-const FORWARDED_BY = 'x-raft-forwarded-by';
+import { bodyField, checkedKey, write } from './writes.js';
 
 export function createApp(node: RaftNode): express.Express {
   const app = express();
@@ -75,6 +74,8 @@ export function createApp(node: RaftNode): express.Express {
     });
   }));
 
+  app.use('/locks', locksRouter(node));
+
   if (node.cfg.admin) app.use('/admin', adminRouter(node));
   else {
     app.use('/admin', (_req, res) => {
@@ -96,68 +97,4 @@ export function createApp(node: RaftNode): express.Express {
     sendError(res, new ClientError(500, 'internal', 'internal error; the node logged the details'));
   });
   return app;
-}
-
-function checkedKey(key: string | string[]): string {
-  if (Array.isArray(key)) throw new ClientError(400, 'bad_key', 'one key per request');
-  const problem = keyProblem(key);
-  if (problem) throw new ClientError(problem.includes('longer') ? 414 : 400, 'bad_key', problem);
-  return key;
-}
-
-function bodyField(req: Request, name: string): unknown {
-  const body = req.body as Record<string, unknown> | undefined;
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ClientError(400, 'bad_request', `the body must be a JSON object with "${name}"`);
-  if (!(name in body)) throw new ClientError(400, 'bad_request', `the body has no "${name}"`);
-  return body[name];
-}
-
-/** Runs a write on the leader: here if this node leads, else by forwarding the request. */
-async function write(
-  node: RaftNode,
-  req: Request,
-  res: Response,
-  cmd: KvCommand,
-  shape: (r: KvResult) => object | false,
-): Promise<void> {
-  if (!node.isLeader()) return forward(node, req, res);
-  const result = await node.propose(cmd);
-  if (!result) throw new ClientError(500, 'internal', 'the write was applied without a result');
-  if (result.op === 'error') throw new ClientError(400, result.code, result.message);
-  const body = shape(result);
-  if (!body) throw new ClientError(500, 'internal', `unexpected result ${result.op}`);
-  res.json(body);
-}
-
-/** Sends the client's request on to the leader and relays its answer. */
-async function forward(node: RaftNode, req: Request, res: Response): Promise<void> {
-  const leader = node.leaderId();
-  if (!leader) throw noLeader(node.cfg.id);
-  if (req.headers[FORWARDED_BY]) {
-    throw new ClientError(503, 'not_leader', `${node.cfg.id} received a forwarded write but is not the leader (leader: ${leader}); retry`, { leader });
-  }
-  const addr = node.address(leader);
-  if (!addr) throw new ClientError(503, 'leader_unknown_address', `no HTTP address known for leader ${leader}`);
-  let upstream: globalThis.Response;
-  try {
-    upstream = await fetch(`http://${addr.http}${req.originalUrl}`, {
-      method: req.method,
-      headers: { 'content-type': 'application/json', [FORWARDED_BY]: node.cfg.id, 'x-raft-cluster': node.cfg.clusterId },
-      body: req.method === 'DELETE' ? undefined : JSON.stringify(req.body),
-      signal: AbortSignal.timeout(node.cfg.requestTimeoutMs + 1000),
-    });
-  } catch (e) {
-    const code = (e as { cause?: { code?: string } }).cause?.code;
-    if (code === 'ECONNREFUSED') {
-      throw new ClientError(503, 'leader_unreachable', `leader ${leader} refused the connection; the write was not applied, retry`, { leader });
-    }
-    throw new ClientError(504, 'outcome_unknown', `lost contact with leader ${leader} while forwarding (${(e as Error).message}). The write may or may not have been applied`, { leader });
-  }
-  res.status(upstream.status);
-  for (const h of ['retry-after', 'x-raft-leader']) {
-    const v = upstream.headers.get(h);
-    if (v) res.setHeader(h, v);
-  }
-  res.setHeader('X-Raft-Forwarded-To', leader);
-  res.type('application/json').send(await upstream.text());
 }

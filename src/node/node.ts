@@ -27,9 +27,16 @@ export interface NodeEvents {
   fatal: (e: Error) => void;
 }
 
+/** A command's fate: its result and the index of the entry that carried it. When an idempotent
+ *  request was replayed, `result.index` is the first application's index, not `index`. */
+export interface Applied {
+  result: KvResult | null;
+  index: number;
+}
+
 interface PendingWrite {
   term: number;
-  resolve: (r: KvResult | null) => void;
+  resolve: (r: Applied) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
 }
@@ -231,7 +238,7 @@ export class RaftNode extends EventEmitter {
     const result = this.sm.apply(e);
     const w = this.writes.get(e.index);
     if (w) {
-      if (w.term === e.term) this.settleWrite(e.index, w, () => w.resolve(result));
+      if (w.term === e.term) this.settleWrite(e.index, w, () => w.resolve({ result, index: e.index }));
       else this.settleWrite(e.index, w, () => w.reject(notCommitted(`a new leader replaced the entry at index ${e.index}`)));
     }
     this.emit('applied', e, result);
@@ -350,11 +357,12 @@ export class RaftNode extends EventEmitter {
   }
 
   /** Proposes a command on this node, which must lead, and resolves with its result once applied.
-   *  `context` (a W3C traceparent) is stored in the log entry. */
-  propose(cmd: KvCommand, context = ''): Promise<KvResult | null> {
+   *  The leader stamps its clock on the command (lock leases run on this log time). `context`
+   *  (a W3C traceparent) is stored in the log entry. */
+  propose(cmd: KvCommand, context = ''): Promise<Applied> {
     this.syncClock();
     if (this.raft.role !== 'leader') throw this.raft.leader ? notLeader(this.cfg.id, this.raft.leader) : noLeader(this.cfg.id);
-    const res = this.raft.propose(JSON.stringify(cmd), context);
+    const res = this.raft.propose(JSON.stringify({ ...cmd, now: Date.now() }), context);
     if (!res.ok) {
       if (res.reason === 'transfer_in_progress') throw new ClientError(503, 'transfer_in_progress', 'leadership is being handed over; retry in a moment');
       throw notLeader(this.cfg.id, res.leader);
@@ -364,13 +372,13 @@ export class RaftNode extends EventEmitter {
   }
 
   /** Proposes a membership change on this node (the leader). */
-  changeMembership(change: ConfChange): Promise<KvResult | null> {
+  changeMembership(change: ConfChange): Promise<Applied> {
     const res = this.raft.proposeConfChange(change);
     if (!res.ok) throw new ClientError(409, 'membership_change_refused', res.reason, { leader: res.leader });
     return this.awaitEntry(res.index, res.term);
   }
 
-  private awaitEntry(index: number, term: number): Promise<KvResult | null> {
+  private awaitEntry(index: number, term: number): Promise<Applied> {
     this.kick();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

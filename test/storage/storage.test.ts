@@ -3,7 +3,7 @@
 import { appendFile, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Entry, HardState, Ready, Snapshot } from '../../src/raft/types.js';
 import { DiskStorage } from '../../src/storage/storage.js';
 import { StorageCorruptionError, StorageWriteError } from '../../src/storage/errors.js';
@@ -45,7 +45,8 @@ describe('DiskStorage', () => {
     // A follower overwrites a conflicting suffix: entries from 3 on are replaced.
     await storage.persist(ready({ entries: [entry(3, 3, 'new-3'), entry(4, 3)] }));
     await storage.close();
-    const { loaded } = await DiskStorage.open(dir, conf);
+    const { storage: reopened, loaded } = await DiskStorage.open(dir, conf);
+    await reopened.close();
     expect(loaded.notes).toEqual([]);
     expect(loaded.state.hardState).toEqual(hs);
     expect(loaded.state.entries.map((e) => [e.index, e.term, e.data])).toEqual([
@@ -59,6 +60,7 @@ describe('DiskStorage', () => {
 
   it('acknowledges only after fsync, and a commit index alone is not written', async () => {
     const { storage } = await fresh();
+    onTestFinished(() => storage.close());
     await storage.persist(ready({ hardState: { term: 1, votedFor: 'n1', commit: 0 } }));
     expect(storage.stats.fsyncs).toBe(1);
     await storage.persist(ready({ hardState: { term: 1, votedFor: 'n1', commit: 5 }, mustSync: false }));
@@ -79,13 +81,15 @@ describe('DiskStorage', () => {
     const full = await readFile(wal);
     // The crash came in the middle of the last record: cut it short.
     await writeFile(wal, full.subarray(0, full.length - 7));
-    const { loaded } = await DiskStorage.open(dir, conf);
+    const { storage: s1, loaded } = await DiskStorage.open(dir, conf);
+    await s1.close();
     expect(loaded.state.entries.map((e) => e.index)).toEqual([1, 2]);
     expect(loaded.state.hardState.term).toBe(2);
     expect(loaded.notes).toHaveLength(1);
     expect(loaded.notes[0]).toMatch(/truncated a torn tail of \d+ bytes .*never acknowledged/);
     // The damage is gone for good: the next start is clean.
     const again = await DiskStorage.open(dir, conf);
+    await again.storage.close();
     expect(again.loaded.notes).toEqual([]);
   });
 
@@ -106,7 +110,8 @@ describe('DiskStorage', () => {
         await writeFile(wal, withTwo);
         expect(withTwo.length).toBeGreaterThan(full.length);
       }
-      const { loaded } = await DiskStorage.open(dir, conf);
+      const { storage: s3, loaded } = await DiskStorage.open(dir, conf);
+      await s3.close();
       expect(loaded.state.entries.map((e) => e.index), damage).toEqual([1]);
       expect(loaded.notes[0], damage).toMatch(/torn tail/);
     }
@@ -147,7 +152,8 @@ describe('DiskStorage', () => {
     expect(Math.max(...sizes)).toBeLessThan(20_000);
     expect((await readdir(dir)).filter((n) => n.startsWith('wal-') || n.startsWith('snap-'))).toHaveLength(2);
     await storage.close();
-    const { loaded } = await DiskStorage.open(dir, conf);
+    const { storage: s4, loaded } = await DiskStorage.open(dir, conf);
+    await s4.close();
     expect(loaded.state.snapshot?.index).toBe(index - 10);
     expect(loaded.state.snapshot?.data).toBe(JSON.stringify({ round: 7 }));
     expect(loaded.state.entries.map((e) => e.index)).toEqual(Array.from({ length: 10 }, (_, i) => index - 9 + i));
@@ -159,7 +165,8 @@ describe('DiskStorage', () => {
     await storage.persist(ready({ snapshot: { index: 50, term: 4, conf, data: '{}' }, restoreStateMachine: true, hardState: { term: 4, votedFor: null, commit: 50 } }));
     await storage.persist(ready({ entries: [entry(51, 4)] }));
     await storage.close();
-    const { loaded } = await DiskStorage.open(dir, conf);
+    const { storage: s5, loaded } = await DiskStorage.open(dir, conf);
+    await s5.close();
     expect(loaded.state.snapshot?.index).toBe(50);
     expect(loaded.state.entries.map((e) => e.index)).toEqual([51]);
     expect(loaded.state.hardState.commit).toBe(50);
@@ -167,6 +174,7 @@ describe('DiskStorage', () => {
 
   it('fails loudly, and for good, when writes fail', async () => {
     const { storage } = await fresh();
+    onTestFinished(() => storage.close());
     storage.faults.failWrites = true;
     const err = await storage.persist(ready({ entries: [entry(1)] })).catch((e) => e);
     expect(err).toBeInstanceOf(StorageWriteError);
@@ -180,7 +188,8 @@ describe('DiskStorage', () => {
     await storage.persist(ready({ hardState: { term: 1, votedFor: null, commit: 0 }, entries: [entry(1)] }));
     await storage.close();
     await writeFile(join(dir, 'snap-000000000009.snap.tmp'), 'partial');
-    const { loaded } = await DiskStorage.open(dir, conf);
+    const { storage: s6, loaded } = await DiskStorage.open(dir, conf);
+    await s6.close();
     expect(loaded.state.snapshot).toBeNull();
     await expect(stat(join(dir, 'snap-000000000009.snap.tmp'))).rejects.toThrow();
   });

@@ -1,0 +1,96 @@
+// Running a write: on the leader directly, or forwarded to it from a follower, with the client's
+// Idempotency-Key and X-Fencing-Token carried inside the command.
+import type { Request, Response } from 'express';
+import type { KvCommand, KvResult } from '../kv/commands.js';
+import { keyProblem, LIMITS, parseFence } from '../kv/commands.js';
+import { ClientError, noLeader } from '../node/errors.js';
+import type { RaftNode } from '../node/node.js';
+
+const FORWARDED_BY = 'x-raft-forwarded-by';
+/** Request headers that must reach the leader with a forwarded write. */
+const FORWARDED_HEADERS = ['idempotency-key', 'x-fencing-token', 'traceparent', 'tracestate'];
+
+export function checkedKey(key: string | string[]): string {
+  if (Array.isArray(key)) throw new ClientError(400, 'bad_key', 'one key per request');
+  const problem = keyProblem(key);
+  if (problem) throw new ClientError(problem.includes('longer') ? 414 : 400, 'bad_key', problem);
+  return key;
+}
+
+export function bodyField(req: Request, name: string): unknown {
+  const body = req.body as Record<string, unknown> | undefined;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ClientError(400, 'bad_request', `the body must be a JSON object with "${name}"`);
+  if (!(name in body)) throw new ClientError(400, 'bad_request', `the body has no "${name}"`);
+  return body[name];
+}
+
+/** Status codes for the errors the state machine itself reports. */
+const SM_ERROR_STATUS: Record<string, number> = { fenced: 409, bad_fencing_token: 409, idempotency_key_reused: 422 };
+
+/** Runs a write on the leader: here if this node leads, else by forwarding the request. The
+ *  Idempotency-Key and X-Fencing-Token headers travel inside the command. */
+export async function write(
+  node: RaftNode,
+  req: Request,
+  res: Response,
+  cmd: KvCommand,
+  shape: (r: KvResult) => object | false,
+): Promise<void> {
+  if (!node.isLeader()) return forward(node, req, res);
+  const idem = req.header('idempotency-key');
+  if (idem !== undefined) {
+    if (!idem || Buffer.byteLength(idem) > LIMITS.tokenBytes) throw new ClientError(400, 'bad_idempotency_key', `Idempotency-Key must be 1 to ${LIMITS.tokenBytes} bytes`);
+    cmd.idem = idem;
+  }
+  const fenceHeader = req.header('x-fencing-token');
+  if (fenceHeader !== undefined) {
+    const fence = parseFence(fenceHeader);
+    if (!fence) throw new ClientError(400, 'bad_fencing_token', 'X-Fencing-Token must be "{lock}:{token}", e.g. "orders:7"');
+    cmd.fence = fence;
+  }
+  const { result, index } = await node.propose(cmd);
+  if (!result) throw new ClientError(500, 'internal', 'the write was applied without a result');
+  if (result.index !== index) res.setHeader('Idempotent-Replayed', 'true');
+  if (result.op === 'error') throw new ClientError(SM_ERROR_STATUS[result.code] ?? 400, result.code, result.message);
+  const body = shape(result);
+  if (!body) throw new ClientError(500, 'internal', `unexpected result ${result.op}`);
+  res.json(body);
+}
+
+/** Sends the client's request on to the leader and relays its answer. */
+export async function forward(node: RaftNode, req: Request, res: Response): Promise<void> {
+  const leader = node.leaderId();
+  if (!leader) throw noLeader(node.cfg.id);
+  if (req.headers[FORWARDED_BY]) {
+    throw new ClientError(503, 'not_leader', `${node.cfg.id} received a forwarded write but is not the leader (leader: ${leader}); retry`, { leader });
+  }
+  const addr = node.address(leader);
+  if (!addr) throw new ClientError(503, 'leader_unknown_address', `no HTTP address known for leader ${leader}`);
+  let upstream: globalThis.Response;
+  try {
+    upstream = await fetch(`http://${addr.http}${req.originalUrl}`, {
+      method: req.method,
+      headers: {
+        'content-type': 'application/json',
+        [FORWARDED_BY]: node.cfg.id,
+        'x-raft-cluster': node.cfg.clusterId,
+        ...Object.fromEntries(FORWARDED_HEADERS.filter((h) => req.header(h) !== undefined).map((h) => [h, req.header(h)!])),
+      },
+      body: req.method === 'DELETE' ? undefined : JSON.stringify(req.body),
+      signal: AbortSignal.timeout(node.cfg.requestTimeoutMs + 1000),
+    });
+  } catch (e) {
+    const code = (e as { cause?: { code?: string } }).cause?.code;
+    if (code === 'ECONNREFUSED') {
+      throw new ClientError(503, 'leader_unreachable', `leader ${leader} refused the connection; the write was not applied, retry`, { leader });
+    }
+    throw new ClientError(504, 'outcome_unknown', `lost contact with leader ${leader} while forwarding (${(e as Error).message}). The write may or may not have been applied`, { leader });
+  }
+  res.status(upstream.status);
+  for (const h of ['retry-after', 'x-raft-leader']) {
+    const v = upstream.headers.get(h);
+    if (v) res.setHeader(h, v);
+  }
+  res.setHeader('X-Raft-Forwarded-To', leader);
+  res.type('application/json').send(await upstream.text());
+}
