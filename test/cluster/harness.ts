@@ -190,3 +190,26 @@ export class TestCluster {
     );
   }
 }
+
+/** The nemesis's and benchmarks' handle on a TestCluster. */
+export function controlOf(c: TestCluster): import('../../src/check/control.js').ClusterControl {
+  return {
+    members: () => c.nodes.map((n) => ({ id: n.id, http: n.http })),
+    running: (id) => c.node(id).proc !== null,
+    kill: async (id) => {
+      await c.kill(c.node(id));
+    },
+    restart: (id) => c.restart(c.node(id)),
+    pause: (id) => c.signal(c.node(id), 'SIGSTOP'),
+    resume: (id) => c.signal(c.node(id), 'SIGCONT'),
+    chaos: async (id, settings) => {
+      const r = await fetch(`http://${c.node(id).http}/admin/chaos`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(settings),
+        signal: AbortSignal.timeout(2000),
+      });
+      if (!r.ok) throw new Error(`chaos on ${id}: HTTP ${r.status}`);
+    },
+  };
+}

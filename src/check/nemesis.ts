@@ -1,0 +1,199 @@
+// A linearizability run on a real cluster: concurrent clients do get, put and compare-and-set on
+// a few keys through random nodes while a nemesis kills (SIGKILL), restarts, pauses, resumes and
+// partitions nodes and injects drops and delays. Then everything heals, the clients carry on for
+// a while, and the recorded history goes through the checker.
+import { Rng } from '../sim/rng.js';
+import { perform, type ClientOp } from './client.js';
+import { findLeader, type ClusterControl } from './control.js';
+import { checkHistory, type CheckResult, type Op } from './linearizability.js';
+import { summarize, type Summary } from './stats.js';
+
+export interface NemesisOptions {
+  control: ClusterControl;
+  clients: number;
+  keys: number;
+  /** How long faults are injected. */
+  durationMs: number;
+  /** How long clients carry on after healing. */
+  settleMs: number;
+  faults: boolean;
+  seed: number;
+  /** A line every second or so. */
+  progress?: (line: string) => void;
+}
+
+export interface NemesisResult {
+  history: Op[];
+  check: CheckResult;
+  faults: { at: number; what: string }[];
+  invoked: number;
+  ok: number;
+  failed: number;
+  unknown: number;
+  latency: Summary;
+  /** Fraction of operations that completed, during faults and after healing. */
+  availability: { duringFaults: number; afterHealing: number };
+  t0: number;
+}
+
+export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
+  const rng = new Rng(o.seed);
+  const { control } = o;
+  const ids = control.members().map((m) => m.id);
+  const history: Op[] = [];
+  const faults: { at: number; what: string }[] = [];
+  const t0 = performance.now();
+  let healedAt = Infinity;
+  const counts = { invoked: 0, ok: 0, failed: 0, unknown: 0 };
+  const window = { during: [0, 0], after: [0, 0] };
+  const latencies: number[] = [];
+  let running = true;
+  let opId = 0;
+
+  const client = async (c: number) => {
+    const crng = new Rng(o.seed * 1000 + c);
+    const lastSeen = new Map<string, string | null>();
+    let n = 0;
+    while (running) {
+      const key = `k${crng.int(0, o.keys - 1)}`;
+      const roll = crng.next();
+      const op: ClientOp =
+        roll < 0.5
+          ? { kind: 'read', key }
+          : roll < 0.8
+            ? { kind: 'write', key, value: `c${c}-${++n}` }
+            : { kind: 'cas', key, expected: lastSeen.get(key) ?? null, value: `c${c}-${++n}` };
+      const member = crng.pick(control.members());
+      const call = performance.now();
+      const out = await perform(member.http, op);
+      const ret = performance.now();
+      counts.invoked++;
+      const bucket = call >= healedAt ? window.after : window.during;
+      bucket[1]++;
+      if (out.status === 'failed') {
+        counts.failed++;
+        await new Promise((r) => setTimeout(r, 10 + crng.int(0, 40)));
+        continue;
+      }
+      if (out.status === 'ok') {
+        counts.ok++;
+        bucket[0]++;
+        latencies.push(out.latencyMs);
+      } else counts.unknown++;
+      history.push({
+        id: ++opId,
+        client: c,
+        key,
+        kind: op.kind,
+        value: op.value,
+        expected: op.expected,
+        status: out.status,
+        result: op.kind === 'read' ? out.result : undefined,
+        swapped: out.swapped,
+        call,
+        ret: out.status === 'unknown' ? Infinity : ret,
+        node: out.node ?? member.id,
+        index: out.index,
+      });
+      if (out.status === 'ok') {
+        if (op.kind === 'read') lastSeen.set(key, out.result ?? null);
+        else if (op.kind === 'write' || out.swapped) lastSeen.set(key, op.value!);
+      }
+    }
+  };
+
+  const note = (what: string) => {
+    faults.push({ at: performance.now() - t0, what });
+    o.progress?.(`  ${((performance.now() - t0) / 1000).toFixed(1)}s  nemesis: ${what}`);
+  };
+  const paused = new Set<string>();
+  const setCuts = async (groups: string[][]) => {
+    for (const id of ids) {
+      if (!control.running(id) || paused.has(id)) continue;
+      const others = groups.length > 1 ? ids.filter((x) => !groups.find((g) => g.includes(id))!.includes(x)) : [];
+      await control.chaos(id, { cutOut: others, cutIn: others }).catch(() => {});
+    }
+  };
+
+  const nemesis = async () => {
+    while (running && performance.now() - t0 < o.durationMs) {
+      await new Promise((r) => setTimeout(r, rng.int(500, 1200)));
+      if (!running || performance.now() - t0 >= o.durationMs) break;
+      const up = ids.filter((id) => control.running(id) && !paused.has(id));
+      const down = ids.filter((id) => !control.running(id));
+      const roll = rng.next();
+      try {
+        if (roll < 0.2 && up.length > 1) {
+          const victim = rng.chance(0.5) ? ((await findLeader(control)) ?? rng.pick(up)) : rng.pick(up);
+          await control.kill(victim);
+          note(`kill -9 ${victim}`);
+        } else if (roll < 0.4 && down.length) {
+          const id = rng.pick(down);
+          await control.restart(id);
+          note(`restart ${id}`);
+        } else if (roll < 0.5 && up.length > 1) {
+          const victim = rng.chance(0.5) ? ((await findLeader(control)) ?? rng.pick(up)) : rng.pick(up);
+          control.pause(victim);
+          paused.add(victim);
+          note(`pause ${victim} (SIGSTOP)`);
+        } else if (roll < 0.6 && paused.size) {
+          const id = rng.pick([...paused]);
+          control.resume(id);
+          paused.delete(id);
+          note(`resume ${id}`);
+        } else if (roll < 0.75) {
+          const shuffled = [...ids].sort(() => rng.next() - 0.5);
+          const cut = rng.int(1, Math.floor(ids.length / 2));
+          const groups = [shuffled.slice(0, cut), shuffled.slice(cut)];
+          await setCuts(groups);
+          note(`partition ${groups.map((g) => `{${g.join(',')}}`).join(' | ')}`);
+        } else if (roll < 0.85) {
+          await setCuts([ids]);
+          note('heal the network');
+        } else {
+          const drop = rng.chance(0.5) ? Number((rng.next() * 0.3).toFixed(2)) : 0;
+          const delay: [number, number] = [0, rng.int(0, 40)];
+          for (const id of up) await control.chaos(id, { dropRate: drop, delayMs: delay }).catch(() => {});
+          note(`drop ${drop}, delay ${delay[0]}-${delay[1]} ms`);
+        }
+      } catch (e) {
+        note(`(${(e as Error).message})`);
+      }
+    }
+  };
+
+  const ticker = setInterval(() => {
+    o.progress?.(`  ${((performance.now() - t0) / 1000).toFixed(1)}s  ${counts.invoked} ops: ${counts.ok} ok, ${counts.failed} failed, ${counts.unknown} unknown`);
+  }, 1000);
+  const clients = Array.from({ length: o.clients }, (_, c) => client(c));
+  if (o.faults) await nemesis();
+  else await new Promise((r) => setTimeout(r, o.durationMs));
+
+  // Heal: everything back up, network clean; clients carry on to show the cluster recovered.
+  for (const id of paused) control.resume(id);
+  for (const id of ids) if (!control.running(id)) await control.restart(id);
+  for (const id of ids) await control.chaos(id, { cutOut: [], cutIn: [], dropRate: 0, dropReplyRate: 0, delayMs: [0, 0] }).catch(() => {});
+  // Availability "after healing" is measured once every node answers again and a leader exists.
+  const deadline = performance.now() + 20_000;
+  while (performance.now() < deadline) {
+    const answering = await Promise.all(ids.map((id) => fetch(`http://${control.members().find((m) => m.id === id)!.http}/status`, { signal: AbortSignal.timeout(300) }).then((r) => r.ok, () => false)));
+    if (answering.every(Boolean) && (await findLeader(control))) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (o.faults) note('healed: every node up, network clean, a leader elected');
+  healedAt = performance.now();
+  await new Promise((r) => setTimeout(r, o.settleMs));
+  running = false;
+  await Promise.all(clients);
+  clearInterval(ticker);
+
+  return {
+    history,
+    check: checkHistory(history),
+    faults,
+    ...counts,
+    latency: summarize(latencies),
+    availability: { duringFaults: window.during[0] / Math.max(1, window.during[1]), afterHealing: window.after[0] / Math.max(1, window.after[1]) },
+    t0,
+  };
+}
