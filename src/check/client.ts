@@ -1,6 +1,7 @@
 // One client operation against a node's HTTP API, classified the way a linearizability checker
 // needs: ok (with its result), failed (certainly not applied: it never reached a leader), or
 // unknown (it may or may not have been applied). The load generator uses the same client.
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { OpKind } from './linearizability.js';
 
 export interface ClientOp {
@@ -26,32 +27,59 @@ export interface Outcome {
 /** Error codes that prove a write was not applied. */
 const NOT_APPLIED = new Set(['no_leader', 'not_leader', 'leader_unreachable', 'not_committed', 'transfer_in_progress', 'leader_unknown_address']);
 
+/** Keep-alive connections, many per node: a fresh TCP connection per request (or Node's fetch,
+ *  which costs about 1 ms of CPU per request) would make the client the bottleneck. */
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+function request(http: string, method: string, path: string, body: string | undefined, timeoutMs: number): Promise<RawResponse> {
+  const i = http.lastIndexOf(':');
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { agent, host: http.slice(0, i), port: Number(http.slice(i + 1)), method, path, headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {} },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 export async function perform(http: string, op: ClientOp, timeoutMs = 3000): Promise<Outcome> {
   const t0 = performance.now();
   const path = `/kv/${encodeURIComponent(op.key)}`;
-  let res: Response;
+  let res: RawResponse;
   try {
-    if (op.kind === 'read') {
-      res = await fetch(`http://${http}${path}${op.consistency ? `?consistency=${op.consistency}` : ''}`, { signal: AbortSignal.timeout(timeoutMs) });
-    } else {
+    if (op.kind === 'read') res = await request(http, 'GET', `${path}${op.consistency ? `?consistency=${op.consistency}` : ''}`, undefined, timeoutMs);
+    else {
       const isCas = op.kind === 'cas';
-      res = await fetch(`http://${http}${path}${isCas ? '/cas' : ''}`, {
-        method: isCas ? 'POST' : 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(isCas ? { expected: op.expected, value: op.value } : { value: op.value }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      const body = JSON.stringify(isCas ? { expected: op.expected, value: op.value } : { value: op.value });
+      res = await request(http, isCas ? 'POST' : 'PUT', `${path}${isCas ? '/cas' : ''}`, body, timeoutMs);
     }
   } catch (e) {
-    const code = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
+    const code = (e as { code?: string }).code ?? (e as Error).name;
     // Refused: the request never reached a node. Anything else: it may have.
     return { status: code === 'ECONNREFUSED' || op.kind === 'read' ? 'failed' : 'unknown', code, latencyMs: performance.now() - t0 };
   }
   const latencyMs = performance.now() - t0;
-  const node = res.headers.get('x-raft-forwarded-to') ?? res.headers.get('x-raft-node') ?? undefined;
+  const header = (h: string) => {
+    const v = res.headers[h];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  const node = header('x-raft-forwarded-to') ?? header('x-raft-node');
   let body: any = null;
   try {
-    body = await res.json();
+    body = JSON.parse(res.body);
   } catch {
     return { status: op.kind === 'read' ? 'failed' : 'unknown', code: `http_${res.status}`, latencyMs, node };
   }

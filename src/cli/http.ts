@@ -7,12 +7,12 @@ export interface HttpResult {
   headers: Headers;
 }
 
-export async function call(node: NodeEntry, method: string, path: string, body?: unknown, timeoutMs = 5000): Promise<HttpResult> {
+export async function call(node: NodeEntry, method: string, path: string, body?: unknown, timeoutMs = 5000, headers: Record<string, string> = {}): Promise<HttpResult> {
   let res: Response;
   try {
     res = await fetch(`http://${node.http}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });

@@ -20,6 +20,9 @@ import {
   transferHelp,
 } from './ops.js';
 import { upCommand, upHelp } from './up.js';
+import { checkCommand, checkHelp } from './check-cmd.js';
+import { benchCommand, benchHelp } from './bench-cmd.js';
+import { lockCommand, lockHelp } from './lock-cmd.js';
 import { simCommand, simHelp } from './sim.js';
 
 interface Command {
@@ -41,6 +44,9 @@ const commands: Record<string, Command> = {
   heal: { summary: 'remove every network cut', help: partitionHelp, run: healCommand },
   chaos: { summary: 'drop, delay or fail messages and disk writes', help: chaosHelp, run: chaosCommand },
   members: { summary: 'list, add or remove members (one change at a time)', help: membersHelp, run: membersCommand },
+  lock: { summary: 'acquire, renew, release or show a leased lock with fencing tokens', help: lockHelp, run: lockCommand },
+  bench: { summary: 'load the cluster and print throughput and latency (bench failover: recovery times)', help: benchHelp, run: benchCommand },
+  'check-linearizable': { summary: 'clients + a nemesis against the local cluster, then a linearizability verdict', help: checkHelp, run: checkCommand },
   'transfer-leadership': { summary: 'hand leadership to another node', help: transferHelp, run: transferCommand },
   node: { summary: 'run one node in the foreground (every setting a flag and an env variable)', help: nodeHelp, run: nodeCommand },
   sim: { summary: 'run the deterministic simulator for one seed and print its timeline', help: simHelp, run: simCommand },

@@ -90,20 +90,32 @@ raft-otel kv put KEY VALUE
 raft-otel kv del KEY
 raft-otel kv cas KEY EXPECTED NEW      (EXPECTED "-" means "absent")
 
-Options: --node ID (send to this node; default: the leader), --json, --data-dir DIR
+Options: --node ID (send to this node; default: the leader), --json, --data-dir DIR,
+  --fencing-token LOCK:T (refused with 409 if a newer holder of LOCK exists),
+  --idempotency-key K (a retry with the same key is applied once and gets the first answer)
 `;
 
 export async function kvCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...common, node: { type: 'string' }, consistency: { type: 'string' }, 'max-staleness-ms': { type: 'string' } },
+    options: {
+      ...common,
+      node: { type: 'string' },
+      consistency: { type: 'string' },
+      'max-staleness-ms': { type: 'string' },
+      'fencing-token': { type: 'string' },
+      'idempotency-key': { type: 'string' },
+    },
   }) as { values: Values; positionals: string[] };
   if (values.help || positionals.length < 2) return help(kvHelp, !values.help);
   const [op, key, ...rest] = positionals;
   const c = readCluster(values['data-dir']!);
   const node = await someNode(c, values.node as string | undefined);
   const path = `/kv/${encodeURIComponent(key)}`;
+  const headers: Record<string, string> = {};
+  if (values['fencing-token']) headers['x-fencing-token'] = values['fencing-token'] as string;
+  if (values['idempotency-key']) headers['idempotency-key'] = values['idempotency-key'] as string;
   let r;
   switch (op) {
     case 'get': {
@@ -115,14 +127,14 @@ export async function kvCommand(argv: string[]): Promise<number> {
     }
     case 'put':
       if (rest.length !== 1) return help(kvHelp, true);
-      r = await call(node, 'PUT', path, { value: rest[0] });
+      r = await call(node, 'PUT', path, { value: rest[0] }, 5000, headers);
       break;
     case 'del':
-      r = await call(node, 'DELETE', path);
+      r = await call(node, 'DELETE', path, undefined, 5000, headers);
       break;
     case 'cas':
       if (rest.length !== 2) return help(kvHelp, true);
-      r = await call(node, 'POST', `${path}/cas`, { expected: rest[0] === '-' ? null : rest[0], value: rest[1] });
+      r = await call(node, 'POST', `${path}/cas`, { expected: rest[0] === '-' ? null : rest[0], value: rest[1] }, 5000, headers);
       break;
     default:
       return help(kvHelp, true);

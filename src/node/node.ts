@@ -76,6 +76,8 @@ export class RaftNode extends EventEmitter {
   /** performance.now() when this node last heard from its leader (for bounded-staleness reads). */
   private lastLeaderContact = -Infinity;
   private knownLeader: NodeId | null = null;
+  /** The last log index known to be on disk. */
+  private durableIndex = 0;
   grpcPort = 0;
   readonly counters = { leaderChanges: 0, electionsStarted: 0, electionsWon: 0, proposals: 0, rejectedMessages: 0 };
 
@@ -125,6 +127,7 @@ export class RaftNode extends EventEmitter {
       loaded.state,
     );
     const node = new RaftNode(cfg, storage, raft, { ...deps, logger: log });
+    node.durableIndex = raft.log.lastIndex();
     if (loaded.state.snapshot) node.sm.restore(loaded.state.snapshot.data, loaded.state.snapshot.index);
     node.grpcPort = await node.server.listen(cfg.grpcListen);
     node.ticker = setInterval(() => node.syncClock(), cfg.tickMs);
@@ -183,13 +186,26 @@ export class RaftNode extends EventEmitter {
             this.log.info('leader_changed', { leader: this.knownLeader, term: this.raft.term });
           }
         }
+        // A leader's appends may leave before its own fsync (thesis §10.2.1): it writes its log in
+        // parallel with replicating it. That is safe because whatever the replies make committed
+        // shows (as applied results, as leaderCommit) only in a later Ready, and Readys are handled
+        // one at a time: by then this one's fsync is done. Every other message (a vote, a reply)
+        // waits for the fsync: it promises something about this node's disk.
+        const early = rd.messages.filter((m) => m.type === 'AppendEntries' || m.type === 'InstallSnapshot');
+        const late = early.length ? rd.messages.filter((m) => m.type !== 'AppendEntries' && m.type !== 'InstallSnapshot') : rd.messages;
+        for (const m of early) this.dispatch(m);
+        // Committed entries already on disk need not wait for this Ready's new entries to be synced.
+        let applied = 0;
+        while (applied < rd.committedEntries.length && rd.committedEntries[applied].index <= this.durableIndex) this.apply(rd.committedEntries[applied++]);
         // 1. Persist: nothing below happens before the state is durable.
         await this.storage.persist(rd);
+        if (rd.snapshot) this.durableIndex = rd.restoreStateMachine ? rd.snapshot.index : Math.max(this.durableIndex, rd.snapshot.index);
+        if (rd.entries.length) this.durableIndex = rd.entries[rd.entries.length - 1].index;
         if (rd.snapshot && rd.restoreStateMachine) this.restoreSnapshot(rd);
         // 2. Send.
-        for (const m of rd.messages) this.dispatch(m);
+        for (const m of late) this.dispatch(m);
         // 3. Apply, then serve reads.
-        for (const e of rd.committedEntries) this.apply(e);
+        for (let i = applied; i < rd.committedEntries.length; i++) this.apply(rd.committedEntries[i]);
         for (const rs of rd.readStates) this.onReadState(rs);
         this.releaseApplyWaiters();
         this.maybeSnapshot();

@@ -168,10 +168,7 @@ export class DiskStorage {
         this.snapshotIndex = rd.snapshot.index;
         this.entries = rd.restoreStateMachine ? [] : this.entries.filter((e) => e.index > rd.snapshot!.index);
       }
-      if (rd.entries.length) {
-        const first = rd.entries[0].index;
-        this.entries = this.entries.filter((e) => e.index < first).concat(rd.entries);
-      }
+      if (rd.entries.length) this.mirror(rd.entries);
       const record: WalRecord = { hs: this.hs, ...(rd.entries.length ? { ents: rd.entries } : {}), ...(snap ? { snap } : {}) };
       await this.append(record, rd.entries.length);
       if (rd.snapshot) await this.compact();
@@ -179,6 +176,15 @@ export class DiskStorage {
       this.broken = e instanceof StorageWriteError ? e : new StorageWriteError('writing the log', e);
       throw this.broken;
     }
+  }
+
+  /** Keeps the mirror of stored entries: usually a plain append, a truncation only on conflict. */
+  private mirror(ents: Entry[]): void {
+    const first = ents[0].index;
+    const base = this.snapshotIndex + 1;
+    const keep = Math.max(0, Math.min(this.entries.length, first - base));
+    if (keep < this.entries.length) this.entries.length = keep;
+    for (const e of ents) this.entries.push(e);
   }
 
   private async append(record: WalRecord, entryCount: number): Promise<void> {
