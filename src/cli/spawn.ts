@@ -3,13 +3,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { NodeEntry } from './cluster-file.js';
+
+/** The CLI entry point beside this file: main.ts under tsx, main.js once compiled. */
+const fromSources = import.meta.url.endsWith('.ts');
+const MAIN = fileURLToPath(new URL(fromSources ? './main.ts' : './main.js', import.meta.url));
+const LOADER = fromSources ? ['--import', 'tsx'] : [];
 
 export function spawnNode(entry: NodeEntry, env: Record<string, string>, detached: boolean): ChildProcess {
   mkdirSync(dirname(entry.logFile), { recursive: true });
   const out = openSync(entry.logFile, 'a');
-  // Re-run this very program (with the same loader flags, e.g. --import tsx) as `raft-otel node`.
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1], 'node', ...entry.args], {
+  const child = spawn(process.execPath, [...LOADER, MAIN, 'node', ...entry.args], {
     stdio: ['ignore', out, out],
     env: { ...process.env, ...env },
     detached,

@@ -43,6 +43,8 @@ export async function upCommand(argv: string[]): Promise<number> {
     process.stdout.write(upHelp);
     return 0;
   }
+  // Whoever reads our output may go away (a closed pipe): keep running the cluster regardless.
+  process.stdout.on('error', () => {});
   const dataDir = resolve(values['data-dir']!);
   let cluster: ClusterFile;
   if (existsSync(clusterFilePath(dataDir))) {

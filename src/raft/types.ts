@@ -212,7 +212,10 @@ export type ReadState =
  *     `hardState`; if `mustSync`, fsync before going on;
  *  2. send `messages`;
  *  3. apply `committedEntries` in order, and serve `readStates` once applied reaches their index.
- *  Readys must be processed one at a time, in order. */
+ *  Readys must be processed one at a time, in order. Two liberties are safe, and the node takes
+ *  them: a leader's AppendEntries and InstallSnapshot may be sent before the fsync (thesis
+ *  §10.2.1: anything they make committed shows only in a later Ready), and committed entries
+ *  already on disk may be applied before this Ready's new entries are synced. */
 export interface Ready {
   hardState: HardState | null;
   entries: Entry[];
