@@ -12,6 +12,7 @@ import { adminRouter } from './admin.js';
 import { locksRouter } from './locks.js';
 import { handle, sendError } from './respond.js';
 import { bodyField, checkedKey, write } from './writes.js';
+import { httpServerSpans } from '../telemetry/http.js';
 
 export function createApp(node: RaftNode): express.Express {
   const app = express();
@@ -22,6 +23,7 @@ export function createApp(node: RaftNode): express.Express {
     if (leader) res.setHeader('X-Raft-Leader', leader);
     next();
   });
+  app.use(httpServerSpans(node.cfg.id, node.tracing.enabled, (fields) => node.log.debug('http_request', fields)));
   app.use(express.json({ limit: LIMITS.bodyBytes, strict: true, type: () => true }));
 
   app.get('/status', (_req, res) => {

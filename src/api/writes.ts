@@ -5,10 +5,12 @@ import type { KvCommand, KvResult } from '../kv/commands.js';
 import { keyProblem, LIMITS, parseFence } from '../kv/commands.js';
 import { ClientError, noLeader } from '../node/errors.js';
 import type { RaftNode } from '../node/node.js';
+import { withClientSpan } from '../telemetry/http.js';
 
 const FORWARDED_BY = 'x-raft-forwarded-by';
-/** Request headers that must reach the leader with a forwarded write. */
-const FORWARDED_HEADERS = ['idempotency-key', 'x-fencing-token', 'traceparent', 'tracestate'];
+/** Request headers that must reach the leader with a forwarded write (trace context is injected
+ *  afresh: the leader's span becomes the child of this node's forwarding span). */
+const FORWARDED_HEADERS = ['idempotency-key', 'x-fencing-token'];
 
 export function checkedKey(key: string | string[]): string {
   if (Array.isArray(key)) throw new ClientError(400, 'bad_key', 'one key per request');
@@ -67,18 +69,27 @@ export async function forward(node: RaftNode, req: Request, res: Response): Prom
   const addr = node.address(leader);
   if (!addr) throw new ClientError(503, 'leader_unknown_address', `no HTTP address known for leader ${leader}`);
   let upstream: globalThis.Response;
+  const url = `http://${addr.http}${req.originalUrl}`;
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    [FORWARDED_BY]: node.cfg.id,
+    'x-raft-cluster': node.cfg.clusterId,
+    ...Object.fromEntries(FORWARDED_HEADERS.filter((h) => req.header(h) !== undefined).map((h) => [h, req.header(h)!])),
+  };
   try {
-    upstream = await fetch(`http://${addr.http}${req.originalUrl}`, {
-      method: req.method,
-      headers: {
-        'content-type': 'application/json',
-        [FORWARDED_BY]: node.cfg.id,
-        'x-raft-cluster': node.cfg.clusterId,
-        ...Object.fromEntries(FORWARDED_HEADERS.filter((h) => req.header(h) !== undefined).map((h) => [h, req.header(h)!])),
-      },
-      body: req.method === 'DELETE' ? undefined : JSON.stringify(req.body),
-      signal: AbortSignal.timeout(node.cfg.requestTimeoutMs + 1000),
-    });
+    upstream = await withClientSpan(
+      req.method,
+      url,
+      headers,
+      () =>
+        fetch(url, {
+          method: req.method,
+          headers,
+          body: req.method === 'DELETE' ? undefined : JSON.stringify(req.body),
+          signal: AbortSignal.timeout(node.cfg.requestTimeoutMs + 1000),
+        }),
+      (r) => r.status,
+    );
   } catch (e) {
     const code = (e as { cause?: { code?: string } }).cause?.code;
     if (code === 'ECONNREFUSED') {
@@ -87,7 +98,7 @@ export async function forward(node: RaftNode, req: Request, res: Response): Prom
     throw new ClientError(504, 'outcome_unknown', `lost contact with leader ${leader} while forwarding (${(e as Error).message}). The write may or may not have been applied`, { leader });
   }
   res.status(upstream.status);
-  for (const h of ['retry-after', 'x-raft-leader']) {
+  for (const h of ['retry-after', 'x-raft-leader', 'x-trace-id', 'idempotent-replayed']) {
     const v = upstream.headers.get(h);
     if (v) res.setHeader(h, v);
   }

@@ -5,6 +5,9 @@ import { parseArgs } from 'node:util';
 import { createApp } from '../api/app.js';
 import { loadNodeConfig, NODE_OPTIONS, nodeOptionsHelp } from '../node/config.js';
 import { createLogger } from '../node/log.js';
+import { telemetryConfig } from '../telemetry/config.js';
+import { NO_TRACING, RaftTracing } from '../telemetry/raft-tracing.js';
+import { startTelemetry } from '../telemetry/sdk.js';
 import { RaftNode } from '../node/node.js';
 
 export const nodeHelp = `raft-otel node [options]
@@ -16,6 +19,12 @@ Options:
 ${nodeOptionsHelp()}
 
 Chaos defaults: RAFT_CHAOS_DROP, RAFT_CHAOS_DROP_REPLY, RAFT_CHAOS_DELAY_MS, RAFT_CHAOS_CUT.
+
+Telemetry: OTEL_EXPORTER_OTLP_ENDPOINT (gRPC, e.g. http://localhost:4317), OTEL_EXPORTER_OTLP_PROTOCOL
+(grpc or http/json), OTEL_SERVICE_NAME, OTEL_METRIC_EXPORT_INTERVAL, RAFT_TRACING (on/off),
+RAFT_TRACE_DIR (without an endpoint: OTLP JSON files here), RAFT_SAMPLE_ELECTIONS, RAFT_SAMPLE_WRITES,
+RAFT_SAMPLE_READS, RAFT_SAMPLE_HEARTBEATS (default 0), RAFT_SAMPLE_SNAPSHOTS, RAFT_SAMPLE_ADMIN,
+RAFT_TRACES_PER_MINUTE (cap on new traces per node per minute).
 
 SIGTERM or SIGINT stops the node gracefully: a leader hands leadership over first.
 `;
@@ -33,35 +42,51 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const cfg = loadNodeConfig(values as Record<string, string | undefined>, process.env);
-  let node: RaftNode;
+  // Telemetry first, so that everything after it is traced and logged with trace ids.
+  const telemetry = startTelemetry(telemetryConfig(cfg.id, process.env));
+  let node: RaftNode | null = null;
+  const tracing = telemetry.enabled
+    ? new RaftTracing(cfg.id, {
+        term: () => node?.raft.term ?? 0,
+        role: () => node?.raft.role ?? 'follower',
+        commitIndex: () => node?.raft.commitIndex ?? 0,
+        appliedIndex: () => node?.sm.appliedIndex ?? 0,
+      })
+    : NO_TRACING;
+  const logger = createLogger(cfg.id, cfg.logLevel, undefined, () => tracing.logFields());
   try {
-    node = await RaftNode.start(cfg);
+    node = await RaftNode.start(cfg, { tracing, logger });
   } catch (e) {
     // Damaged storage, a port in use: say so in the node's log format, and exit non-zero.
-    createLogger(cfg.id, cfg.logLevel).error('start_failed', { error: (e as Error).message });
+    logger.error('start_failed', { error: (e as Error).message });
+    await telemetry.shutdown();
     return 1;
   }
-  const http = createServer(createApp(node));
+  logger.info('telemetry', { tracing: telemetry.enabled, spans: telemetry.destination, sampler: telemetry.sampler?.toString() ?? 'none' });
+  const http = createServer(createApp(node!));
   const { host, port } = splitHostPort(cfg.httpListen);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(port, host, () => resolve());
   });
-  node.log.info('http_listening', { http: cfg.httpListen, admin: cfg.admin });
+  node!.log.info('http_listening', { http: cfg.httpListen, admin: cfg.admin });
 
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = async (signal: string, graceful: boolean, code: number) => {
       if (stopping) return;
       stopping = true;
-      node.log.info('stopping', { signal });
-      await node.stop({ graceful });
+      node!.log.info('stopping', { signal });
+      await node!.stop({ graceful });
       http.closeAllConnections();
       http.close();
+      // Flush the spans still in the batch processor (a SIGKILL loses them: nothing runs then).
+      const flushError = await telemetry.shutdown();
+      if (flushError) node!.log.warn('telemetry_flush_failed', { error: flushError });
       resolve(code);
     };
     process.on('SIGTERM', () => void stop('SIGTERM', true, 0));
     process.on('SIGINT', () => void stop('SIGINT', true, 0));
-    node.on('fatal', () => void stop('fatal', false, 1));
+    node!.on('fatal', () => void stop('fatal', false, 1));
   });
 }

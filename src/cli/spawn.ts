@@ -2,7 +2,7 @@
 // is `node` itself (not npm, sh or npx), so its pid is the node: kill -9 of it kills the node.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeEntry } from './cluster-file.js';
 
@@ -16,7 +16,8 @@ export function spawnNode(entry: NodeEntry, env: Record<string, string>, detache
   const out = openSync(entry.logFile, 'a');
   const child = spawn(process.execPath, [...LOADER, MAIN, 'node', ...entry.args], {
     stdio: ['ignore', out, out],
-    env: { ...process.env, ...env },
+    // Without an OTLP endpoint, each node writes its spans as OTLP JSON under its data dir.
+    env: { ...process.env, ...env, ...(env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? {} : { RAFT_TRACE_DIR: join(entry.dataDir, 'traces') }) },
     detached,
   });
   if (detached) child.unref();

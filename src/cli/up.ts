@@ -158,6 +158,12 @@ function printTable(c: ClusterFile): void {
   for (const n of liveNodes(c)) {
     console.log(`  ${n.id.padEnd(5)} ${`http://${n.http}`.padEnd(24)} ${n.grpc.padEnd(18)} ${String(n.pid).padEnd(8)} ${n.logFile}`);
   }
+  const endpoint = c.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  console.log(
+    endpoint
+      ? `\nTraces and metrics go to ${endpoint} (OTLP).`
+      : `\nTraces: no OTEL_EXPORTER_OTLP_ENDPOINT, so each node writes OTLP JSON to <node data dir>/traces/spans.jsonl\n(set OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 to send them to a collector or Jaeger).`,
+  );
   console.log('\nWaiting for a leader...');
 }
 

@@ -14,11 +14,14 @@ import { DiskStorage } from '../storage/storage.js';
 import { Chaos } from '../transport/chaos.js';
 import { PeerClients } from '../transport/client.js';
 import { isRequest, type RequestMessage, type ResponseMessage } from '../transport/codec.js';
-import { PLAIN_HOOKS, type RpcHooks } from '../transport/hooks.js';
+import type { RpcHooks } from '../transport/hooks.js';
+import { NO_TRACING, type NodeTracing } from '../telemetry/raft-tracing.js';
 import { RaftServer, RpcError } from '../transport/server.js';
 import type { NodeConfig } from './config.js';
 import { ClientError, noLeader, notCommitted, notLeader, outcomeUnknown, readFailed } from './errors.js';
 import { createLogger, type Logger } from './log.js';
+import type { Attributes } from '@opentelemetry/api';
+import { ATTR } from '../telemetry/names.js';
 
 /** What observers of a node (telemetry, tests, the CLI) can listen to. */
 export interface NodeEvents {
@@ -50,6 +53,8 @@ interface Waiter<T> {
 export type ReadConsistency = 'linearizable' | 'lease' | 'stale';
 
 export interface NodeDeps {
+  /** The tracing layer (its RPC hooks wrap the transport); none by default. */
+  tracing?: NodeTracing;
   hooks?: RpcHooks;
   logger?: Logger;
 }
@@ -61,6 +66,7 @@ export class RaftNode extends EventEmitter {
   readonly chaos: Chaos;
   readonly log: Logger;
   readonly storage: DiskStorage;
+  readonly tracing: NodeTracing;
   private server: RaftServer;
   private clients: PeerClients;
   private ticker: NodeJS.Timeout | null = null;
@@ -88,7 +94,8 @@ export class RaftNode extends EventEmitter {
     this.raft = raft;
     this.log = deps.logger ?? createLogger(cfg.id, cfg.logLevel);
     this.chaos = new Chaos(cfg.chaos);
-    const hooks = deps.hooks ?? PLAIN_HOOKS;
+    this.tracing = deps.tracing ?? NO_TRACING;
+    const hooks = deps.hooks ?? this.tracing.hooks;
     this.server = new RaftServer({ clusterId: cfg.clusterId, nodeId: cfg.id, chaos: this.chaos, hooks, handler: (m) => this.handleRequest(m) });
     const timeoutMs = cfg.tickMs * cfg.electionTicks;
     this.clients = new PeerClients({
@@ -198,7 +205,7 @@ export class RaftNode extends EventEmitter {
         let applied = 0;
         while (applied < rd.committedEntries.length && rd.committedEntries[applied].index <= this.durableIndex) this.apply(rd.committedEntries[applied++]);
         // 1. Persist: nothing below happens before the state is durable.
-        await this.storage.persist(rd);
+        await this.tracing.persist(rd, () => this.storage.persist(rd), () => this.storage.stats.lastFsyncMs);
         if (rd.snapshot) this.durableIndex = rd.restoreStateMachine ? rd.snapshot.index : Math.max(this.durableIndex, rd.snapshot.index);
         if (rd.entries.length) this.durableIndex = rd.entries[rd.entries.length - 1].index;
         if (rd.snapshot && rd.restoreStateMachine) this.restoreSnapshot(rd);
@@ -251,7 +258,7 @@ export class RaftNode extends EventEmitter {
   }
 
   private apply(e: Entry): void {
-    const result = this.sm.apply(e);
+    const result = this.tracing.apply(e, () => this.sm.apply(e), describeResult);
     const w = this.writes.get(e.index);
     if (w) {
       if (w.term === e.term) this.settleWrite(e.index, w, () => w.resolve({ result, index: e.index }));
@@ -301,6 +308,7 @@ export class RaftNode extends EventEmitter {
       default:
         this.log.debug(o.type, { ...o });
     }
+    this.tracing.observe(o);
     this.emit('observation', o);
   }
 
@@ -344,6 +352,8 @@ export class RaftNode extends EventEmitter {
       return Promise.reject(new RpcError(code, `rejected by ${this.cfg.id}: ${rejected}`));
     }
     if ((m.type === 'AppendEntries' || m.type === 'InstallSnapshot') && this.raft.leader === m.from) this.lastLeaderContact = performance.now();
+    // This request is why the next write to disk happens (entries to store, a vote to keep).
+    if ((m.type === 'AppendEntries' && m.entries.length) || m.type === 'InstallSnapshot' || (m.type === 'RequestVote' && !m.preVote)) this.tracing.noteCause();
     this.kick();
     return reply;
   }
@@ -378,8 +388,12 @@ export class RaftNode extends EventEmitter {
   propose(cmd: KvCommand, context = ''): Promise<Applied> {
     this.syncClock();
     if (this.raft.role !== 'leader') throw this.raft.leader ? notLeader(this.cfg.id, this.raft.leader) : noLeader(this.cfg.id);
-    const res = this.raft.propose(JSON.stringify({ ...cmd, now: Date.now() }), context);
+    // The entry will land right after the last one: its proposal span's context goes into it.
+    const index = this.raft.log.lastIndex() + 1;
+    const traceContext = context || this.tracing.proposed(index, this.raft.term, commandAttributes(cmd));
+    const res = this.raft.propose(JSON.stringify({ ...cmd, now: Date.now() }), traceContext);
     if (!res.ok) {
+      this.tracing.proposalEnded(index, res.reason);
       if (res.reason === 'transfer_in_progress') throw new ClientError(503, 'transfer_in_progress', 'leadership is being handed over; retry in a moment');
       throw notLeader(this.cfg.id, res.leader);
     }
@@ -399,6 +413,7 @@ export class RaftNode extends EventEmitter {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.writes.delete(index);
+        this.tracing.proposalEnded(index, 'outcome unknown: not applied in time');
         reject(outcomeUnknown(`not applied within ${this.cfg.requestTimeoutMs} ms`));
       }, this.cfg.requestTimeoutMs);
       this.writes.set(index, { term, resolve, reject, timer });
@@ -427,6 +442,7 @@ export class RaftNode extends EventEmitter {
         reject(readFailed(`no read index within ${this.cfg.requestTimeoutMs} ms`));
       }, this.cfg.requestTimeoutMs);
       this.readWaiters.set(requestId, { resolve, reject, timer });
+      this.tracing.readStarted(requestId);
       this.raft.readIndex(requestId, consistency === 'lease');
       this.kick();
     });
@@ -542,4 +558,26 @@ export class RaftNode extends EventEmitter {
     await this.storage.close().catch(() => {});
     this.log.info('node_stopped', { graceful });
   }
+}
+
+/** Span attributes for a command: what it does, to which key or lock. */
+function commandAttributes(cmd: KvCommand): Attributes {
+  const a: Attributes = { [ATTR.op]: cmd.op };
+  if ('key' in cmd) a[ATTR.key] = cmd.key;
+  if ('name' in cmd) a[ATTR.lockName] = cmd.name;
+  if ('token' in cmd) a[ATTR.lockToken] = cmd.token;
+  if (cmd.fence) Object.assign(a, { 'raft.fence.lock': cmd.fence.lock, 'raft.fence.token': cmd.fence.token });
+  if (cmd.idem) a['raft.idempotency_key'] = cmd.idem;
+  return a;
+}
+
+/** Span attributes for a result: errors (fenced writes, refused locks) become span events. */
+function describeResult(r: KvResult | null): Attributes {
+  if (!r) return {};
+  const a: Attributes = { [ATTR.op]: r.op };
+  if (r.op === 'error') a[ATTR.resultCode] = r.code;
+  if (r.op === 'lock_acquire') Object.assign(a, r.granted ? { [ATTR.lockToken]: r.token } : { [ATTR.resultCode]: 'lock_held', 'raft.lock.holder': r.holder });
+  if ((r.op === 'lock_renew' || r.op === 'lock_release') && !r.ok) a[ATTR.resultCode] = 'not_holder';
+  if (r.op === 'cas') a['raft.cas.swapped'] = r.swapped;
+  return a;
 }
