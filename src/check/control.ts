@@ -32,3 +32,17 @@ export async function findLeader(control: ClusterControl, timeoutMs = 300): Prom
   );
   return answers.find((a) => a !== null) ?? null;
 }
+
+/** A cluster known only by its nodes' HTTP addresses (`--targets n1=host:port,...`), as in
+ *  Docker: load can be generated, but processes cannot be killed or faults injected from here. */
+export function targetsControl(spec: string): ClusterControl {
+  const members = spec.split(',').map((part) => {
+    const m = /^\s*([^=\s]+)=([^\s]+:\d+)\s*$/.exec(part);
+    if (!m) throw new Error(`target "${part}" is not id=host:port (e.g. n1=raft-1:8000)`);
+    return { id: m[1], http: m[2] };
+  });
+  const no = (what: string) => () => {
+    throw new Error(`cannot ${what} with --targets: run this against a local cluster (raft-otel up) instead`);
+  };
+  return { members: () => members, running: () => true, kill: no('kill a node'), restart: no('restart a node'), pause: no('pause a node'), resume: no('resume a node'), chaos: no('inject faults') };
+}

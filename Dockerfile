@@ -1,0 +1,38 @@
+# The raft-otel node image: one image for every node (docker-compose.yml), running the compiled
+# `raft-otel node` as a non-root user. Every setting comes from environment variables (RAFT_*,
+# OTEL_*); see README "Node settings".
+
+# --- build: compile the TypeScript -------------------------------------------------------------
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY proto ./proto
+COPY src ./src
+RUN npx tsc -p tsconfig.build.json
+
+# --- runtime: Node 20 and production dependencies only ------------------------------------------
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The gRPC service definition is loaded at run time.
+COPY proto ./proto
+# The node's log, hard state and snapshots live in a volume; the image's /data belongs to `node`
+# so a fresh named volume does too.
+RUN mkdir -p /data && chown node:node /data
+VOLUME /data
+ENV RAFT_DATA_DIR=/data \
+    RAFT_GRPC_LISTEN=0.0.0.0:7000 \
+    RAFT_HTTP_LISTEN=0.0.0.0:8000
+EXPOSE 7000 8000
+USER node
+HEALTHCHECK --interval=5s --timeout=2s --start-period=15s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8000/status').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# `node` here is the process itself (PID 1 under compose's init): SIGTERM reaches it, a leader
+# hands leadership over, and spans are flushed before it exits.
+ENTRYPOINT ["node", "dist/src/cli/main.js"]
+CMD ["node"]
