@@ -11,8 +11,9 @@ try {
   process.exit(1);
 }
 const passed = report.numPassedTests ?? 0;
-// A test file that fails to load has no failed tests, only a failed suite: count it too.
-const failed = Math.max(report.numFailedTests ?? 0, report.numFailedTestSuites ?? 0);
+// A test file that fails to load has no failed tests, only a failed file: count it too.
+const brokenFiles = (report.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
+const failed = (report.numFailedTests ?? 0) + brokenFiles;
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(report.success && failed === 0 ? 0 : 1);

@@ -97,8 +97,10 @@ describe('raft-otel up and the commands that use it', () => {
     expect(cli('heal').out).toMatch(/healed/);
     expect(cli('chaos', '--delay', '1-3').out).toMatch(/delay 1-3 ms/);
     expect(cli('chaos', '--off').code).toBe(0);
-    const t = cli('transfer-leadership', '--to', leader);
-    expect(t.out, t.err).toMatch(new RegExp(`leader is now ${leader}`));
+    const current = JSON.parse(cli('status', '--json').out).find((s: any) => s.status?.role === 'leader').id;
+    const target = ['n1', 'n2', 'n3'].find((id) => id !== current)!;
+    const t = cli('transfer-leadership', '--to', target);
+    expect(t.out, t.err).toMatch(new RegExp(`leader is now ${target}`));
 
     // Help and errors say what to do.
     expect(cli('kill', 'n9').err).toMatch(/no node "n9".*nodes are n1, n2, n3/);

@@ -93,8 +93,8 @@ describe('the trace model on a real cluster', () => {
     const leader = await c.waitForLeader();
     const r = await c.put(leader, 'logged', 'yes');
     const traceId = r.headers.get('x-trace-id')!;
-    await waitFor('the access log', () => c.log(leader).includes(traceId));
-    const line = c.log(leader).split('\n').find((l) => l.includes(traceId))!;
+    const accessLine = () => c.log(leader).split('\n').find((l) => l.includes(traceId) && l.includes('"http_request"'));
+    const line = await waitFor('the access log', accessLine);
     expect(JSON.parse(line)).toMatchObject({ event: 'http_request', trace_id: traceId, span_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
   });
 
