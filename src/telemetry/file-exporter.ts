@@ -1,6 +1,6 @@
 // Without an OTLP endpoint, spans are written as OTLP JSON, one ExportTraceServiceRequest per
-// line, to <dir>/spans.jsonl. Any OTLP-JSON reader can load them (Jaeger's UI upload takes one
-// request per file: `raft-otel traces` can split them).
+// line, to <dir>/spans.jsonl. Any OTLP-JSON reader can load them line by line; the built-in trace
+// viewer is meant to read them. (Jaeger's UI upload takes one request per file.)
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
