@@ -2,23 +2,10 @@
 // InstallSnapshot, locks and fenced writes, injected faults, slow disks, membership changes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCluster } from '../cluster/harness.js';
-import { OtlpReceiver } from './receiver.js';
-
-const CLIENT = 3;
-const SERVER = 2;
+import { CLIENT, OtlpReceiver, SERVER, waitFor } from './receiver.js';
 
 let rx: OtlpReceiver;
 let c: TestCluster;
-
-async function waitFor<T>(what: string, fn: () => T | undefined | null | false, ms = 8000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   rx = new OtlpReceiver();

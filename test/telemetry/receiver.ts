@@ -116,3 +116,20 @@ export class OtlpReceiver {
     await new Promise((ok) => this.server.close(ok));
   }
 }
+
+/** OTLP span kinds as they appear in JSON. */
+export const SERVER = 2;
+export const CLIENT = 3;
+/** OTLP status code of an errored span. */
+export const ERROR = 2;
+
+/** Polls `fn` until it returns something truthy (spans arrive in batches). */
+export async function waitFor<T>(what: string, fn: () => T | undefined | null | false, ms = 8000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

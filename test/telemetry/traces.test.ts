@@ -2,24 +2,10 @@
 // must tell Raft's story across nodes, as design section 5 says.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCluster, type TestNode } from '../cluster/harness.js';
-import { OtlpReceiver, type SpanRecord } from './receiver.js';
-
-const CLIENT = 3;
-const SERVER = 2;
-const ERROR = 2;
+import { CLIENT, ERROR, OtlpReceiver, SERVER, waitFor, type SpanRecord } from './receiver.js';
 
 let rx: OtlpReceiver;
 let c: TestCluster;
-
-async function waitFor<T>(what: string, fn: () => T | undefined | null | false, ms = 8000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const byId = (spans: SpanRecord[]) => new Map(spans.map((s) => [s.spanId, s]));
 
