@@ -17,12 +17,24 @@ afterAll(async () => {
   await rx?.stop();
 });
 
+/** A leader that has committed in its term, with every running node caught up to it. */
+async function settledLeader() {
+  const leader = await c.waitForLeader();
+  expect((await c.put(leader, 'settle', 'x')).status).toBe(200);
+  const target = (await c.status(leader)).commitIndex;
+  await c.until(async () => {
+    const all = await Promise.all(c.nodes.filter((n) => n.proc).map((n) => c.status(n)));
+    return all.every((st) => st && st.lastApplied >= target);
+  }, 5000, 'every node to catch up');
+  return leader;
+}
+
 describe('more of the trace model', () => {
   it('a leadership transfer: raft.transfer_leadership with its TimeoutNow call, then a transfer election', async () => {
-    const leader = await c.waitForLeader();
+    const leader = await settledLeader();
     const target = c.nodes.find((n) => n.id !== leader.id)!;
     const r = await c.request(leader, 'POST', '/admin/transfer-leadership', { to: target.id });
-    expect(r.body.leader).toBe(target.id);
+    expect(r.body.leader, JSON.stringify(r.body)).toBe(target.id);
     const transfer = await waitFor('the transfer span', () => rx.spans.find((s) => s.name === 'raft.transfer_leadership' && s.service === `raft-${leader.id}`));
     expect(transfer.attrs['raft.transfer.target']).toBe(target.id);
     const timeoutNow = await waitFor('TimeoutNow', () => rx.trace(transfer.traceId).find((s) => s.name === 'raft.Raft/TimeoutNow' && s.kind === CLIENT));
@@ -35,14 +47,15 @@ describe('more of the trace model', () => {
   });
 
   it('locks and fenced writes show on raft.apply; injected delays and slow fsyncs show on their spans', async () => {
-    const leader = await c.waitForLeader();
+    const leader = await settledLeader();
     for (const n of c.nodes) await c.request(n, 'POST', '/admin/chaos', { delayMs: [2, 5] });
     await c.request(leader, 'POST', '/admin/disk', { slowFsyncMs: 30 });
     const a = await c.request(leader, 'POST', '/locks/L/acquire', { owner: 'a', ttlMs: 200 });
     await new Promise((r) => setTimeout(r, 300));
     const b = await c.request(leader, 'POST', '/locks/L/acquire', { owner: 'b', ttlMs: 5000 });
+    expect([a.status, b.status], JSON.stringify([a.body, b.body])).toEqual([200, 200]);
     const fenced = await c.request(leader, 'PUT', '/kv/guarded', { value: 'late' }, { 'x-fencing-token': `L:${a.body.token}` });
-    expect(fenced.status).toBe(409);
+    expect(fenced.status, JSON.stringify(fenced.body)).toBe(409);
     for (const n of c.nodes) await c.request(n, 'POST', '/admin/chaos', { delayMs: [0, 0] });
     await c.request(leader, 'POST', '/admin/disk', { slowFsyncMs: 0 });
 
@@ -68,7 +81,8 @@ describe('more of the trace model', () => {
     await waitFor('the snapshot span', () => rx.spans.find((s) => s.name === 'raft.snapshot' && s.service === `raft-${leader.id}` && s.attrs['raft.snapshot.index'] === snap.body.index));
     await c.restart(lagging);
     const install = await waitFor('InstallSnapshot', () => rx.spans.find((s) => s.name === 'raft.Raft/InstallSnapshot' && s.kind === SERVER && s.service === `raft-${lagging.id}`), 15_000);
-    const client = rx.spans.find((s) => s.spanId === install.parentSpanId)!;
+    // The leader's CLIENT span ends after the reply, so it may arrive in a later batch.
+    const client = await waitFor('the InstallSnapshot CLIENT span', () => rx.spans.find((s) => s.spanId === install.parentSpanId));
     expect(client.kind).toBe(CLIENT);
     expect(client.service).toBe(`raft-${leader.id}`);
     expect(install.attrs['raft.snapshot.index']).toBeGreaterThanOrEqual(snap.body.index);

@@ -35,7 +35,7 @@ describe('the trace model on a real cluster', () => {
       expect(cl.attrs['server.port']).toEqual(expect.any(Number));
     }
     const server = all.find((s) => s.name === 'raft.Raft/RequestVote' && s.kind === SERVER)!;
-    const parent = spans.get(server.parentSpanId) ?? all.find((s) => s.spanId === server.parentSpanId)!;
+    const parent = spans.get(server.parentSpanId) ?? (await waitFor('the matching CLIENT span', () => rx.spans.find((s) => s.spanId === server.parentSpanId)));
     expect(parent.kind).toBe(CLIENT);
     expect(parent.service).not.toBe(server.service); // candidate and voter: two nodes
     expect(server.attrs['raft.vote.granted']).toEqual(expect.any(Boolean));
@@ -50,9 +50,17 @@ describe('the trace model on a real cluster', () => {
     expect(r.status).toBe(200);
     const traceId = r.headers.get('x-trace-id')!;
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    // Spans arrive in batches from three processes: wait for every one the assertions name.
     const spans = await waitFor('the whole write', () => {
       const t = rx.trace(traceId);
-      return t.filter((s) => s.name === 'raft.apply').length >= 3 && t;
+      const has = (svc: string, name: string) => t.some((s) => s.service === svc && s.name === name);
+      const complete =
+        t.filter((s) => s.name === 'raft.apply').length >= 3 &&
+        has(`raft-${follower.id}`, 'PUT') &&
+        has(`raft-${follower.id}`, 'PUT /kv/{key}') &&
+        has(`raft-${leader.id}`, 'PUT /kv/{key}') &&
+        t.filter((s) => s.name === 'raft.Raft/AppendEntries').length >= 4;
+      return complete && t;
     });
     const names = spans.map((s) => `${s.service} ${s.name}`);
     expect(names).toContain(`raft-${follower.id} PUT /kv/{key}`);
