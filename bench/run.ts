@@ -2,10 +2,11 @@
 // temporary directory.
 //   npm run bench                              writes with 1, 16 and 64 clients, then failover
 //   npm run bench -- --tracing-overhead        tracing off / default sampling / everything sampled
-//   options: --duration S (default 10), --runs N (failover kills, default 10), --clients 1,16,64
+//   options: --duration S (default 10), --runs N (failover kills, default 10), --clients 1,16,64,
+//            --rounds N (tracing overhead: interleaved rounds, default 3)
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '10' },
     clients: { type: 'string', default: '1,16,64' },
     'tracing-overhead': { type: 'boolean' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const durationMs = Number(values.duration) * 1000;
@@ -49,36 +51,59 @@ const writes = (control: ClusterControl, clients: number): Promise<LoadResult> =
   runLoad({ control, clients, durationMs, mix: { put: 1, get: 0, cas: 0 }, keys: 100, valueBytes: 100, consistency: 'linearizable', via: 'leader', progress: (l) => process.stderr.write(l + '\n') });
 
 if (values['tracing-overhead']) {
-  // An OTLP/HTTP sink that counts what it receives, so the nodes really export.
+  // An OTLP/gRPC sink, so the nodes export as they do by default (protobuf over gRPC). It needs no
+  // .proto files: requests are taken as raw bytes and answered with an empty message, which is a
+  // valid (empty) ExportTraceServiceResponse. It counts bytes received.
   let spans = 0;
-  const sink = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      if (req.url === '/v1/traces') spans += (Buffer.concat(chunks).toString().match(/"spanId"/g) ?? []).length;
-      res.writeHead(200).end('{}');
-    });
+  const sink = new GrpcServer();
+  const raw = (path: string) => ({
+    path,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (b: Buffer) => b,
+    requestDeserialize: (b: Buffer) => b,
+    responseSerialize: () => Buffer.alloc(0),
+    responseDeserialize: (b: Buffer) => b,
   });
-  await new Promise<void>((ok) => sink.listen(0, '127.0.0.1', ok));
-  const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as { port: number }).port}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' };
+  sink.addService(
+    { Export: raw('/opentelemetry.proto.collector.trace.v1.TraceService/Export') },
+    { Export: (call: { request: Buffer }, cb: (e: null, r: Buffer) => void) => ((spans += call.request.length), cb(null, Buffer.alloc(0))) },
+  );
+  sink.addService(
+    { Export: raw('/opentelemetry.proto.collector.metrics.v1.MetricsService/Export') },
+    { Export: (_call: unknown, cb: (e: null, r: Buffer) => void) => cb(null, Buffer.alloc(0)) },
+  );
+  const port = await new Promise<number>((ok, ko) => sink.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? ko(e) : ok(p))));
+  const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
   const modes: [string, Record<string, string>][] = [
     ['tracing off', { RAFT_TRACING: 'off' }],
     ['tracing on, default sampling', otlp],
     ['everything sampled, heartbeats too', { ...otlp, RAFT_SAMPLE_HEARTBEATS: '1' }],
   ];
   const clients = Number(values.clients!.split(',').pop());
-  const rows: { mode: string; r: LoadResult; spans: number }[] = [];
-  for (const [mode, env] of modes) {
-    spans = 0;
-    const r = await withCluster(env, (control) => writes(control, clients));
-    rows.push({ mode, r, spans });
-    console.log(`${mode}: ${r.throughput.toFixed(0)} writes/s, ${fmtSummary(r.overall)}, ${spans} spans exported`);
+  // This machine's speed drifts from minute to minute: run the modes interleaved, several rounds,
+  // and compare medians.
+  const rounds = Number(values.rounds);
+  const results = new Map<string, { tput: number[]; p50: number[]; bytes: number[] }>(modes.map(([m]) => [m, { tput: [], p50: [], bytes: [] }]));
+  for (let round = 1; round <= rounds; round++) {
+    for (const [mode, env] of modes) {
+      spans = 0;
+      const r = await withCluster(env, (control) => writes(control, clients));
+      const res = results.get(mode)!;
+      res.tput.push(r.throughput);
+      res.p50.push(r.overall.p50);
+      res.bytes.push(spans);
+      console.log(`round ${round}, ${mode}: ${r.throughput.toFixed(0)} writes/s, ${fmtSummary(r.overall)}, ${(spans / 1e6).toFixed(1)} MB of spans exported`);
+    }
   }
-  sink.close();
-  console.log(`\ntracing overhead, ${clients} clients writing for ${values.duration} s (OTLP/HTTP JSON to a local sink):`);
-  for (const { mode, r, spans: n } of rows) {
+  sink.forceShutdown();
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const base = results.get(modes[0][0])!;
+  console.log(`\ntracing overhead, ${clients} clients writing for ${values.duration} s, median of ${rounds} interleaved rounds (OTLP/gRPC to a local sink):`);
+  for (const [mode] of modes) {
+    const r = results.get(mode)!;
     console.log(
-      `  ${mode.padEnd(36)} ${r.throughput.toFixed(0).padStart(5)} writes/s (${((r.throughput / rows[0].r.throughput) * 100).toFixed(0)}% of off), p50 ${fmtMs(r.overall.p50)} (x${(r.overall.p50 / rows[0].r.overall.p50).toFixed(2)}), ${n} spans`,
+      `  ${mode.padEnd(36)} ${median(r.tput).toFixed(0).padStart(5)} writes/s (${((median(r.tput) / median(base.tput)) * 100).toFixed(0)}% of off), p50 ${fmtMs(median(r.p50))} (x${(median(r.p50) / median(base.p50)).toFixed(2)}), ${(median(r.bytes) / 1e6).toFixed(1)} MB of spans`,
     );
   }
 } else {
