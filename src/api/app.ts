@@ -17,7 +17,7 @@ import { httpServerSpans } from '../telemetry/http.js';
 export function createApp(node: RaftNode): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use((req, res, next) => {
+  app.use((_req, res, next) => {
     res.setHeader('X-Raft-Node', node.cfg.id);
     const leader = node.leaderId();
     if (leader) res.setHeader('X-Raft-Leader', leader);

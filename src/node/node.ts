@@ -14,7 +14,6 @@ import { DiskStorage } from '../storage/storage.js';
 import { Chaos } from '../transport/chaos.js';
 import { PeerClients } from '../transport/client.js';
 import { isRequest, type RequestMessage, type ResponseMessage } from '../transport/codec.js';
-import type { RpcHooks } from '../transport/hooks.js';
 import { NO_TRACING, type NodeTracing } from '../telemetry/raft-tracing.js';
 import { RaftServer, RpcError } from '../transport/server.js';
 import type { NodeConfig } from './config.js';
@@ -22,13 +21,6 @@ import { ClientError, noLeader, notCommitted, notLeader, outcomeUnknown, readFai
 import { createLogger, type Logger } from './log.js';
 import type { Attributes } from '@opentelemetry/api';
 import { ATTR } from '../telemetry/names.js';
-
-/** What observers of a node (telemetry, tests, the CLI) can listen to. */
-export interface NodeEvents {
-  observation: (o: Observation) => void;
-  applied: (e: Entry, result: KvResult | null) => void;
-  fatal: (e: Error) => void;
-}
 
 /** A command's fate: its result and the index of the entry that carried it. When an idempotent
  *  request was replayed, `result.index` is the first application's index, not `index`. */
@@ -55,7 +47,6 @@ export type ReadConsistency = 'linearizable' | 'lease' | 'stale';
 export interface NodeDeps {
   /** The tracing layer (its RPC hooks wrap the transport); none by default. */
   tracing?: NodeTracing;
-  hooks?: RpcHooks;
   logger?: Logger;
 }
 
@@ -95,7 +86,7 @@ export class RaftNode extends EventEmitter {
     this.log = deps.logger ?? createLogger(cfg.id, cfg.logLevel);
     this.chaos = new Chaos(cfg.chaos);
     this.tracing = deps.tracing ?? NO_TRACING;
-    const hooks = deps.hooks ?? this.tracing.hooks;
+    const hooks = this.tracing.hooks;
     this.server = new RaftServer({ clusterId: cfg.clusterId, nodeId: cfg.id, chaos: this.chaos, hooks, handler: (m) => this.handleRequest(m) });
     const timeoutMs = cfg.tickMs * cfg.electionTicks;
     this.clients = new PeerClients({

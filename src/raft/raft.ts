@@ -331,7 +331,7 @@ export class Raft {
     const term = this.log.term(index)!;
     const snapshot: Snapshot = { index, term, conf: cloneConf(this.confAt(index)), data };
     this.log.compactTo(snapshot);
-    this.confHistory = this.confHistory.filter((c, i, all) => i === all.length - 1 || all[i + 1].index > index);
+    this.confHistory = this.confHistory.filter((_c, i, all) => i === all.length - 1 || all[i + 1].index > index);
     this.snapshotToSave = snapshot;
     this.observe({ type: 'snapshot_created', term: this.term, index, snapshotTerm: term });
     return { ok: true };

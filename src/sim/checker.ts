@@ -153,12 +153,4 @@ export class Checker {
     }
     this.durable.set(node, hs);
   }
-
-  leaderOf(term: number): NodeId | undefined {
-    return this.leaders.get(term);
-  }
-
-  termsWithLeaders(): number[] {
-    return [...this.leaders.keys()];
-  }
 }

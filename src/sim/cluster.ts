@@ -78,7 +78,6 @@ export class SimNode {
   disk = new SimDisk();
   kv = new Map<string, string>();
   applied = 0;
-  incarnation = 0;
   /** Reads whose index is known but not applied yet. */
   waiting: Read[] = [];
 
@@ -392,7 +391,6 @@ export class SimCluster {
   private start(node: SimNode): void {
     const initial = node.disk.load(this.bootstrapOf.get(node.id) ?? this.bootstrap);
     node.raft = new Raft(this.config(node.id), initial);
-    node.incarnation++;
     node.kv = initial.snapshot ? new Map(JSON.parse(initial.snapshot.data) as [string, string][]) : new Map();
     node.applied = initial.snapshot?.index ?? 0;
     node.waiting = [];

@@ -15,7 +15,6 @@ export class SimDisk {
   private snapshot: Snapshot | null = null;
   private entries: Entry[] = [];
   private buffer: Write[] = [];
-  fsyncs = 0;
 
   /** Writes the persistent parts of a Ready, in the order the Ready contract gives. */
   write(rd: Ready): void {
@@ -28,7 +27,6 @@ export class SimDisk {
   fsync(): void {
     for (const w of this.buffer) this.applyWrite(w);
     this.buffer = [];
-    this.fsyncs++;
   }
 
   /** Power loss: unsynced writes are lost, except a random prefix the OS happened to flush. */

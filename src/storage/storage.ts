@@ -62,8 +62,6 @@ const SNAP_RE = /^snap-(\d{12})\.snap$/;
 export class DiskStorage {
   readonly faults: DiskFaults = { slowFsyncMs: 0, failWrites: false };
   readonly stats: StorageStats = { fsyncs: 0, records: 0, entriesWritten: 0, fsyncMsTotal: 0, lastFsyncMs: 0, walBytes: 0 };
-  /** Called after every fsync with its duration: the telemetry layer records it. */
-  onFsync: ((ms: number, entries: number) => void) | null = null;
 
   private wal: FileHandle | null = null;
   private walSeq = 0;
@@ -200,7 +198,6 @@ export class DiskStorage {
     this.stats.fsyncMsTotal += ms;
     this.stats.lastFsyncMs = ms;
     this.stats.walBytes += buf.length;
-    this.onFsync?.(ms, entryCount);
   }
 
   /** Snapshot files are written to a temporary name, synced, then renamed into place. */

@@ -34,8 +34,6 @@ interface Peer {
 
 export class PeerClients {
   private peers = new Map<NodeId, Peer>();
-  /** Messages dropped locally because a peer had too many calls in flight. */
-  overflowDrops = 0;
 
   constructor(private readonly opts: ClientOptions) {}
 
@@ -48,7 +46,6 @@ export class PeerClients {
       return;
     }
     if (peer.inFlight >= this.opts.maxInFlightPerPeer) {
-      this.overflowDrops++;
       this.opts.onFailure?.(m.to, method, status.RESOURCE_EXHAUSTED, `${peer.inFlight} calls to ${m.to} already in flight`);
       return;
     }

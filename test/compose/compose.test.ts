@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { CHAOS_ENV, NODE_OPTIONS, parsePeers } from '../../src/node/config.js';
 import { OtlpReceiver } from '../telemetry/receiver.js';
@@ -147,7 +147,13 @@ describe('Dockerfile', () => {
     const cmd = /CMD \["(\w+)"\]/.exec(dockerfile)![1];
     const { main } = await import('../../src/cli/main.js');
     expect(cmd).toBe('node');
-    expect(await main([cmd, '--help'])).toBe(0);
+    const quiet = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await main([cmd, '--help'])).toBe(0);
+      expect(String(quiet.mock.calls[0]?.[0])).toMatch(/^raft-otel node/);
+    } finally {
+      quiet.mockRestore();
+    }
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/FROM node:20-[\w-]+ AS build/);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
