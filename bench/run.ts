@@ -29,17 +29,41 @@ const durationMs = Number(values.duration) * 1000;
 
 async function withCluster<T>(env: Record<string, string>, run: (control: ClusterControl) => Promise<T>): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), 'raft-bench-'));
-  const up = spawn(process.execPath, ['--import', 'tsx', resolve('src/cli/main.ts'), 'up', '--data-dir', dataDir, '--http-port', '18001', '--grpc-port', '17001'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  });
+  const up = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      resolve('src/cli/main.ts'),
+      'up',
+      '--data-dir',
+      dataDir,
+      '--http-port',
+      '18001',
+      '--grpc-port',
+      '17001',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
+    },
+  );
   let log = '';
   up.stdout!.on('data', (d) => (log += d));
   while (!/Leader elected/.test(log)) await new Promise((r) => setTimeout(r, 100));
   const control = localControl(dataDir);
   try {
     // Warm up (JIT, connections) before measuring.
-    await runLoad({ control, clients: 8, durationMs: 3000, mix: { put: 1, get: 0, cas: 0 }, keys: 100, valueBytes: 100, consistency: 'linearizable', via: 'leader' });
+    await runLoad({
+      control,
+      clients: 8,
+      durationMs: 3000,
+      mix: { put: 1, get: 0, cas: 0 },
+      keys: 100,
+      valueBytes: 100,
+      consistency: 'linearizable',
+      via: 'leader',
+    });
     return await run(control);
   } finally {
     up.kill('SIGINT');
@@ -48,7 +72,17 @@ async function withCluster<T>(env: Record<string, string>, run: (control: Cluste
 }
 
 const writes = (control: ClusterControl, clients: number): Promise<LoadResult> =>
-  runLoad({ control, clients, durationMs, mix: { put: 1, get: 0, cas: 0 }, keys: 100, valueBytes: 100, consistency: 'linearizable', via: 'leader', progress: (l) => process.stderr.write(l + '\n') });
+  runLoad({
+    control,
+    clients,
+    durationMs,
+    mix: { put: 1, get: 0, cas: 0 },
+    keys: 100,
+    valueBytes: 100,
+    consistency: 'linearizable',
+    via: 'leader',
+    progress: (l) => process.stderr.write(l + '\n'),
+  });
 
 if (values['tracing-overhead']) {
   // An OTLP/gRPC sink, so the nodes export as they do by default (protobuf over gRPC). It needs no
@@ -67,13 +101,20 @@ if (values['tracing-overhead']) {
   });
   sink.addService(
     { Export: raw('/opentelemetry.proto.collector.trace.v1.TraceService/Export') },
-    { Export: (call: { request: Buffer }, cb: (e: null, r: Buffer) => void) => ((spans += call.request.length), cb(null, Buffer.alloc(0))) },
+    {
+      Export: (call: { request: Buffer }, cb: (e: null, r: Buffer) => void) => (
+        (spans += call.request.length),
+        cb(null, Buffer.alloc(0))
+      ),
+    },
   );
   sink.addService(
     { Export: raw('/opentelemetry.proto.collector.metrics.v1.MetricsService/Export') },
     { Export: (_call: unknown, cb: (e: null, r: Buffer) => void) => cb(null, Buffer.alloc(0)) },
   );
-  const port = await new Promise<number>((ok, ko) => sink.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? ko(e) : ok(p))));
+  const port = await new Promise<number>((ok, ko) =>
+    sink.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? ko(e) : ok(p))),
+  );
   const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
   const modes: [string, Record<string, string>][] = [
     ['tracing off', { RAFT_TRACING: 'off' }],
@@ -84,7 +125,9 @@ if (values['tracing-overhead']) {
   // This machine's speed drifts from minute to minute: run the modes interleaved, several rounds,
   // and compare medians.
   const rounds = Number(values.rounds);
-  const results = new Map<string, { tput: number[]; p50: number[]; bytes: number[] }>(modes.map(([m]) => [m, { tput: [], p50: [], bytes: [] }]));
+  const results = new Map<string, { tput: number[]; p50: number[]; bytes: number[] }>(
+    modes.map(([m]) => [m, { tput: [], p50: [], bytes: [] }]),
+  );
   for (let round = 1; round <= rounds; round++) {
     for (const [mode, env] of modes) {
       spans = 0;
@@ -93,13 +136,17 @@ if (values['tracing-overhead']) {
       res.tput.push(r.throughput);
       res.p50.push(r.overall.p50);
       res.bytes.push(spans);
-      console.log(`round ${round}, ${mode}: ${r.throughput.toFixed(0)} writes/s, ${fmtSummary(r.overall)}, ${(spans / 1e6).toFixed(1)} MB of spans exported`);
+      console.log(
+        `round ${round}, ${mode}: ${r.throughput.toFixed(0)} writes/s, ${fmtSummary(r.overall)}, ${(spans / 1e6).toFixed(1)} MB of spans exported`,
+      );
     }
   }
   sink.forceShutdown();
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const base = results.get(modes[0][0])!;
-  console.log(`\ntracing overhead, ${clients} clients writing for ${values.duration} s, median of ${rounds} interleaved rounds (OTLP/gRPC to a local sink):`);
+  console.log(
+    `\ntracing overhead, ${clients} clients writing for ${values.duration} s, median of ${rounds} interleaved rounds (OTLP/gRPC to a local sink):`,
+  );
   for (const [mode] of modes) {
     const r = results.get(mode)!;
     console.log(
@@ -111,12 +158,18 @@ if (values['tracing-overhead']) {
   await withCluster({}, async (control) => {
     for (const clients of values.clients!.split(',').map(Number)) {
       const r = await writes(control, clients);
-      rows.push(`writes, ${String(clients).padStart(2)} clients: ${r.throughput.toFixed(0).padStart(5)} writes/s, ${fmtSummary(r.overall)}, errors ${Object.values(r.errors).reduce((a, b) => a + b, 0)}`);
+      rows.push(
+        `writes, ${String(clients).padStart(2)} clients: ${r.throughput.toFixed(0).padStart(5)} writes/s, ${fmtSummary(r.overall)}, errors ${Object.values(r.errors).reduce((a, b) => a + b, 0)}`,
+      );
       console.log(rows[rows.length - 1]);
     }
     const f = await runFailover(control, Number(values.runs), (l) => process.stderr.write(l + '\n'));
-    rows.push(`failover (${values.runs} kills): kill -> new leader ${fmtSummary(f.toLeader)}, mean ${fmtMs(f.toLeader.mean)}`);
-    rows.push(`failover (${values.runs} kills): kill -> next acknowledged write ${fmtSummary(f.toWrite)}, mean ${fmtMs(f.toWrite.mean)}`);
+    rows.push(
+      `failover (${values.runs} kills): kill -> new leader ${fmtSummary(f.toLeader)}, mean ${fmtMs(f.toLeader.mean)}`,
+    );
+    rows.push(
+      `failover (${values.runs} kills): kill -> next acknowledged write ${fmtSummary(f.toWrite)}, mean ${fmtMs(f.toWrite.mean)}`,
+    );
   });
   console.log('\n' + rows.join('\n'));
 }

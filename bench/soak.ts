@@ -5,7 +5,11 @@ import { parseArgs } from 'node:util';
 import { runSeed } from '../src/sim/nemesis.js';
 
 const { values } = parseArgs({
-  options: { seeds: { type: 'string', default: '10000' }, from: { type: 'string', default: '1' }, 'fault-ms': { type: 'string', default: '6000' } },
+  options: {
+    seeds: { type: 'string', default: '10000' },
+    from: { type: 'string', default: '1' },
+    'fault-ms': { type: 'string', default: '6000' },
+  },
 });
 const count = Number(values.seeds);
 const from = Number(values.from);
@@ -27,7 +31,9 @@ for (let seed = from; seed < from + count; seed++) {
   const done = seed - from + 1;
   if (done % 250 === 0 || done === count) {
     const s = (Date.now() - started) / 1000;
-    process.stderr.write(`  ${done}/${count} seeds, ${failed} failed, ${s.toFixed(0)} s elapsed, ~${((s / done) * (count - done)).toFixed(0)} s left\n`);
+    process.stderr.write(
+      `  ${done}/${count} seeds, ${failed} failed, ${s.toFixed(0)} s elapsed, ~${((s / done) * (count - done)).toFixed(0)} s left\n`,
+    );
   }
 }
 const secs = (Date.now() - started) / 1000;

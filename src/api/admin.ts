@@ -12,7 +12,14 @@ export function adminRouter(node: RaftNode): Router {
   r.use((req: Request, res: Response, next: NextFunction) => {
     const token = node.cfg.adminToken;
     if (token && req.headers.authorization !== `Bearer ${token}`) {
-      return sendError(res, new ClientError(401, 'unauthorized', 'this admin API needs "Authorization: Bearer <token>" (the node\'s --admin-token)'));
+      return sendError(
+        res,
+        new ClientError(
+          401,
+          'unauthorized',
+          'this admin API needs "Authorization: Bearer <token>" (the node\'s --admin-token)',
+        ),
+      );
     }
     next();
   });
@@ -27,7 +34,11 @@ export function adminRouter(node: RaftNode): Router {
     const problem = chaosProblem(patch ?? {});
     if (problem) return sendError(res, new ClientError(400, 'bad_chaos', problem));
     const { dropRate, dropReplyRate, delayMs, cutOut, cutIn } = patch;
-    const settings = node.chaos.update(Object.fromEntries(Object.entries({ dropRate, dropReplyRate, delayMs, cutOut, cutIn }).filter(([, v]) => v !== undefined)));
+    const settings = node.chaos.update(
+      Object.fromEntries(
+        Object.entries({ dropRate, dropReplyRate, delayMs, cutOut, cutIn }).filter(([, v]) => v !== undefined),
+      ),
+    );
     node.log.info('chaos_changed', { ...settings });
     res.json({ chaos: settings });
   });
@@ -36,9 +47,13 @@ export function adminRouter(node: RaftNode): Router {
   r.post('/disk', (req, res) => {
     const { slowFsyncMs, failWrites } = (req.body ?? {}) as { slowFsyncMs?: unknown; failWrites?: unknown };
     if (slowFsyncMs !== undefined && !(typeof slowFsyncMs === 'number' && slowFsyncMs >= 0 && slowFsyncMs <= 60_000)) {
-      return sendError(res, new ClientError(400, 'bad_disk_fault', 'slowFsyncMs must be milliseconds between 0 and 60000'));
+      return sendError(
+        res,
+        new ClientError(400, 'bad_disk_fault', 'slowFsyncMs must be milliseconds between 0 and 60000'),
+      );
     }
-    if (failWrites !== undefined && typeof failWrites !== 'boolean') return sendError(res, new ClientError(400, 'bad_disk_fault', 'failWrites must be true or false'));
+    if (failWrites !== undefined && typeof failWrites !== 'boolean')
+      return sendError(res, new ClientError(400, 'bad_disk_fault', 'failWrites must be true or false'));
     if (slowFsyncMs !== undefined) node.storage.faults.slowFsyncMs = slowFsyncMs as number;
     if (failWrites !== undefined) node.storage.faults.failWrites = failWrites as boolean;
     node.log.info('disk_faults_changed', { ...node.storage.faults });
@@ -47,53 +62,74 @@ export function adminRouter(node: RaftNode): Router {
 
   /** Adds a server: records its addresses, adds it as a learner, waits until it has caught up,
    *  then promotes it to voter (thesis §4.1). Body: {id, grpc: "host:port", http: "host:port"}. */
-  r.post('/members/add', handle(async (req, res) => {
-    const { id, grpc, http } = (req.body ?? {}) as Record<string, unknown>;
-    for (const [k, v] of Object.entries({ id, grpc, http })) {
-      if (typeof v !== 'string' || !v) throw new ClientError(400, 'bad_request', `"${k}" is required`);
-    }
-    if (!/^[^\s/:]+:\d+$/.test(grpc as string) || !/^[^\s/:]+:\d+$/.test(http as string)) {
-      throw new ClientError(400, 'bad_request', 'grpc and http must be host:port');
-    }
-    if (!node.isLeader()) throw notLeader(node.cfg.id, node.leaderId());
-    const steps: string[] = [];
-    await node.propose({ op: 'register_member', id: id as string, grpc: grpc as string, http: http as string });
-    steps.push(`registered ${id} at grpc ${grpc}, http ${http}`);
-    await node.changeMembership({ type: 'add_learner', node: id as string });
-    steps.push(`added ${id} as a learner`);
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const pr = node.raft.status().progress[id as string];
-      if (pr && pr.match >= node.raft.log.lastIndex()) break;
-      if (Date.now() > deadline) throw new ClientError(504, 'learner_not_caught_up', `${id} did not catch up within 30 s; it stays a learner. Is it running?`, { steps });
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    steps.push(`${id} caught up`);
-    await node.changeMembership({ type: 'promote', node: id as string });
-    steps.push(`promoted ${id} to voter`);
-    res.json({ members: node.raft.conf, steps });
-  }));
+  r.post(
+    '/members/add',
+    handle(async (req, res) => {
+      const { id, grpc, http } = (req.body ?? {}) as Record<string, unknown>;
+      for (const [k, v] of Object.entries({ id, grpc, http })) {
+        if (typeof v !== 'string' || !v) throw new ClientError(400, 'bad_request', `"${k}" is required`);
+      }
+      if (!/^[^\s/:]+:\d+$/.test(grpc as string) || !/^[^\s/:]+:\d+$/.test(http as string)) {
+        throw new ClientError(400, 'bad_request', 'grpc and http must be host:port');
+      }
+      if (!node.isLeader()) throw notLeader(node.cfg.id, node.leaderId());
+      const steps: string[] = [];
+      await node.propose({ op: 'register_member', id: id as string, grpc: grpc as string, http: http as string });
+      steps.push(`registered ${id} at grpc ${grpc}, http ${http}`);
+      await node.changeMembership({ type: 'add_learner', node: id as string });
+      steps.push(`added ${id} as a learner`);
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const pr = node.raft.status().progress[id as string];
+        if (pr && pr.match >= node.raft.log.lastIndex()) break;
+        if (Date.now() > deadline)
+          throw new ClientError(
+            504,
+            'learner_not_caught_up',
+            `${id} did not catch up within 30 s; it stays a learner. Is it running?`,
+            { steps },
+          );
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      steps.push(`${id} caught up`);
+      await node.changeMembership({ type: 'promote', node: id as string });
+      steps.push(`promoted ${id} to voter`);
+      res.json({ members: node.raft.conf, steps });
+    }),
+  );
 
   /** Removes a server. Body: {id}. A leader removing itself hands leadership over first. */
-  r.post('/members/remove', handle(async (req, res) => {
-    const { id } = (req.body ?? {}) as Record<string, unknown>;
-    if (typeof id !== 'string' || !id) throw new ClientError(400, 'bad_request', '"id" is required');
-    if (!node.isLeader()) throw notLeader(node.cfg.id, node.leaderId());
-    if (id === node.cfg.id) {
-      const to = await node.transferLeadership();
-      throw new ClientError(409, 'leader_changed', `${node.cfg.id} handed leadership to ${to} first; send the removal to ${to}`, { leader: to });
-    }
-    await node.changeMembership({ type: 'remove', node: id });
-    res.json({ members: node.raft.conf });
-  }));
+  r.post(
+    '/members/remove',
+    handle(async (req, res) => {
+      const { id } = (req.body ?? {}) as Record<string, unknown>;
+      if (typeof id !== 'string' || !id) throw new ClientError(400, 'bad_request', '"id" is required');
+      if (!node.isLeader()) throw notLeader(node.cfg.id, node.leaderId());
+      if (id === node.cfg.id) {
+        const to = await node.transferLeadership();
+        throw new ClientError(
+          409,
+          'leader_changed',
+          `${node.cfg.id} handed leadership to ${to} first; send the removal to ${to}`,
+          { leader: to },
+        );
+      }
+      await node.changeMembership({ type: 'remove', node: id });
+      res.json({ members: node.raft.conf });
+    }),
+  );
 
   /** Body: {to?}. Without `to`, the most up-to-date voter takes over. */
-  r.post('/transfer-leadership', handle(async (req, res) => {
-    const { to } = (req.body ?? {}) as { to?: unknown };
-    if (to !== undefined && typeof to !== 'string') throw new ClientError(400, 'bad_request', '"to" must be a node id');
-    const leader = await node.transferLeadership(to as string | undefined);
-    res.json({ leader });
-  }));
+  r.post(
+    '/transfer-leadership',
+    handle(async (req, res) => {
+      const { to } = (req.body ?? {}) as { to?: unknown };
+      if (to !== undefined && typeof to !== 'string')
+        throw new ClientError(400, 'bad_request', '"to" must be a node id');
+      const leader = await node.transferLeadership(to as string | undefined);
+      res.json({ leader });
+    }),
+  );
 
   r.post('/snapshot', (_req, res) => {
     try {

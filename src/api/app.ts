@@ -30,58 +30,104 @@ export function createApp(node: RaftNode): express.Express {
     res.json(node.status());
   });
 
-  app.get('/kv/:key', handle(async (req, res) => {
-    const key = checkedKey(req.params.key);
-    const consistency = (req.query.consistency ?? 'linearizable') as ReadConsistency;
-    if (!['linearizable', 'lease', 'stale'].includes(consistency)) {
-      throw new ClientError(400, 'bad_request', `consistency must be linearizable, lease or stale, not "${String(consistency)}"`);
-    }
-    let maxStalenessMs = 0;
-    if (consistency === 'stale') {
-      maxStalenessMs = Number(req.query.maxStalenessMs);
-      if (req.query.maxStalenessMs === undefined || !Number.isFinite(maxStalenessMs) || maxStalenessMs < 0) {
-        throw new ClientError(400, 'bad_request', 'consistency=stale needs maxStalenessMs, a number of milliseconds >= 0');
+  app.get(
+    '/kv/:key',
+    handle(async (req, res) => {
+      const key = checkedKey(req.params.key);
+      const consistency = (req.query.consistency ?? 'linearizable') as ReadConsistency;
+      if (!['linearizable', 'lease', 'stale'].includes(consistency)) {
+        throw new ClientError(
+          400,
+          'bad_request',
+          `consistency must be linearizable, lease or stale, not "${String(consistency)}"`,
+        );
       }
-    }
-    const { value, index } = await node.read(key, consistency, maxStalenessMs);
-    if (value === undefined) throw new ClientError(404, 'key_not_found', `no key "${key}"`, { index });
-    res.json({ key, value, index });
-  }));
+      let maxStalenessMs = 0;
+      if (consistency === 'stale') {
+        maxStalenessMs = Number(req.query.maxStalenessMs);
+        if (req.query.maxStalenessMs === undefined || !Number.isFinite(maxStalenessMs) || maxStalenessMs < 0) {
+          throw new ClientError(
+            400,
+            'bad_request',
+            'consistency=stale needs maxStalenessMs, a number of milliseconds >= 0',
+          );
+        }
+      }
+      const { value, index } = await node.read(key, consistency, maxStalenessMs);
+      if (value === undefined) throw new ClientError(404, 'key_not_found', `no key "${key}"`, { index });
+      res.json({ key, value, index });
+    }),
+  );
 
-  app.put('/kv/:key', handle(async (req, res) => {
-    const key = checkedKey(req.params.key);
-    const value = bodyField(req, 'value');
-    const valueErr = valueProblem(value);
-    if (valueErr) throw new ClientError(valueErr.includes('longer') ? 413 : 400, 'bad_value', valueErr);
-    await write(node, req, res, { op: 'put', key, value: value as string }, (r) => r.op === 'put' && { key, value: r.value, index: r.index });
-  }));
+  app.put(
+    '/kv/:key',
+    handle(async (req, res) => {
+      const key = checkedKey(req.params.key);
+      const value = bodyField(req, 'value');
+      const valueErr = valueProblem(value);
+      if (valueErr) throw new ClientError(valueErr.includes('longer') ? 413 : 400, 'bad_value', valueErr);
+      await write(
+        node,
+        req,
+        res,
+        { op: 'put', key, value: value as string },
+        (r) => r.op === 'put' && { key, value: r.value, index: r.index },
+      );
+    }),
+  );
 
-  app.delete('/kv/:key', handle(async (req, res) => {
-    const key = checkedKey(req.params.key);
-    await write(node, req, res, { op: 'delete', key }, (r) => r.op === 'delete' && { key, index: r.index, existed: r.existed });
-  }));
+  app.delete(
+    '/kv/:key',
+    handle(async (req, res) => {
+      const key = checkedKey(req.params.key);
+      await write(
+        node,
+        req,
+        res,
+        { op: 'delete', key },
+        (r) => r.op === 'delete' && { key, index: r.index, existed: r.existed },
+      );
+    }),
+  );
 
-  app.post('/kv/:key/cas', handle(async (req, res) => {
-    const key = checkedKey(req.params.key);
-    const expected = bodyField(req, 'expected');
-    const value = bodyField(req, 'value');
-    if (expected !== null && typeof expected !== 'string') throw new ClientError(400, 'bad_request', 'expected must be a string, or null for "absent"');
-    const valueErr = valueProblem(value);
-    if (valueErr) throw new ClientError(valueErr.includes('longer') ? 413 : 400, 'bad_value', valueErr);
-    await write(node, req, res, { op: 'cas', key, expected: expected as string | null, value: value as string }, (r) => {
-      if (r.op !== 'cas') return false;
-      if (r.swapped) return { swapped: true, index: r.index };
-      res.status(412);
-      return { swapped: false, current: r.current, index: r.index };
-    });
-  }));
+  app.post(
+    '/kv/:key/cas',
+    handle(async (req, res) => {
+      const key = checkedKey(req.params.key);
+      const expected = bodyField(req, 'expected');
+      const value = bodyField(req, 'value');
+      if (expected !== null && typeof expected !== 'string')
+        throw new ClientError(400, 'bad_request', 'expected must be a string, or null for "absent"');
+      const valueErr = valueProblem(value);
+      if (valueErr) throw new ClientError(valueErr.includes('longer') ? 413 : 400, 'bad_value', valueErr);
+      await write(
+        node,
+        req,
+        res,
+        { op: 'cas', key, expected: expected as string | null, value: value as string },
+        (r) => {
+          if (r.op !== 'cas') return false;
+          if (r.swapped) return { swapped: true, index: r.index };
+          res.status(412);
+          return { swapped: false, current: r.current, index: r.index };
+        },
+      );
+    }),
+  );
 
   app.use('/locks', locksRouter(node));
 
   if (node.cfg.admin) app.use('/admin', adminRouter(node));
   else {
     app.use('/admin', (_req, res) => {
-      sendError(res, new ClientError(403, 'admin_disabled', 'the admin API is off on this node; start it with --admin (RAFT_ADMIN=true) to enable it'));
+      sendError(
+        res,
+        new ClientError(
+          403,
+          'admin_disabled',
+          'the admin API is off on this node; start it with --admin (RAFT_ADMIN=true) to enable it',
+        ),
+      );
     });
   }
 
@@ -92,8 +138,13 @@ export function createApp(node: RaftNode): express.Express {
   // Express hands body-parser failures and anything thrown here.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = err as { type?: string; status?: number; message?: string };
-    if (e.type === 'entity.parse.failed') return sendError(res, new ClientError(400, 'bad_json', `the body is not valid JSON: ${e.message}`));
-    if (e.type === 'entity.too.large') return sendError(res, new ClientError(413, 'body_too_large', `the body is larger than ${LIMITS.bodyBytes} bytes`));
+    if (e.type === 'entity.parse.failed')
+      return sendError(res, new ClientError(400, 'bad_json', `the body is not valid JSON: ${e.message}`));
+    if (e.type === 'entity.too.large')
+      return sendError(
+        res,
+        new ClientError(413, 'body_too_large', `the body is larger than ${LIMITS.bodyBytes} bytes`),
+      );
     if (err instanceof ClientError) return sendError(res, err);
     node.log.error('http_error', { error: e.message ?? String(err) });
     sendError(res, new ClientError(500, 'internal', 'internal error; the node logged the details'));

@@ -10,63 +10,91 @@ import { bodyField, checkedKey, write } from './writes.js';
 import { handle } from './respond.js';
 
 function owner(v: unknown): string {
-  if (typeof v !== 'string' || !v || Buffer.byteLength(v) > LIMITS.tokenBytes) throw new ClientError(400, 'bad_request', `"owner" must be a string of 1 to ${LIMITS.tokenBytes} bytes`);
+  if (typeof v !== 'string' || !v || Buffer.byteLength(v) > LIMITS.tokenBytes)
+    throw new ClientError(400, 'bad_request', `"owner" must be a string of 1 to ${LIMITS.tokenBytes} bytes`);
   return v;
 }
 
 function ttl(v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < LIMITS.minTtlMs || v > LIMITS.maxTtlMs) {
-    throw new ClientError(400, 'bad_request', `"ttlMs" must be whole milliseconds between ${LIMITS.minTtlMs} and ${LIMITS.maxTtlMs}`);
+    throw new ClientError(
+      400,
+      'bad_request',
+      `"ttlMs" must be whole milliseconds between ${LIMITS.minTtlMs} and ${LIMITS.maxTtlMs}`,
+    );
   }
   return v;
 }
 
 function token(v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ClientError(400, 'bad_request', '"token" must be the fencing token acquire returned');
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)
+    throw new ClientError(400, 'bad_request', '"token" must be the fencing token acquire returned');
   return v;
 }
 
 export function locksRouter(node: RaftNode): Router {
   const r = Router();
 
-  r.post('/:name/acquire', handle(async (req, res) => {
-    const name = checkedKey(req.params.name);
-    const cmd = { op: 'lock_acquire' as const, name, owner: owner(bodyField(req, 'owner')), ttlMs: ttl(bodyField(req, 'ttlMs')) };
-    await write(node, req, res, cmd, (x) => {
-      if (x.op !== 'lock_acquire') return false;
-      if (x.granted) return { name, token: x.token, expiresAt: x.expiresAt, index: x.index };
-      throw new ClientError(409, 'lock_held', `lock "${name}" is held by ${x.holder} until log time ${x.expiresAt}`, { holder: x.holder, expiresAt: x.expiresAt });
-    });
-  }));
+  r.post(
+    '/:name/acquire',
+    handle(async (req, res) => {
+      const name = checkedKey(req.params.name);
+      const cmd = {
+        op: 'lock_acquire' as const,
+        name,
+        owner: owner(bodyField(req, 'owner')),
+        ttlMs: ttl(bodyField(req, 'ttlMs')),
+      };
+      await write(node, req, res, cmd, (x) => {
+        if (x.op !== 'lock_acquire') return false;
+        if (x.granted) return { name, token: x.token, expiresAt: x.expiresAt, index: x.index };
+        throw new ClientError(409, 'lock_held', `lock "${name}" is held by ${x.holder} until log time ${x.expiresAt}`, {
+          holder: x.holder,
+          expiresAt: x.expiresAt,
+        });
+      });
+    }),
+  );
 
   for (const action of ['renew', 'release'] as const) {
-    r.post(`/:name/${action}`, handle(async (req, res) => {
-      const name = checkedKey(req.params.name);
-      const body = req.body as Record<string, unknown>;
-      const base = { name, owner: owner(bodyField(req, 'owner')), token: token(bodyField(req, 'token')) };
-      const cmd = action === 'renew' ? { op: 'lock_renew' as const, ...base, ...(body.ttlMs !== undefined ? { ttlMs: ttl(body.ttlMs) } : {}) } : { op: 'lock_release' as const, ...base };
-      await write(node, req, res, cmd, (x) => {
-        if (x.op !== `lock_${action}`) return false;
-        const o = x as { ok: boolean; expiresAt: number; reason?: string; index: number };
-        if (!o.ok) throw new ClientError(409, 'not_holder', o.reason ?? 'not the holder');
-        return action === 'renew' ? { name, token: base.token, expiresAt: o.expiresAt, index: o.index } : { name, released: true, index: o.index };
-      });
-    }));
+    r.post(
+      `/:name/${action}`,
+      handle(async (req, res) => {
+        const name = checkedKey(req.params.name);
+        const body = req.body as Record<string, unknown>;
+        const base = { name, owner: owner(bodyField(req, 'owner')), token: token(bodyField(req, 'token')) };
+        const cmd =
+          action === 'renew'
+            ? { op: 'lock_renew' as const, ...base, ...(body.ttlMs !== undefined ? { ttlMs: ttl(body.ttlMs) } : {}) }
+            : { op: 'lock_release' as const, ...base };
+        await write(node, req, res, cmd, (x) => {
+          if (x.op !== `lock_${action}`) return false;
+          const o = x as { ok: boolean; expiresAt: number; reason?: string; index: number };
+          if (!o.ok) throw new ClientError(409, 'not_holder', o.reason ?? 'not the holder');
+          return action === 'renew'
+            ? { name, token: base.token, expiresAt: o.expiresAt, index: o.index }
+            : { name, released: true, index: o.index };
+        });
+      }),
+    );
   }
 
   /** A linearizable look at a lock: who holds it, and the newest fencing token. */
-  r.get('/:name', handle(async (req, res) => {
-    const name = checkedKey(req.params.name);
-    await node.read(name, 'linearizable');
-    const l = node.sm.locks.get(name);
-    const held = l && l.expiresAt > node.sm.clock ? l : null;
-    res.json({
-      name,
-      held: !!held,
-      ...(held ? { owner: held.owner, token: held.token, expiresAt: held.expiresAt } : {}),
-      highestToken: node.sm.fencing.get(name) ?? 0,
-      logTime: node.sm.clock,
-    });
-  }));
+  r.get(
+    '/:name',
+    handle(async (req, res) => {
+      const name = checkedKey(req.params.name);
+      await node.read(name, 'linearizable');
+      const l = node.sm.locks.get(name);
+      const held = l && l.expiresAt > node.sm.clock ? l : null;
+      res.json({
+        name,
+        held: !!held,
+        ...(held ? { owner: held.owner, token: held.token, expiresAt: held.expiresAt } : {}),
+        highestToken: node.sm.fencing.get(name) ?? 0,
+        logTime: node.sm.clock,
+      });
+    }),
+  );
   return r;
 }

@@ -21,7 +21,8 @@ export function checkedKey(key: string | string[]): string {
 
 export function bodyField(req: Request, name: string): unknown {
   const body = req.body as Record<string, unknown> | undefined;
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ClientError(400, 'bad_request', `the body must be a JSON object with "${name}"`);
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw new ClientError(400, 'bad_request', `the body must be a JSON object with "${name}"`);
   if (!(name in body)) throw new ClientError(400, 'bad_request', `the body has no "${name}"`);
   return body[name];
 }
@@ -41,13 +42,15 @@ export async function write(
   if (!node.isLeader()) return forward(node, req, res);
   const idem = req.header('idempotency-key');
   if (idem !== undefined) {
-    if (!idem || Buffer.byteLength(idem) > LIMITS.tokenBytes) throw new ClientError(400, 'bad_idempotency_key', `Idempotency-Key must be 1 to ${LIMITS.tokenBytes} bytes`);
+    if (!idem || Buffer.byteLength(idem) > LIMITS.tokenBytes)
+      throw new ClientError(400, 'bad_idempotency_key', `Idempotency-Key must be 1 to ${LIMITS.tokenBytes} bytes`);
     cmd.idem = idem;
   }
   const fenceHeader = req.header('x-fencing-token');
   if (fenceHeader !== undefined) {
     const fence = parseFence(fenceHeader);
-    if (!fence) throw new ClientError(400, 'bad_fencing_token', 'X-Fencing-Token must be "{lock}:{token}", e.g. "orders:7"');
+    if (!fence)
+      throw new ClientError(400, 'bad_fencing_token', 'X-Fencing-Token must be "{lock}:{token}", e.g. "orders:7"');
     cmd.fence = fence;
   }
   const { result, index } = await node.propose(cmd);
@@ -64,7 +67,12 @@ export async function forward(node: RaftNode, req: Request, res: Response): Prom
   const leader = node.leaderId();
   if (!leader) throw noLeader(node.cfg.id);
   if (req.headers[FORWARDED_BY]) {
-    throw new ClientError(503, 'not_leader', `${node.cfg.id} received a forwarded write but is not the leader (leader: ${leader}); retry`, { leader });
+    throw new ClientError(
+      503,
+      'not_leader',
+      `${node.cfg.id} received a forwarded write but is not the leader (leader: ${leader}); retry`,
+      { leader },
+    );
   }
   const addr = node.address(leader);
   if (!addr) throw new ClientError(503, 'leader_unknown_address', `no HTTP address known for leader ${leader}`);
@@ -93,9 +101,19 @@ export async function forward(node: RaftNode, req: Request, res: Response): Prom
   } catch (e) {
     const code = (e as { cause?: { code?: string } }).cause?.code;
     if (code === 'ECONNREFUSED') {
-      throw new ClientError(503, 'leader_unreachable', `leader ${leader} refused the connection; the write was not applied, retry`, { leader });
+      throw new ClientError(
+        503,
+        'leader_unreachable',
+        `leader ${leader} refused the connection; the write was not applied, retry`,
+        { leader },
+      );
     }
-    throw new ClientError(504, 'outcome_unknown', `lost contact with leader ${leader} while forwarding (${(e as Error).message}). The write may or may not have been applied`, { leader });
+    throw new ClientError(
+      504,
+      'outcome_unknown',
+      `lost contact with leader ${leader} while forwarding (${(e as Error).message}). The write may or may not have been applied`,
+      { leader },
+    );
   }
   res.status(upstream.status);
   for (const h of ['retry-after', 'x-raft-leader', 'x-trace-id', 'idempotent-replayed']) {

@@ -10,7 +10,11 @@ export interface FailoverResult {
   toWrite: Summary;
 }
 
-export async function runFailover(control: ClusterControl, runs: number, progress?: (line: string) => void): Promise<FailoverResult> {
+export async function runFailover(
+  control: ClusterControl,
+  runs: number,
+  progress?: (line: string) => void,
+): Promise<FailoverResult> {
   const out: FailoverResult['runs'] = [];
   for (let i = 0; i < runs; i++) {
     let leader = await findLeader(control);
@@ -36,15 +40,25 @@ export async function runFailover(control: ClusterControl, runs: number, progres
       }
     })();
     for (let n = 0; Number.isNaN(toWriteMs); n++) {
-      const r = await perform(survivors[n % survivors.length].http, { kind: 'write', key: 'failover', value: `${i}-${n}` }, 2000);
+      const r = await perform(
+        survivors[n % survivors.length].http,
+        { kind: 'write', key: 'failover', value: `${i}-${n}` },
+        2000,
+      );
       if (r.status === 'ok') toWriteMs = performance.now() - t0;
       else await new Promise((res) => setTimeout(res, 5));
     }
     await watch;
     out.push({ killed: leader, newLeader, toLeaderMs, toWriteMs });
-    progress?.(`  run ${i + 1}/${runs}: killed ${leader}; ${newLeader} led after ${toLeaderMs.toFixed(0)} ms; first write acknowledged after ${toWriteMs.toFixed(0)} ms`);
+    progress?.(
+      `  run ${i + 1}/${runs}: killed ${leader}; ${newLeader} led after ${toLeaderMs.toFixed(0)} ms; first write acknowledged after ${toWriteMs.toFixed(0)} ms`,
+    );
     await control.restart(leader);
     await new Promise((r) => setTimeout(r, 1500)); // let it catch up before the next kill
   }
-  return { runs: out, toLeader: summarize(out.map((r) => r.toLeaderMs)), toWrite: summarize(out.map((r) => r.toWriteMs)) };
+  return {
+    runs: out,
+    toLeader: summarize(out.map((r) => r.toLeaderMs)),
+    toWrite: summarize(out.map((r) => r.toWriteMs)),
+  };
 }

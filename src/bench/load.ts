@@ -83,7 +83,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const recent = [...latencies.put.slice(-500), ...latencies.get.slice(-500)].sort((a, b) => a - b);
     const p50 = recent[Math.floor(recent.length / 2)] ?? NaN;
     const errs = Object.values(errors).reduce((a, b) => a + b, 0);
-    o.progress?.(`  ${s.toFixed(0).padStart(3)}s  ${(done - last).toLocaleString('en-US').padStart(7)} ops/s  p50 ${p50.toFixed(2)} ms  errors ${errs}`);
+    o.progress?.(
+      `  ${s.toFixed(0).padStart(3)}s  ${(done - last).toLocaleString('en-US').padStart(7)} ops/s  p50 ${p50.toFixed(2)} ms  errors ${errs}`,
+    );
     last = done;
   }, 1000);
   const clients = Array.from({ length: o.clients }, (_, c) => client(c));
@@ -98,7 +100,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     ops: all.length,
     throughput: all.length / seconds,
     overall: summarize(all),
-    byKind: Object.fromEntries(Object.entries(latencies).filter(([, v]) => v.length).map(([k, v]) => [k, summarize(v)])),
+    byKind: Object.fromEntries(
+      Object.entries(latencies)
+        .filter(([, v]) => v.length)
+        .map(([k, v]) => [k, summarize(v)]),
+    ),
     errors,
   };
 }

@@ -25,7 +25,14 @@ export interface Outcome {
 }
 
 /** Error codes that prove a write was not applied. */
-const NOT_APPLIED = new Set(['no_leader', 'not_leader', 'leader_unreachable', 'not_committed', 'transfer_in_progress', 'leader_unknown_address']);
+const NOT_APPLIED = new Set([
+  'no_leader',
+  'not_leader',
+  'leader_unreachable',
+  'not_committed',
+  'transfer_in_progress',
+  'leader_unknown_address',
+]);
 
 /** Keep-alive connections, many per node: a fresh TCP connection per request (or Node's fetch,
  *  which costs about 1 ms of CPU per request) would make the client the bottleneck. */
@@ -37,15 +44,30 @@ interface RawResponse {
   body: string;
 }
 
-function request(http: string, method: string, path: string, body: string | undefined, timeoutMs: number): Promise<RawResponse> {
+function request(
+  http: string,
+  method: string,
+  path: string,
+  body: string | undefined,
+  timeoutMs: number,
+): Promise<RawResponse> {
   const i = http.lastIndexOf(':');
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { agent, host: http.slice(0, i), port: Number(http.slice(i + 1)), method, path, headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {} },
+      {
+        agent,
+        host: http.slice(0, i),
+        port: Number(http.slice(i + 1)),
+        method,
+        path,
+        headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {},
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
         res.on('error', reject);
       },
     );
@@ -60,7 +82,14 @@ export async function perform(http: string, op: ClientOp, timeoutMs = 3000): Pro
   const path = `/kv/${encodeURIComponent(op.key)}`;
   let res: RawResponse;
   try {
-    if (op.kind === 'read') res = await request(http, 'GET', `${path}${op.consistency ? `?consistency=${op.consistency}` : ''}`, undefined, timeoutMs);
+    if (op.kind === 'read')
+      res = await request(
+        http,
+        'GET',
+        `${path}${op.consistency ? `?consistency=${op.consistency}` : ''}`,
+        undefined,
+        timeoutMs,
+      );
     else {
       const isCas = op.kind === 'cas';
       const body = JSON.stringify(isCas ? { expected: op.expected, value: op.value } : { value: op.value });
@@ -69,7 +98,11 @@ export async function perform(http: string, op: ClientOp, timeoutMs = 3000): Pro
   } catch (e) {
     const code = (e as { code?: string }).code ?? (e as Error).name;
     // Refused: the request never reached a node. Anything else: it may have.
-    return { status: code === 'ECONNREFUSED' || op.kind === 'read' ? 'failed' : 'unknown', code, latencyMs: performance.now() - t0 };
+    return {
+      status: code === 'ECONNREFUSED' || op.kind === 'read' ? 'failed' : 'unknown',
+      code,
+      latencyMs: performance.now() - t0,
+    };
   }
   const latencyMs = performance.now() - t0;
   const header = (h: string) => {
@@ -85,11 +118,14 @@ export async function perform(http: string, op: ClientOp, timeoutMs = 3000): Pro
   }
   if (op.kind === 'read') {
     if (res.status === 200) return { status: 'ok', result: body.value, index: body.index, latencyMs, node };
-    if (res.status === 404 && body?.error?.code === 'key_not_found') return { status: 'ok', result: null, index: body.error.index, latencyMs, node };
+    if (res.status === 404 && body?.error?.code === 'key_not_found')
+      return { status: 'ok', result: null, index: body.error.index, latencyMs, node };
     return { status: 'failed', code: body?.error?.code ?? `http_${res.status}`, latencyMs, node };
   }
-  if (res.status === 200) return { status: 'ok', swapped: op.kind === 'cas' ? true : undefined, index: body.index, latencyMs, node };
-  if (res.status === 412 && op.kind === 'cas') return { status: 'ok', swapped: false, index: body.index, latencyMs, node };
+  if (res.status === 200)
+    return { status: 'ok', swapped: op.kind === 'cas' ? true : undefined, index: body.index, latencyMs, node };
+  if (res.status === 412 && op.kind === 'cas')
+    return { status: 'ok', swapped: false, index: body.index, latencyMs, node };
   const code = body?.error?.code ?? `http_${res.status}`;
   return { status: NOT_APPLIED.has(code) || res.status < 500 ? 'failed' : 'unknown', code, latencyMs, node };
 }

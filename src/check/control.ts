@@ -14,21 +14,33 @@ export interface ClusterControl {
   pause(id: string): void;
   resume(id: string): void;
   /** Sets network faults on one node through its admin API. */
-  chaos(id: string, settings: { dropRate?: number; dropReplyRate?: number; delayMs?: [number, number]; cutOut?: string[]; cutIn?: string[] }): Promise<void>;
+  chaos(
+    id: string,
+    settings: {
+      dropRate?: number;
+      dropReplyRate?: number;
+      delayMs?: [number, number];
+      cutOut?: string[];
+      cutIn?: string[];
+    },
+  ): Promise<void>;
 }
 
 /** The current leader's id, asking each running node; null when none answers as leader. */
 export async function findLeader(control: ClusterControl, timeoutMs = 300): Promise<string | null> {
   const answers = await Promise.all(
-    control.members().filter((m) => control.running(m.id)).map(async (m) => {
-      try {
-        const r = await fetch(`http://${m.http}/status`, { signal: AbortSignal.timeout(timeoutMs) });
-        const s = (await r.json()) as { role: string; id: string };
-        return s.role === 'leader' ? s.id : null;
-      } catch {
-        return null;
-      }
-    }),
+    control
+      .members()
+      .filter((m) => control.running(m.id))
+      .map(async (m) => {
+        try {
+          const r = await fetch(`http://${m.http}/status`, { signal: AbortSignal.timeout(timeoutMs) });
+          const s = (await r.json()) as { role: string; id: string };
+          return s.role === 'leader' ? s.id : null;
+        } catch {
+          return null;
+        }
+      }),
   );
   return answers.find((a) => a !== null) ?? null;
 }
@@ -44,5 +56,13 @@ export function targetsControl(spec: string): ClusterControl {
   const no = (what: string) => () => {
     throw new Error(`cannot ${what} with --targets: run this against a local cluster (raft-otel up) instead`);
   };
-  return { members: () => members, running: () => true, kill: no('kill a node'), restart: no('restart a node'), pause: no('pause a node'), resume: no('resume a node'), chaos: no('inject faults') };
+  return {
+    members: () => members,
+    running: () => true,
+    kill: no('kill a node'),
+    restart: no('restart a node'),
+    pause: no('pause a node'),
+    resume: no('resume a node'),
+    chaos: no('inject faults'),
+  };
 }

@@ -157,7 +157,8 @@ function checkKey(key: string, ops: Op[], initial: State): KeyFailure | null {
       entry = entry!.next;
     } else {
       // An operation returned before any explanation placed it: undo the last choice.
-      if (stack.length > best.depth) best = { depth: stack.length, culprit: entry!.op, state, order: stack.map((s) => s.node.op) };
+      if (stack.length > best.depth)
+        best = { depth: stack.length, culprit: entry!.op, state, order: stack.map((s) => s.node.op) };
       if (stack.length === 0) {
         const culprit = ops[best.culprit];
         return {
@@ -187,7 +188,13 @@ export function describeOp(o: Op, t0 = 0): string {
         ? `write ${o.key} = ${JSON.stringify(o.value)}`
         : `cas ${o.key} ${JSON.stringify(o.expected)} -> ${JSON.stringify(o.value)}${o.status === 'ok' ? (o.swapped ? ' (swapped)' : ' (not swapped)') : ''}`;
   const when = `[${(o.call - t0).toFixed(1)} ms, ${Number.isFinite(o.ret) ? `${(o.ret - t0).toFixed(1)} ms` : 'unknown outcome'}]`;
-  const where = [o.node && `via ${o.node}`, o.index !== undefined && `index ${o.index}`, o.traceId && `trace ${o.traceId}`].filter(Boolean).join(', ');
+  const where = [
+    o.node && `via ${o.node}`,
+    o.index !== undefined && `index ${o.index}`,
+    o.traceId && `trace ${o.traceId}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
   return `#${o.id} client ${o.client}: ${what} ${when}${where ? ` (${where})` : ''}`;
 }
 

@@ -163,7 +163,9 @@ export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
   };
 
   const ticker = setInterval(() => {
-    o.progress?.(`  ${((performance.now() - t0) / 1000).toFixed(1)}s  ${counts.invoked} ops: ${counts.ok} ok, ${counts.failed} failed, ${counts.unknown} unknown`);
+    o.progress?.(
+      `  ${((performance.now() - t0) / 1000).toFixed(1)}s  ${counts.invoked} ops: ${counts.ok} ok, ${counts.failed} failed, ${counts.unknown} unknown`,
+    );
   }, 1000);
   const clients = Array.from({ length: o.clients }, (_, c) => client(c));
   if (o.faults) await nemesis();
@@ -172,11 +174,21 @@ export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
   // Heal: everything back up, network clean; clients carry on to show the cluster recovered.
   for (const id of paused) control.resume(id);
   for (const id of ids) if (!control.running(id)) await control.restart(id);
-  for (const id of ids) await control.chaos(id, { cutOut: [], cutIn: [], dropRate: 0, dropReplyRate: 0, delayMs: [0, 0] }).catch(() => {});
+  for (const id of ids)
+    await control.chaos(id, { cutOut: [], cutIn: [], dropRate: 0, dropReplyRate: 0, delayMs: [0, 0] }).catch(() => {});
   // Availability "after healing" is measured once every node answers again and a leader exists.
   const deadline = performance.now() + 20_000;
   while (performance.now() < deadline) {
-    const answering = await Promise.all(ids.map((id) => fetch(`http://${control.members().find((m) => m.id === id)!.http}/status`, { signal: AbortSignal.timeout(300) }).then((r) => r.ok, () => false)));
+    const answering = await Promise.all(
+      ids.map((id) =>
+        fetch(`http://${control.members().find((m) => m.id === id)!.http}/status`, {
+          signal: AbortSignal.timeout(300),
+        }).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      ),
+    );
     if (answering.every(Boolean) && (await findLeader(control))) break;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -193,7 +205,10 @@ export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
     faults,
     ...counts,
     latency: summarize(latencies),
-    availability: { duringFaults: window.during[0] / Math.max(1, window.during[1]), afterHealing: window.after[0] / Math.max(1, window.after[1]) },
+    availability: {
+      duringFaults: window.during[0] / Math.max(1, window.during[1]),
+      afterHealing: window.after[0] / Math.max(1, window.after[1]),
+    },
     t0,
   };
 }

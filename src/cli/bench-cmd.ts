@@ -27,8 +27,11 @@ next acknowledged write.
 `;
 
 export function printLoad(r: LoadResult, label = ''): void {
-  console.log(`${label}throughput ${r.throughput.toFixed(0)} ops/s (${r.ops} ops in ${r.seconds} s); all: ${fmtSummary(r.overall)}`);
-  for (const [k, s] of Object.entries(r.byKind)) console.log(`  ${k.padEnd(4)} ${String(s.count).padStart(7)} ops  ${fmtSummary(s)}`);
+  console.log(
+    `${label}throughput ${r.throughput.toFixed(0)} ops/s (${r.ops} ops in ${r.seconds} s); all: ${fmtSummary(r.overall)}`,
+  );
+  for (const [k, s] of Object.entries(r.byKind))
+    console.log(`  ${k.padEnd(4)} ${String(s.count).padStart(7)} ops  ${fmtSummary(s)}`);
   const errs = Object.entries(r.errors);
   console.log(errs.length ? `  errors: ${errs.map(([k, v]) => `${k} ${v}`).join(', ')}` : '  errors: none');
 }
@@ -63,9 +66,12 @@ export async function benchCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const consistency = values.consistency as 'linearizable' | 'lease' | 'stale';
-  if (!['linearizable', 'lease', 'stale'].includes(consistency)) throw new Error('--consistency must be linearizable, lease or stale');
+  if (!['linearizable', 'lease', 'stale'].includes(consistency))
+    throw new Error('--consistency must be linearizable, lease or stale');
   if (values.via !== 'leader' && values.via !== 'any') throw new Error('--via must be leader or any');
-  console.log(`bench: ${values.clients} clients for ${values.duration} s, mix ${values.mix}, ${values.keys} keys, ${values['value-bytes']}-byte values`);
+  console.log(
+    `bench: ${values.clients} clients for ${values.duration} s, mix ${values.mix}, ${values.keys} keys, ${values['value-bytes']}-byte values`,
+  );
   const r = await runLoad({
     control,
     clients: Number(values.clients),

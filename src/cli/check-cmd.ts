@@ -52,7 +52,9 @@ export async function checkCommand(argv: string[]): Promise<number> {
   const cluster = readCluster(values['data-dir']!);
   const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 1e6);
   const durationMs = Number(values.duration) * 1000;
-  console.log(`check-linearizable: ${values.clients} clients, ${values.keys} keys, ${values.duration} s ${values['no-faults'] ? 'without faults' : `of faults (seed ${seed})`}`);
+  console.log(
+    `check-linearizable: ${values.clients} clients, ${values.keys} keys, ${values.duration} s ${values['no-faults'] ? 'without faults' : `of faults (seed ${seed})`}`,
+  );
   const r = await runNemesis({
     control: localControl(values['data-dir']!),
     clients: Number(values.clients),
@@ -64,7 +66,22 @@ export async function checkCommand(argv: string[]): Promise<number> {
     progress: (line) => console.log(line),
   });
   const out = values.out ?? join(cluster.dataDir, `history-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(out, JSON.stringify({ seed, faults: r.faults, history: r.history.map((o) => ({ ...o, call: o.call - r.t0, ret: Number.isFinite(o.ret) ? o.ret - r.t0 : null })) }, null, 1));
+  writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        seed,
+        faults: r.faults,
+        history: r.history.map((o) => ({
+          ...o,
+          call: o.call - r.t0,
+          ret: Number.isFinite(o.ret) ? o.ret - r.t0 : null,
+        })),
+      },
+      null,
+      1,
+    ),
+  );
   console.log(`
 operations   ${r.invoked} invoked: ${r.ok} ok, ${r.failed} failed (not applied), ${r.unknown} unknown outcome
 faults       ${r.faults.length}

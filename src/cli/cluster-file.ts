@@ -32,7 +32,9 @@ export function clusterFilePath(dataDir: string): string {
 export function readCluster(dataDir: string): ClusterFile {
   const path = clusterFilePath(dataDir);
   if (!existsSync(path)) {
-    throw new Error(`no cluster at ${path}. Start one with \`npm start\` (raft-otel up), or pass --data-dir where it runs`);
+    throw new Error(
+      `no cluster at ${path}. Start one with \`npm start\` (raft-otel up), or pass --data-dir where it runs`,
+    );
   }
   return JSON.parse(readFileSync(path, 'utf8')) as ClusterFile;
 }

@@ -7,7 +7,14 @@ export interface HttpResult {
   headers: Headers;
 }
 
-export async function call(node: NodeEntry, method: string, path: string, body?: unknown, timeoutMs = 5000, headers: Record<string, string> = {}): Promise<HttpResult> {
+export async function call(
+  node: NodeEntry,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = 5000,
+  headers: Record<string, string> = {},
+): Promise<HttpResult> {
   let res: Response;
   try {
     res = await fetch(`http://${node.http}${path}`, {
@@ -18,7 +25,9 @@ export async function call(node: NodeEntry, method: string, path: string, body?:
     });
   } catch (e) {
     const code = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
-    throw new Error(`${node.id} is not answering at http://${node.http} (${code}). Is it running? \`raft-otel status\` shows the cluster; \`raft-otel restart ${node.id}\` starts it again`);
+    throw new Error(
+      `${node.id} is not answering at http://${node.http} (${code}). Is it running? \`raft-otel status\` shows the cluster; \`raft-otel restart ${node.id}\` starts it again`,
+    );
   }
   const text = await res.text();
   let parsed: unknown = text;

@@ -61,8 +61,14 @@ export async function lockCommand(argv: string[]): Promise<number> {
   const b = r.body;
   if (values.json) console.log(JSON.stringify(b, null, 2));
   else if (r.status >= 400) console.log(`error ${r.status} ${b.error.code}: ${b.error.message}`);
-  else if (action === 'acquire') console.log(`acquired "${name}" with fencing token ${b.token}; write with: --fencing-token ${name}:${b.token}`);
-  else if (action === 'show') console.log(b.held ? `"${name}" is held by ${b.owner} with token ${b.token} (newest token ${b.highestToken})` : `"${name}" is free (newest token ${b.highestToken})`);
+  else if (action === 'acquire')
+    console.log(`acquired "${name}" with fencing token ${b.token}; write with: --fencing-token ${name}:${b.token}`);
+  else if (action === 'show')
+    console.log(
+      b.held
+        ? `"${name}" is held by ${b.owner} with token ${b.token} (newest token ${b.highestToken})`
+        : `"${name}" is free (newest token ${b.highestToken})`,
+    );
   else console.log(`${action === 'renew' ? 'renewed' : 'released'} "${name}"`);
   return r.status < 400 ? 0 : 1;
 }

@@ -37,19 +37,47 @@ const commands: Record<string, Command> = {
   status: { summary: 'a table of all nodes (--watch to keep it live)', help: statusHelp, run: statusCommand },
   kv: { summary: 'get, put, del or cas a key', help: kvHelp, run: kvCommand },
   kill: { summary: 'SIGKILL a node (a crash)', help: procHelp, run: (a) => procCommand('kill', a) },
-  restart: { summary: 'start a stopped node again with its data', help: procHelp, run: (a) => procCommand('restart', a) },
+  restart: {
+    summary: 'start a stopped node again with its data',
+    help: procHelp,
+    run: (a) => procCommand('restart', a),
+  },
   pause: { summary: 'SIGSTOP a node (it freezes)', help: procHelp, run: (a) => procCommand('pause', a) },
   resume: { summary: 'SIGCONT a paused node', help: procHelp, run: (a) => procCommand('resume', a) },
-  partition: { summary: 'cut the network between groups of nodes (both ways or --one-way)', help: partitionHelp, run: partitionCommand },
+  partition: {
+    summary: 'cut the network between groups of nodes (both ways or --one-way)',
+    help: partitionHelp,
+    run: partitionCommand,
+  },
   heal: { summary: 'remove every network cut', help: partitionHelp, run: healCommand },
   chaos: { summary: 'drop, delay or fail messages and disk writes', help: chaosHelp, run: chaosCommand },
   members: { summary: 'list, add or remove members (one change at a time)', help: membersHelp, run: membersCommand },
-  lock: { summary: 'acquire, renew, release or show a leased lock with fencing tokens', help: lockHelp, run: lockCommand },
-  bench: { summary: 'load the cluster and print throughput and latency (bench failover: recovery times)', help: benchHelp, run: benchCommand },
-  'check-linearizable': { summary: 'clients + a nemesis against the local cluster, then a linearizability verdict', help: checkHelp, run: checkCommand },
+  lock: {
+    summary: 'acquire, renew, release or show a leased lock with fencing tokens',
+    help: lockHelp,
+    run: lockCommand,
+  },
+  bench: {
+    summary: 'load the cluster and print throughput and latency (bench failover: recovery times)',
+    help: benchHelp,
+    run: benchCommand,
+  },
+  'check-linearizable': {
+    summary: 'clients + a nemesis against the local cluster, then a linearizability verdict',
+    help: checkHelp,
+    run: checkCommand,
+  },
   'transfer-leadership': { summary: 'hand leadership to another node', help: transferHelp, run: transferCommand },
-  node: { summary: 'run one node in the foreground (every setting a flag and an env variable)', help: nodeHelp, run: nodeCommand },
-  sim: { summary: 'run the deterministic simulator for one seed and print its timeline', help: simHelp, run: simCommand },
+  node: {
+    summary: 'run one node in the foreground (every setting a flag and an env variable)',
+    help: nodeHelp,
+    run: nodeCommand,
+  },
+  sim: {
+    summary: 'run the deterministic simulator for one seed and print its timeline',
+    help: simHelp,
+    run: simCommand,
+  },
 };
 
 function usage(): string {

@@ -36,7 +36,11 @@ function splitHostPort(addr: string): { host: string; port: number } {
 
 export async function nodeCommand(argv: string[]): Promise<number> {
   const options = Object.fromEntries(NODE_OPTIONS.map((o) => [o.flag, { type: 'string' as const }]));
-  const { values } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: false });
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...options, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: false,
+  });
   if (values.help) {
     process.stdout.write(nodeHelp);
     return 0;
@@ -62,7 +66,11 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     await telemetry.shutdown();
     return 1;
   }
-  logger.info('telemetry', { tracing: telemetry.enabled, spans: telemetry.destination, sampler: telemetry.sampler?.toString() ?? 'none' });
+  logger.info('telemetry', {
+    tracing: telemetry.enabled,
+    spans: telemetry.destination,
+    sampler: telemetry.sampler?.toString() ?? 'none',
+  });
   const http = createServer(createApp(node!));
   const { host, port } = splitHostPort(cfg.httpListen);
   await new Promise<void>((resolve, reject) => {

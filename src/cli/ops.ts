@@ -4,7 +4,16 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { formatPeers } from '../node/config.js';
 import { parseDelay } from '../transport/chaos.js';
-import { DEFAULT_DATA_DIR, findNode, isAlive, liveNodes, readCluster, writeCluster, type ClusterFile, type NodeEntry } from './cluster-file.js';
+import {
+  DEFAULT_DATA_DIR,
+  findNode,
+  isAlive,
+  liveNodes,
+  readCluster,
+  writeCluster,
+  type ClusterFile,
+  type NodeEntry,
+} from './cluster-file.js';
 import { call, tryStatus } from './http.js';
 import { spawnNode } from './spawn.js';
 import { nodeArgs } from './up.js';
@@ -42,7 +51,8 @@ async function someNode(c: ClusterFile, prefer?: string): Promise<NodeEntry> {
 async function leaderNode(c: ClusterFile): Promise<NodeEntry> {
   const n = await someNode(c);
   const st = await tryStatus(n);
-  if (st?.role !== 'leader') throw new Error('the cluster has no leader right now; wait a moment (an election takes about a second) and retry');
+  if (st?.role !== 'leader')
+    throw new Error('the cluster has no leader right now; wait a moment (an election takes about a second) and retry');
   return n;
 }
 
@@ -55,12 +65,19 @@ A table of every node: role, term, leader, commit and applied index, last log in
 `;
 
 export async function statusCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...common, watch: { type: 'boolean', short: 'w' } } }) as { values: Values };
+  const { values } = parseArgs({ args: argv, options: { ...common, watch: { type: 'boolean', short: 'w' } } }) as {
+    values: Values;
+  };
   if (values.help) return help(statusHelp);
   const draw = async () => {
     const c = readCluster(values['data-dir']!);
     const rows = await Promise.all(liveNodes(c).map(async (n) => ({ node: n, st: await tryStatus(n, 800) })));
-    if (values.json) return out(true, rows.map((r) => ({ id: r.node.id, pid: r.node.pid, alive: isAlive(r.node.pid), status: r.st })), '');
+    if (values.json)
+      return out(
+        true,
+        rows.map((r) => ({ id: r.node.id, pid: r.node.pid, alive: isAlive(r.node.pid), status: r.st })),
+        '',
+      );
     const lines = ['  node  pid      state      role        term  leader  commit  applied  lastLog'];
     for (const { node, st } of rows) {
       const state = !isAlive(node.pid) ? 'down' : st ? 'up' : 'no answer';
@@ -134,7 +151,14 @@ export async function kvCommand(argv: string[]): Promise<number> {
       break;
     case 'cas':
       if (rest.length !== 2) return help(kvHelp, true);
-      r = await call(node, 'POST', `${path}/cas`, { expected: rest[0] === '-' ? null : rest[0], value: rest[1] }, 5000, headers);
+      r = await call(
+        node,
+        'POST',
+        `${path}/cas`,
+        { expected: rest[0] === '-' ? null : rest[0], value: rest[1] },
+        5000,
+        headers,
+      );
       break;
     default:
       return help(kvHelp, true);
@@ -165,7 +189,10 @@ export const procHelp = `raft-otel kill|restart|pause|resume NODE [--data-dir DI
 `;
 
 export async function procCommand(action: 'kill' | 'restart' | 'pause' | 'resume', argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: common }) as { values: Values; positionals: string[] };
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: common }) as {
+    values: Values;
+    positionals: string[];
+  };
   if (values.help || positionals.length !== 1) return help(procHelp, !values.help);
   const c = readCluster(values['data-dir']!);
   const n = findNode(c, positionals[0]);
@@ -180,7 +207,11 @@ export async function procCommand(action: 'kill' | 'restart' | 'pause' | 'resume
     case 'resume':
       if (!alive) throw new Error(`${n.id} is not running; \`raft-otel restart ${n.id}\` starts it`);
       process.kill(n.pid, action === 'pause' ? 'SIGSTOP' : 'SIGCONT');
-      out(values.json, { [action === 'pause' ? 'paused' : 'resumed']: n.id }, `${action === 'pause' ? 'paused' : 'resumed'} ${n.id} (pid ${n.pid})`);
+      out(
+        values.json,
+        { [action === 'pause' ? 'paused' : 'resumed']: n.id },
+        `${action === 'pause' ? 'paused' : 'resumed'} ${n.id} (pid ${n.pid})`,
+      );
       return 0;
     case 'restart': {
       if (alive) throw new Error(`${n.id} is still running (pid ${n.pid}); \`raft-otel kill ${n.id}\` first`);
@@ -204,7 +235,11 @@ messages from the first group to the second are cut. \`heal\` removes every cut.
 `;
 
 export async function partitionCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...common, 'one-way': { type: 'boolean' } } }) as {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { ...common, 'one-way': { type: 'boolean' } },
+  }) as {
     values: Values;
     positionals: string[];
   };
@@ -227,7 +262,11 @@ export async function partitionCommand(argv: string[]): Promise<number> {
     }
     await call(findNode(c, id), 'POST', '/admin/chaos', { cutOut, cutIn });
   }
-  out(values.json, { groups }, `partitioned: ${groups.map((g) => `{${g.join(',')}}`).join(values['one-way'] ? ' -> ' : ' | ')}`);
+  out(
+    values.json,
+    { groups },
+    `partitioned: ${groups.map((g) => `{${g.join(',')}}`).join(values['one-way'] ? ' -> ' : ' | ')}`,
+  );
   return 0;
 }
 
@@ -273,7 +312,9 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const targets = values.node ? [findNode(c, values.node as string)] : liveNodes(c);
   const net: Record<string, unknown> = {};
   const disk: Record<string, unknown> = {};
-  if (values.off) Object.assign(net, { dropRate: 0, dropReplyRate: 0, delayMs: [0, 0] }), Object.assign(disk, { slowFsyncMs: 0, failWrites: false });
+  if (values.off)
+    (Object.assign(net, { dropRate: 0, dropReplyRate: 0, delayMs: [0, 0] }),
+      Object.assign(disk, { slowFsyncMs: 0, failWrites: false }));
   if (values.drop !== undefined) net.dropRate = Number(values.drop);
   if (values['drop-reply'] !== undefined) net.dropReplyRate = Number(values['drop-reply']);
   if (values.delay !== undefined) net.delayMs = parseDelay(values.delay as string);
@@ -308,18 +349,26 @@ remove: removes ID from the cluster and stops its process.
 `;
 
 export async function membersCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: common }) as { values: Values; positionals: string[] };
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: common }) as {
+    values: Values;
+    positionals: string[];
+  };
   if (values.help) return help(membersHelp);
   const c = readCluster(values['data-dir']!);
   const [op, id] = positionals;
   if (!op) {
     const st = await tryStatus(await someNode(c));
-    out(values.json, st?.members, `voters: ${st?.members.voters.join(', ')}\nlearners: ${st?.members.learners.join(', ') || '-'}`);
+    out(
+      values.json,
+      st?.members,
+      `voters: ${st?.members.voters.join(', ')}\nlearners: ${st?.members.learners.join(', ') || '-'}`,
+    );
     return 0;
   }
   if (!id || !['add', 'remove'].includes(op)) return help(membersHelp, true);
   if (op === 'add') {
-    if (c.nodes.some((n) => n.id === id)) throw new Error(`${id} was a member of this cluster already; a returning server needs a new id`);
+    if (c.nodes.some((n) => n.id === id))
+      throw new Error(`${id} was a member of this cluster already; a returning server needs a new id`);
     const port = (addr: string) => Number(addr.split(':')[1]);
     const http = `127.0.0.1:${Math.max(...c.nodes.map((n) => port(n.http))) + 1}`;
     const grpc = `127.0.0.1:${Math.max(...c.nodes.map((n) => port(n.grpc))) + 1}`;
@@ -361,7 +410,13 @@ export async function transferCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...common, to: { type: 'string' } } }) as { values: Values };
   if (values.help) return help(transferHelp);
   const c = readCluster(values['data-dir']!);
-  const r = await call(await leaderNode(c), 'POST', '/admin/transfer-leadership', values.to ? { to: values.to } : {}, 10_000);
+  const r = await call(
+    await leaderNode(c),
+    'POST',
+    '/admin/transfer-leadership',
+    values.to ? { to: values.to } : {},
+    10_000,
+  );
   await expectOk(r);
   out(values.json, r.body, `leader is now ${r.body.leader}`);
   return 0;
@@ -376,7 +431,9 @@ export async function downCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: common }) as { values: Values };
   if (values.help) return help(downHelp);
   const c = readCluster(values['data-dir']!);
-  const pids = liveNodes(c).map((n) => n.pid).filter(isAlive);
+  const pids = liveNodes(c)
+    .map((n) => n.pid)
+    .filter(isAlive);
   for (const pid of pids) process.kill(pid, 'SIGCONT');
   for (const pid of pids) process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + 10_000;
@@ -387,7 +444,8 @@ export async function downCommand(argv: string[]): Promise<number> {
 }
 
 async function expectOk(r: { status: number; body: any }): Promise<void> {
-  if (r.status >= 400) throw new Error(r.body?.error ? `${r.body.error.code}: ${r.body.error.message}` : `HTTP ${r.status}`);
+  if (r.status >= 400)
+    throw new Error(r.body?.error ? `${r.body.error.code}: ${r.body.error.message}` : `HTTP ${r.status}`);
 }
 
 function help(text: string, misuse = false): number {

@@ -17,7 +17,13 @@ export function spawnNode(entry: NodeEntry, env: Record<string, string>, detache
   const child = spawn(process.execPath, [...LOADER, MAIN, 'node', ...entry.args], {
     stdio: ['ignore', out, out],
     // Without an OTLP endpoint, each node writes its spans as OTLP JSON under its data dir.
-    env: { ...process.env, ...env, ...(env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? {} : { RAFT_TRACE_DIR: join(entry.dataDir, 'traces') }) },
+    env: {
+      ...process.env,
+      ...env,
+      ...(env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT
+        ? {}
+        : { RAFT_TRACE_DIR: join(entry.dataDir, 'traces') }),
+    },
     detached,
   });
   if (detached) child.unref();

@@ -6,7 +6,15 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatPeers } from '../node/config.js';
-import { clusterFilePath, isAlive, liveNodes, readCluster, writeCluster, type ClusterFile, type NodeEntry } from './cluster-file.js';
+import {
+  clusterFilePath,
+  isAlive,
+  liveNodes,
+  readCluster,
+  writeCluster,
+  type ClusterFile,
+  type NodeEntry,
+} from './cluster-file.js';
 import { tryStatus } from './http.js';
 import { spawnNode } from './spawn.js';
 
@@ -70,7 +78,8 @@ export async function upCommand(argv: string[]): Promise<number> {
     entry.pid = child.pid ?? 0;
     children.set(entry.id, child);
     child.on('exit', (code, signal) => {
-      if (!stopping) console.log(`  ${entry.id} exited (${signal ? `signal ${signal}` : `code ${code}`}); see ${entry.logFile}`);
+      if (!stopping)
+        console.log(`  ${entry.id} exited (${signal ? `signal ${signal}` : `code ${code}`}); see ${entry.logFile}`);
     });
   };
   let stopping = false;
@@ -96,7 +105,11 @@ export async function upCommand(argv: string[]): Promise<number> {
         const first = leader === null;
         leader = st.id;
         term = st.term;
-        console.log(first ? `Leader elected: ${leader} (term ${term}) after ${Date.now() - t0} ms\n${tips(current)}` : `  leader is now ${leader} (term ${term})`);
+        console.log(
+          first
+            ? `Leader elected: ${leader} (term ${term}) after ${Date.now() - t0} ms\n${tips(current)}`
+            : `  leader is now ${leader} (term ${term})`,
+        );
       }
     }
   }, 250);
@@ -108,7 +121,9 @@ export async function upCommand(argv: string[]): Promise<number> {
       clearInterval(watch);
       console.log('\nStopping the cluster...');
       const current = readCluster(dataDir);
-      const pids = liveNodes(current).map((n) => n.pid).filter(isAlive);
+      const pids = liveNodes(current)
+        .map((n) => n.pid)
+        .filter(isAlive);
       for (const pid of pids) process.kill(pid, 'SIGCONT'); // a paused node cannot act on SIGTERM
       for (const pid of pids) process.kill(pid, 'SIGTERM');
       const deadline = Date.now() + 10_000;
@@ -141,14 +156,32 @@ function newCluster(dataDir: string, n: number, httpBase: number, grpcBase: numb
   return { clusterId, dataDir, nodes, env: {} };
 }
 
-export function nodeArgs(node: Pick<NodeEntry, 'id' | 'dataDir'>, peers: string, clusterId: string, join: boolean): string[] {
-  return ['--id', node.id, '--cluster-id', clusterId, '--peers', peers, '--data-dir', node.dataDir, '--admin', 'true', ...(join ? ['--join', 'true'] : [])];
+export function nodeArgs(
+  node: Pick<NodeEntry, 'id' | 'dataDir'>,
+  peers: string,
+  clusterId: string,
+  join: boolean,
+): string[] {
+  return [
+    '--id',
+    node.id,
+    '--cluster-id',
+    clusterId,
+    '--peers',
+    peers,
+    '--data-dir',
+    node.dataDir,
+    '--admin',
+    'true',
+    ...(join ? ['--join', 'true'] : []),
+  ];
 }
 
 /** The environment `up` hands every node. */
 function clusterEnv(): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && (k.startsWith('RAFT_') || k.startsWith('OTEL_'))) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && (k.startsWith('RAFT_') || k.startsWith('OTEL_'))) env[k] = v;
   return env;
 }
 
@@ -156,7 +189,9 @@ function printTable(c: ClusterFile): void {
   console.log(`\nraft-otel: cluster "${c.clusterId}", ${liveNodes(c).length} nodes, data in ${c.dataDir}\n`);
   console.log('  node  HTTP API                 gRPC               pid      log');
   for (const n of liveNodes(c)) {
-    console.log(`  ${n.id.padEnd(5)} ${`http://${n.http}`.padEnd(24)} ${n.grpc.padEnd(18)} ${String(n.pid).padEnd(8)} ${n.logFile}`);
+    console.log(
+      `  ${n.id.padEnd(5)} ${`http://${n.http}`.padEnd(24)} ${n.grpc.padEnd(18)} ${String(n.pid).padEnd(8)} ${n.logFile}`,
+    );
   }
   const endpoint = c.env.OTEL_EXPORTER_OTLP_ENDPOINT;
   console.log(

@@ -69,7 +69,8 @@ export function keyProblem(key: unknown): string | null {
 /** Why a value is not acceptable, or null. */
 export function valueProblem(value: unknown): string | null {
   if (typeof value !== 'string') return 'the value must be a string';
-  if (Buffer.byteLength(value, 'utf8') > LIMITS.valueBytes) return `the value is longer than ${LIMITS.valueBytes} bytes (${LIMITS.valueBytes / 1024} KiB)`;
+  if (Buffer.byteLength(value, 'utf8') > LIMITS.valueBytes)
+    return `the value is longer than ${LIMITS.valueBytes} bytes (${LIMITS.valueBytes / 1024} KiB)`;
   return null;
 }
 

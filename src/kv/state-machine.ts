@@ -51,7 +51,8 @@ const handlers: { [K in KvOp['op']]: Handler<Extract<KvOp, { op: K }>> } = {
   },
   lock_acquire(sm, c, index, now) {
     const held = sm.liveLock(c.name, now);
-    if (held && held.owner !== c.owner) return { op: 'lock_acquire', name: c.name, granted: false, holder: held.owner, expiresAt: held.expiresAt, index };
+    if (held && held.owner !== c.owner)
+      return { op: 'lock_acquire', name: c.name, granted: false, holder: held.owner, expiresAt: held.expiresAt, index };
     // A free lock (or its own, re-acquired) gets a new, strictly larger fencing token.
     const token = (sm.fencing.get(c.name) ?? 0) + 1;
     const lock = { owner: c.owner, token, expiresAt: now + c.ttlMs, ttlMs: c.ttlMs };
@@ -62,7 +63,14 @@ const handlers: { [K in KvOp['op']]: Handler<Extract<KvOp, { op: K }>> } = {
   lock_renew(sm, c, index, now) {
     const held = sm.liveLock(c.name, now);
     if (!held || held.owner !== c.owner || held.token !== c.token) {
-      return { op: 'lock_renew', name: c.name, ok: false, expiresAt: held?.expiresAt ?? 0, index, reason: notHolder(held, c, now) };
+      return {
+        op: 'lock_renew',
+        name: c.name,
+        ok: false,
+        expiresAt: held?.expiresAt ?? 0,
+        index,
+        reason: notHolder(held, c, now),
+      };
     }
     held.ttlMs = c.ttlMs ?? held.ttlMs;
     held.expiresAt = now + held.ttlMs;
@@ -71,7 +79,14 @@ const handlers: { [K in KvOp['op']]: Handler<Extract<KvOp, { op: K }>> } = {
   lock_release(sm, c, index, now) {
     const held = sm.liveLock(c.name, now);
     if (!held || held.owner !== c.owner || held.token !== c.token) {
-      return { op: 'lock_release', name: c.name, ok: false, expiresAt: held?.expiresAt ?? 0, index, reason: notHolder(held, c, now) };
+      return {
+        op: 'lock_release',
+        name: c.name,
+        ok: false,
+        expiresAt: held?.expiresAt ?? 0,
+        index,
+        reason: notHolder(held, c, now),
+      };
     }
     sm.locks.delete(c.name);
     return { op: 'lock_release', name: c.name, ok: true, expiresAt: now, index };
@@ -84,7 +99,8 @@ const handlers: { [K in KvOp['op']]: Handler<Extract<KvOp, { op: K }>> } = {
 
 function notHolder(held: Lock | undefined, c: { owner: string; token: number }, now: number): string {
   if (!held) return `the lock is free (expired or released); token ${c.token} is no longer valid`;
-  if (held.owner !== c.owner || held.token !== c.token) return `the lock is held by ${held.owner} with token ${held.token}, not by ${c.owner} with token ${c.token}`;
+  if (held.owner !== c.owner || held.token !== c.token)
+    return `the lock is held by ${held.owner} with token ${held.token}, not by ${c.owner} with token ${c.token}`;
   return `unexpected state at ${now}`;
 }
 
@@ -117,7 +133,8 @@ export class KvStateMachine {
     }
     if (typeof cmd.now === 'number' && cmd.now > this.clock) this.clock = cmd.now;
     const handler = handlers[cmd?.op as KvOp['op']] as Handler | undefined;
-    if (!handler) return { op: 'error', code: 'unknown_op', message: `unknown operation ${String(cmd?.op)}`, index: e.index };
+    if (!handler)
+      return { op: 'error', code: 'unknown_op', message: `unknown operation ${String(cmd?.op)}`, index: e.index };
 
     // Idempotency: a request applied before returns its first result and changes nothing.
     this.forgetOldKeys();
@@ -126,7 +143,12 @@ export class KvStateMachine {
       const seen = this.remembered.get(cmd.idem);
       if (seen) {
         if (seen.fingerprint !== fingerprint) {
-          return { op: 'error', code: 'idempotency_key_reused', message: `Idempotency-Key "${cmd.idem}" was used for a different request`, index: e.index };
+          return {
+            op: 'error',
+            code: 'idempotency_key_reused',
+            message: `Idempotency-Key "${cmd.idem}" was used for a different request`,
+            index: e.index,
+          };
         }
         return seen.result;
       }
@@ -142,7 +164,11 @@ export class KvStateMachine {
   /** Kleppmann's rule: refuse a token older than the newest one seen for the lock. */
   private fenceProblem(f: { lock: string; token: number }): { code: string; message: string } | null {
     const highest = this.fencing.get(f.lock) ?? 0;
-    if (f.token > highest) return { code: 'bad_fencing_token', message: `lock "${f.lock}" never issued token ${f.token} (highest issued: ${highest})` };
+    if (f.token > highest)
+      return {
+        code: 'bad_fencing_token',
+        message: `lock "${f.lock}" never issued token ${f.token} (highest issued: ${highest})`,
+      };
     const lock = this.locks.get(f.lock);
     const current = lock && lock.expiresAt > this.clock ? lock.token : null;
     if (f.token < highest) {

@@ -44,8 +44,15 @@ export interface OptionSpec {
 }
 
 export const NODE_OPTIONS: OptionSpec[] = [
-  { key: 'id', flag: 'id', env: 'RAFT_ID', kind: 'string', default: '', help: 'this node\'s id, e.g. n1 (required)' },
-  { key: 'clusterId', flag: 'cluster-id', env: 'RAFT_CLUSTER_ID', kind: 'string', default: 'raft-otel', help: 'cluster name; nodes refuse messages from another cluster' },
+  { key: 'id', flag: 'id', env: 'RAFT_ID', kind: 'string', default: '', help: "this node's id, e.g. n1 (required)" },
+  {
+    key: 'clusterId',
+    flag: 'cluster-id',
+    env: 'RAFT_CLUSTER_ID',
+    kind: 'string',
+    default: 'raft-otel',
+    help: 'cluster name; nodes refuse messages from another cluster',
+  },
   {
     key: 'peers',
     flag: 'peers',
@@ -54,20 +61,118 @@ export const NODE_OPTIONS: OptionSpec[] = [
     default: '',
     help: 'every initial member, this node included: id=grpcHost:port/httpHost:port,... e.g. n1=127.0.0.1:7001/127.0.0.1:8001',
   },
-  { key: 'join', flag: 'join', env: 'RAFT_JOIN', kind: 'bool', default: 'false', help: 'start as a new member joining an existing cluster (a learner until promoted)' },
-  { key: 'dataDir', flag: 'data-dir', env: 'RAFT_DATA_DIR', kind: 'string', default: './data/<id>', help: 'where the log, hard state and snapshots live' },
-  { key: 'grpcListen', flag: 'grpc-listen', env: 'RAFT_GRPC_LISTEN', kind: 'string', default: '<this node\'s grpc address>', help: 'host:port the gRPC server binds' },
-  { key: 'httpListen', flag: 'http-listen', env: 'RAFT_HTTP_LISTEN', kind: 'string', default: '<this node\'s http address>', help: 'host:port the HTTP API binds' },
-  { key: 'tickMs', flag: 'tick-ms', env: 'RAFT_TICK_MS', kind: 'int', default: '10', help: 'milliseconds per logical tick' },
-  { key: 'electionTicks', flag: 'election-ticks', env: 'RAFT_ELECTION_TICKS', kind: 'int', default: '30', help: 'election timeout in ticks (randomized between 1x and 2x)' },
-  { key: 'heartbeatTicks', flag: 'heartbeat-ticks', env: 'RAFT_HEARTBEAT_TICKS', kind: 'int', default: '5', help: 'heartbeat interval in ticks' },
-  { key: 'preVote', flag: 'pre-vote', env: 'RAFT_PRE_VOTE', kind: 'bool', default: 'true', help: 'PreVote (thesis 9.6): a partitioned node cannot raise the term' },
-  { key: 'checkQuorum', flag: 'check-quorum', env: 'RAFT_CHECK_QUORUM', kind: 'bool', default: 'true', help: 'CheckQuorum (thesis 6.2): a cut-off leader steps down; enables lease reads' },
-  { key: 'snapshotEvery', flag: 'snapshot-every', env: 'RAFT_SNAPSHOT_EVERY', kind: 'int', default: '10000', help: 'snapshot the state machine and compact the log every N applied entries' },
-  { key: 'requestTimeoutMs', flag: 'request-timeout-ms', env: 'RAFT_REQUEST_TIMEOUT_MS', kind: 'int', default: '5000', help: 'how long a client request may wait for commit before its outcome is reported unknown' },
-  { key: 'admin', flag: 'admin', env: 'RAFT_ADMIN', kind: 'bool', default: 'false', help: 'enable the /admin/ endpoints (faults, membership, transfer, snapshot)' },
-  { key: 'adminToken', flag: 'admin-token', env: 'RAFT_ADMIN_TOKEN', kind: 'string', default: '', help: 'if set, /admin/ requests need the header Authorization: Bearer <token>' },
-  { key: 'logLevel', flag: 'log-level', env: 'RAFT_LOG_LEVEL', kind: 'level', default: 'info', help: 'debug, info, warn or error' },
+  {
+    key: 'join',
+    flag: 'join',
+    env: 'RAFT_JOIN',
+    kind: 'bool',
+    default: 'false',
+    help: 'start as a new member joining an existing cluster (a learner until promoted)',
+  },
+  {
+    key: 'dataDir',
+    flag: 'data-dir',
+    env: 'RAFT_DATA_DIR',
+    kind: 'string',
+    default: './data/<id>',
+    help: 'where the log, hard state and snapshots live',
+  },
+  {
+    key: 'grpcListen',
+    flag: 'grpc-listen',
+    env: 'RAFT_GRPC_LISTEN',
+    kind: 'string',
+    default: "<this node's grpc address>",
+    help: 'host:port the gRPC server binds',
+  },
+  {
+    key: 'httpListen',
+    flag: 'http-listen',
+    env: 'RAFT_HTTP_LISTEN',
+    kind: 'string',
+    default: "<this node's http address>",
+    help: 'host:port the HTTP API binds',
+  },
+  {
+    key: 'tickMs',
+    flag: 'tick-ms',
+    env: 'RAFT_TICK_MS',
+    kind: 'int',
+    default: '10',
+    help: 'milliseconds per logical tick',
+  },
+  {
+    key: 'electionTicks',
+    flag: 'election-ticks',
+    env: 'RAFT_ELECTION_TICKS',
+    kind: 'int',
+    default: '30',
+    help: 'election timeout in ticks (randomized between 1x and 2x)',
+  },
+  {
+    key: 'heartbeatTicks',
+    flag: 'heartbeat-ticks',
+    env: 'RAFT_HEARTBEAT_TICKS',
+    kind: 'int',
+    default: '5',
+    help: 'heartbeat interval in ticks',
+  },
+  {
+    key: 'preVote',
+    flag: 'pre-vote',
+    env: 'RAFT_PRE_VOTE',
+    kind: 'bool',
+    default: 'true',
+    help: 'PreVote (thesis 9.6): a partitioned node cannot raise the term',
+  },
+  {
+    key: 'checkQuorum',
+    flag: 'check-quorum',
+    env: 'RAFT_CHECK_QUORUM',
+    kind: 'bool',
+    default: 'true',
+    help: 'CheckQuorum (thesis 6.2): a cut-off leader steps down; enables lease reads',
+  },
+  {
+    key: 'snapshotEvery',
+    flag: 'snapshot-every',
+    env: 'RAFT_SNAPSHOT_EVERY',
+    kind: 'int',
+    default: '10000',
+    help: 'snapshot the state machine and compact the log every N applied entries',
+  },
+  {
+    key: 'requestTimeoutMs',
+    flag: 'request-timeout-ms',
+    env: 'RAFT_REQUEST_TIMEOUT_MS',
+    kind: 'int',
+    default: '5000',
+    help: 'how long a client request may wait for commit before its outcome is reported unknown',
+  },
+  {
+    key: 'admin',
+    flag: 'admin',
+    env: 'RAFT_ADMIN',
+    kind: 'bool',
+    default: 'false',
+    help: 'enable the /admin/ endpoints (faults, membership, transfer, snapshot)',
+  },
+  {
+    key: 'adminToken',
+    flag: 'admin-token',
+    env: 'RAFT_ADMIN_TOKEN',
+    kind: 'string',
+    default: '',
+    help: 'if set, /admin/ requests need the header Authorization: Bearer <token>',
+  },
+  {
+    key: 'logLevel',
+    flag: 'log-level',
+    env: 'RAFT_LOG_LEVEL',
+    kind: 'level',
+    default: 'info',
+    help: 'debug, info, warn or error',
+  },
 ];
 
 /** Chaos defaults come from their own variables (see transport/chaos.ts). */
@@ -77,7 +182,10 @@ export function parsePeers(text: string): PeerAddress[] {
   if (!text.trim()) return [];
   return text.split(',').map((part) => {
     const m = /^\s*([A-Za-z0-9_.-]+)=([^/\s]+:\d+)\/([^/\s]+:\d+)\s*$/.exec(part);
-    if (!m) throw new Error(`peer "${part.trim()}" is not id=grpcHost:port/httpHost:port (e.g. n1=127.0.0.1:7001/127.0.0.1:8001)`);
+    if (!m)
+      throw new Error(
+        `peer "${part.trim()}" is not id=grpcHost:port/httpHost:port (e.g. n1=127.0.0.1:7001/127.0.0.1:8001)`,
+      );
     return { id: m[1], grpc: m[2], http: m[3] };
   });
 }
@@ -102,13 +210,17 @@ function parseValue(spec: OptionSpec, raw: string, source: string): unknown {
     case 'peers':
       return parsePeers(raw);
     case 'level':
-      if (!['debug', 'info', 'warn', 'error'].includes(raw)) throw new Error(`${source}=${raw}: expected debug, info, warn or error`);
+      if (!['debug', 'info', 'warn', 'error'].includes(raw))
+        throw new Error(`${source}=${raw}: expected debug, info, warn or error`);
       return raw;
   }
 }
 
 /** Builds a node's configuration from flags (highest priority), then environment, then defaults. */
-export function loadNodeConfig(flags: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): NodeConfig {
+export function loadNodeConfig(
+  flags: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
+): NodeConfig {
   const out: Record<string, unknown> = {};
   for (const spec of NODE_OPTIONS) {
     const flag = flags[spec.flag];
@@ -123,17 +235,24 @@ export function loadNodeConfig(flags: Record<string, string | boolean | undefine
   }
   const cfg = out as unknown as NodeConfig;
   if (!cfg.id) throw new Error('the node needs an id: --id n1 (or RAFT_ID=n1)');
-  if (!cfg.peers?.length) throw new Error('the node needs its peers: --peers n1=127.0.0.1:7001/127.0.0.1:8001,... (or RAFT_PEERS)');
+  if (!cfg.peers?.length)
+    throw new Error('the node needs its peers: --peers n1=127.0.0.1:7001/127.0.0.1:8001,... (or RAFT_PEERS)');
   const self = cfg.peers.find((p) => p.id === cfg.id);
-  if (!self) throw new Error(`--peers does not list this node (${cfg.id}); list every initial member, this one included`);
+  if (!self)
+    throw new Error(`--peers does not list this node (${cfg.id}); list every initial member, this one included`);
   cfg.dataDir ??= `./data/${cfg.id}`;
   cfg.grpcListen ??= self.grpc;
   cfg.httpListen ??= self.http;
-  if (cfg.heartbeatTicks >= cfg.electionTicks) throw new Error(`heartbeat (${cfg.heartbeatTicks} ticks) must be shorter than the election timeout (${cfg.electionTicks} ticks)`);
+  if (cfg.heartbeatTicks >= cfg.electionTicks)
+    throw new Error(
+      `heartbeat (${cfg.heartbeatTicks} ticks) must be shorter than the election timeout (${cfg.electionTicks} ticks)`,
+    );
   cfg.chaos = chaosFromEnv(env);
   return cfg;
 }
 
 export function nodeOptionsHelp(): string {
-  return NODE_OPTIONS.map((o) => `  --${o.flag.padEnd(20)} ${o.env.padEnd(24)} ${o.help}${o.default ? ` (default ${o.default})` : ''}`).join('\n');
+  return NODE_OPTIONS.map(
+    (o) => `  --${o.flag.padEnd(20)} ${o.env.padEnd(24)} ${o.help}${o.default ? ` (default ${o.default})` : ''}`,
+  ).join('\n');
 }

@@ -17,9 +17,11 @@ export function createLogger(
   write: (line: string) => void = (l) => process.stdout.write(l + '\n'),
   contextFields: () => Record<string, string> = () => ({}),
 ): Logger {
-  const log = (lvl: Level) => (event: string, fields: Record<string, unknown> = {}) => {
-    if (ORDER[lvl] < ORDER[level]) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, node, event, ...contextFields(), ...fields }));
-  };
+  const log =
+    (lvl: Level) =>
+    (event: string, fields: Record<string, unknown> = {}) => {
+      if (ORDER[lvl] < ORDER[level]) return;
+      write(JSON.stringify({ time: new Date().toISOString(), level: lvl, node, event, ...contextFields(), ...fields }));
+    };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }

@@ -87,7 +87,13 @@ export class RaftNode extends EventEmitter {
     this.chaos = new Chaos(cfg.chaos);
     this.tracing = deps.tracing ?? NO_TRACING;
     const hooks = this.tracing.hooks;
-    this.server = new RaftServer({ clusterId: cfg.clusterId, nodeId: cfg.id, chaos: this.chaos, hooks, handler: (m) => this.handleRequest(m) });
+    this.server = new RaftServer({
+      clusterId: cfg.clusterId,
+      nodeId: cfg.id,
+      chaos: this.chaos,
+      hooks,
+      handler: (m) => this.handleRequest(m),
+    });
     const timeoutMs = cfg.tickMs * cfg.electionTicks;
     this.clients = new PeerClients({
       nodeId: cfg.id,
@@ -95,7 +101,8 @@ export class RaftNode extends EventEmitter {
       hooks,
       resolve: (peer) => this.address(peer)?.grpc,
       deliver: (reply) => this.deliver(reply),
-      onFailure: (peer, method, code, details) => this.log.debug('rpc_failed', { peer, method, code: grpcStatus[code], details }),
+      onFailure: (peer, method, code, details) =>
+        this.log.debug('rpc_failed', { peer, method, code: grpcStatus[code], details }),
       timeoutMs,
       snapshotTimeoutMs: Math.max(10_000, 10 * timeoutMs),
       maxInFlightPerPeer: 256,
@@ -106,7 +113,9 @@ export class RaftNode extends EventEmitter {
   static async start(cfg: NodeConfig, deps: NodeDeps = {}): Promise<RaftNode> {
     const log = deps.logger ?? createLogger(cfg.id, cfg.logLevel);
     const ids = cfg.peers.map((p) => p.id);
-    const bootstrap = cfg.join ? { voters: ids.filter((id) => id !== cfg.id), learners: [cfg.id] } : { voters: ids, learners: [] };
+    const bootstrap = cfg.join
+      ? { voters: ids.filter((id) => id !== cfg.id), learners: [cfg.id] }
+      : { voters: ids, learners: [] };
     const { storage, loaded } = await DiskStorage.open(cfg.dataDir, bootstrap);
     for (const note of loaded.notes) log.warn('storage_recovered', { note });
     const raft = new Raft(
@@ -190,14 +199,24 @@ export class RaftNode extends EventEmitter {
         // one at a time: by then this one's fsync is done. Every other message (a vote, a reply)
         // waits for the fsync: it promises something about this node's disk.
         const early = rd.messages.filter((m) => m.type === 'AppendEntries' || m.type === 'InstallSnapshot');
-        const late = early.length ? rd.messages.filter((m) => m.type !== 'AppendEntries' && m.type !== 'InstallSnapshot') : rd.messages;
+        const late = early.length
+          ? rd.messages.filter((m) => m.type !== 'AppendEntries' && m.type !== 'InstallSnapshot')
+          : rd.messages;
         for (const m of early) this.dispatch(m);
         // Committed entries already on disk need not wait for this Ready's new entries to be synced.
         let applied = 0;
-        while (applied < rd.committedEntries.length && rd.committedEntries[applied].index <= this.durableIndex) this.apply(rd.committedEntries[applied++]);
+        while (applied < rd.committedEntries.length && rd.committedEntries[applied].index <= this.durableIndex)
+          this.apply(rd.committedEntries[applied++]);
         // 1. Persist: nothing below happens before the state is durable.
-        await this.tracing.persist(rd, () => this.storage.persist(rd), () => this.storage.stats.lastFsyncMs);
-        if (rd.snapshot) this.durableIndex = rd.restoreStateMachine ? rd.snapshot.index : Math.max(this.durableIndex, rd.snapshot.index);
+        await this.tracing.persist(
+          rd,
+          () => this.storage.persist(rd),
+          () => this.storage.stats.lastFsyncMs,
+        );
+        if (rd.snapshot)
+          this.durableIndex = rd.restoreStateMachine
+            ? rd.snapshot.index
+            : Math.max(this.durableIndex, rd.snapshot.index);
         if (rd.entries.length) this.durableIndex = rd.entries[rd.entries.length - 1].index;
         if (rd.snapshot && rd.restoreStateMachine) this.restoreSnapshot(rd);
         // 2. Send.
@@ -219,7 +238,8 @@ export class RaftNode extends EventEmitter {
     this.sm.restore(s.data, s.index);
     // A write waiting at or below the snapshot may or may not be inside it.
     for (const [index, w] of this.writes) {
-      if (index <= s.index) this.settleWrite(index, w, () => w.reject(outcomeUnknown(`a snapshot at ${s.index} replaced this node's log`)));
+      if (index <= s.index)
+        this.settleWrite(index, w, () => w.reject(outcomeUnknown(`a snapshot at ${s.index} replaced this node's log`)));
     }
     this.log.info('snapshot_installed', { index: s.index, term: s.term });
   }
@@ -253,7 +273,10 @@ export class RaftNode extends EventEmitter {
     const w = this.writes.get(e.index);
     if (w) {
       if (w.term === e.term) this.settleWrite(e.index, w, () => w.resolve({ result, index: e.index }));
-      else this.settleWrite(e.index, w, () => w.reject(notCommitted(`a new leader replaced the entry at index ${e.index}`)));
+      else
+        this.settleWrite(e.index, w, () =>
+          w.reject(notCommitted(`a new leader replaced the entry at index ${e.index}`)),
+        );
     }
     this.emit('applied', e, result);
   }
@@ -342,9 +365,15 @@ export class RaftNode extends EventEmitter {
       const code = rejected.startsWith('wrong cluster') ? grpcStatus.FAILED_PRECONDITION : grpcStatus.INVALID_ARGUMENT;
       return Promise.reject(new RpcError(code, `rejected by ${this.cfg.id}: ${rejected}`));
     }
-    if ((m.type === 'AppendEntries' || m.type === 'InstallSnapshot') && this.raft.leader === m.from) this.lastLeaderContact = performance.now();
+    if ((m.type === 'AppendEntries' || m.type === 'InstallSnapshot') && this.raft.leader === m.from)
+      this.lastLeaderContact = performance.now();
     // This request is why the next write to disk happens (entries to store, a vote to keep).
-    if ((m.type === 'AppendEntries' && m.entries.length) || m.type === 'InstallSnapshot' || (m.type === 'RequestVote' && !m.preVote)) this.tracing.noteCause();
+    if (
+      (m.type === 'AppendEntries' && m.entries.length) ||
+      m.type === 'InstallSnapshot' ||
+      (m.type === 'RequestVote' && !m.preVote)
+    )
+      this.tracing.noteCause();
     this.kick();
     return reply;
   }
@@ -378,14 +407,16 @@ export class RaftNode extends EventEmitter {
    *  (a W3C traceparent) is stored in the log entry. */
   propose(cmd: KvCommand, context = ''): Promise<Applied> {
     this.syncClock();
-    if (this.raft.role !== 'leader') throw this.raft.leader ? notLeader(this.cfg.id, this.raft.leader) : noLeader(this.cfg.id);
+    if (this.raft.role !== 'leader')
+      throw this.raft.leader ? notLeader(this.cfg.id, this.raft.leader) : noLeader(this.cfg.id);
     // The entry will land right after the last one: its proposal span's context goes into it.
     const index = this.raft.log.lastIndex() + 1;
     const traceContext = context || this.tracing.proposed(index, this.raft.term, commandAttributes(cmd));
     const res = this.raft.propose(JSON.stringify({ ...cmd, now: Date.now() }), traceContext);
     if (!res.ok) {
       this.tracing.proposalEnded(index, res.reason);
-      if (res.reason === 'transfer_in_progress') throw new ClientError(503, 'transfer_in_progress', 'leadership is being handed over; retry in a moment');
+      if (res.reason === 'transfer_in_progress')
+        throw new ClientError(503, 'transfer_in_progress', 'leadership is being handed over; retry in a moment');
       throw notLeader(this.cfg.id, res.leader);
     }
     this.counters.proposals++;
@@ -413,7 +444,11 @@ export class RaftNode extends EventEmitter {
 
   /** Reads `key` with the requested consistency. Returns the value (undefined when absent) and
    *  the index the read reflects. */
-  async read(key: string, consistency: ReadConsistency, maxStalenessMs = 0): Promise<{ value: string | undefined; index: number }> {
+  async read(
+    key: string,
+    consistency: ReadConsistency,
+    maxStalenessMs = 0,
+  ): Promise<{ value: string | undefined; index: number }> {
     this.syncClock();
     if (consistency === 'stale') {
       const staleness = this.isLeader() ? 0 : performance.now() - this.lastLeaderContact;
@@ -446,7 +481,12 @@ export class RaftNode extends EventEmitter {
     if (!w) return;
     this.readWaiters.delete(rs.requestId);
     clearTimeout(w.timer);
-    if (rs.error !== null) w.reject(rs.error === 'no_leader' ? noLeader(this.cfg.id) : readFailed(`the leader could not confirm the read (${rs.error})`));
+    if (rs.error !== null)
+      w.reject(
+        rs.error === 'no_leader'
+          ? noLeader(this.cfg.id)
+          : readFailed(`the leader could not confirm the read (${rs.error})`),
+      );
     else w.resolve(rs.index);
   }
 
@@ -538,7 +578,10 @@ export class RaftNode extends EventEmitter {
       clearTimeout(w.timer);
       w.reject(new RpcError(grpcStatus.UNAVAILABLE, `${this.cfg.id} is shutting down`));
     }
-    for (const [index, w] of this.writes) this.settleWrite(index, w, () => w.reject(outcomeUnknown(`${this.cfg.id} shut down before the write was applied`)));
+    for (const [index, w] of this.writes)
+      this.settleWrite(index, w, () =>
+        w.reject(outcomeUnknown(`${this.cfg.id} shut down before the write was applied`)),
+      );
     for (const w of this.readWaiters.values()) {
       clearTimeout(w.timer);
       w.reject(readFailed(`${this.cfg.id} is shutting down`));
@@ -567,7 +610,11 @@ function describeResult(r: KvResult | null): Attributes {
   if (!r) return {};
   const a: Attributes = { [ATTR.op]: r.op };
   if (r.op === 'error') a[ATTR.resultCode] = r.code;
-  if (r.op === 'lock_acquire') Object.assign(a, r.granted ? { [ATTR.lockToken]: r.token } : { [ATTR.resultCode]: 'lock_held', 'raft.lock.holder': r.holder });
+  if (r.op === 'lock_acquire')
+    Object.assign(
+      a,
+      r.granted ? { [ATTR.lockToken]: r.token } : { [ATTR.resultCode]: 'lock_held', 'raft.lock.holder': r.holder },
+    );
   if ((r.op === 'lock_renew' || r.op === 'lock_release') && !r.ok) a[ATTR.resultCode] = 'not_holder';
   if (r.op === 'cas') a['raft.cas.swapped'] = r.swapped;
   return a;

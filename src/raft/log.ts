@@ -101,7 +101,8 @@ export class RaftLog {
 
   /** Drops the entries at and after `index` (a conflicting suffix, Figure 2 AppendEntries rule 3). */
   truncateFrom(index: number): void {
-    if (index <= this.snapshotIndex) throw new Error(`cannot truncate at ${index}: compacted up to ${this.snapshotIndex}`);
+    if (index <= this.snapshotIndex)
+      throw new Error(`cannot truncate at ${index}: compacted up to ${this.snapshotIndex}`);
     this.entries.length = Math.max(0, index - this.snapshotIndex - 1);
     this.dirtyFrom = Math.min(this.dirtyFrom, index);
   }

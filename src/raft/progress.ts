@@ -105,6 +105,7 @@ export class Progress {
    *  reveal the gap. In probe state, allow the next probe. */
   onHeartbeatReply(now: number, lostAfter: number): void {
     this.probeSent = false;
-    if (this.state === 'replicate' && this.inflight.length && now - this.inflight[0].sentAt >= lostAfter) this.becomeProbe();
+    if (this.state === 'replicate' && this.inflight.length && now - this.inflight[0].sentAt >= lostAfter)
+      this.becomeProbe();
   }
 }

@@ -190,7 +190,8 @@ export class Raft {
     // Vote replies are matched to the election they answer by `candidateTerm`, not by the voter's
     // term: a lagging voter may grant a pre-vote, or refuse one, from an older term.
     if (m.type === 'RequestVoteResponse') {
-      if (m.term > this.term && !m.granted) this.becomeFollower(m.term, null, `voter ${m.from} is in term ${m.term}`, m.type);
+      if (m.term > this.term && !m.granted)
+        this.becomeFollower(m.term, null, `voter ${m.from} is in term ${m.term}`, m.type);
       else this.handleVoteResponse(m);
       return;
     }
@@ -198,12 +199,24 @@ export class Raft {
     // Figure 2, All Servers (§5.1): "If RPC request or response contains term T > currentTerm:
     // set currentTerm = T, convert to follower". Two refinements from the thesis:
     if (m.term > this.term) {
-      if (m.type === 'RequestVote' && !m.transfer && this.heardFromLeaderRecently() && (m.preVote || this.cfg.checkQuorum)) {
+      if (
+        m.type === 'RequestVote' &&
+        !m.transfer &&
+        this.heardFromLeaderRecently() &&
+        (m.preVote || this.cfg.checkQuorum)
+      ) {
         // Thesis §9.6 (PreVote) and §4.2.3 (with CheckQuorum, for real votes too): while we hear
         // from a live leader, a candidate's higher term must not disrupt it; a rejoining or
         // removed server would otherwise depose a healthy leader.
         this.send(this.voteResponse(m, false, 'leader_lease'));
-        this.observe({ type: 'vote_cast', term: this.term, candidate: m.from, preVote: m.preVote, granted: false, reason: 'leader_lease' });
+        this.observe({
+          type: 'vote_cast',
+          term: this.term,
+          candidate: m.from,
+          preVote: m.preVote,
+          granted: false,
+          reason: 'leader_lease',
+        });
         return;
       }
       if (m.type === 'RequestVote' && m.preVote) {
@@ -252,12 +265,20 @@ export class Raft {
     if (this.role !== 'leader') return { ok: false, reason: 'not_leader', leader: this.leader };
     if (this.leadTransferee !== null) return { ok: false, reason: 'transfer_in_progress', leader: this.leader };
     if (this.pendingConfIndex > this.commitIndex) {
-      return { ok: false, reason: `membership change at index ${this.pendingConfIndex} is not committed yet: one change at a time`, leader: this.id };
+      return {
+        ok: false,
+        reason: `membership change at index ${this.pendingConfIndex} is not committed yet: one change at a time`,
+        leader: this.id,
+      };
     }
     // The fix to the single-server change bug (Ongaro, raft-dev 2015): a new leader must commit
     // an entry of its own term before it changes the membership.
     if (this.log.term(this.commitIndex) !== this.term) {
-      return { ok: false, reason: 'this leader has not committed an entry in its term yet; retry shortly', leader: this.id };
+      return {
+        ok: false,
+        reason: 'this leader has not committed an entry in its term yet; retry shortly',
+        leader: this.id,
+      };
     }
     const { voters, learners } = this.conf;
     const isVoter = voters.includes(change.node);
@@ -270,13 +291,18 @@ export class Raft {
         if (!isLearner) return { ok: false, reason: `${change.node} is not a learner`, leader: this.id };
         const pr = this.progress.get(change.node);
         if (!pr || !this.isCaughtUp(pr)) {
-          return { ok: false, reason: `${change.node} has not caught up (match ${pr?.match ?? 0} of ${this.log.lastIndex()})`, leader: this.id };
+          return {
+            ok: false,
+            reason: `${change.node} has not caught up (match ${pr?.match ?? 0} of ${this.log.lastIndex()})`,
+            leader: this.id,
+          };
         }
         break;
       }
       case 'remove':
         if (!isVoter && !isLearner) return { ok: false, reason: `${change.node} is not a member`, leader: this.id };
-        if (isVoter && voters.length === 1) return { ok: false, reason: 'cannot remove the last voter', leader: this.id };
+        if (isVoter && voters.length === 1)
+          return { ok: false, reason: 'cannot remove the last voter', leader: this.id };
         break;
       default:
         return { ok: false, reason: `unknown change type ${String((change as ConfChange).type)}`, leader: this.id };
@@ -326,8 +352,10 @@ export class Raft {
   /** §7: the runtime has a snapshot of the state machine as of `index` (≤ applied): the log up
    *  to there can be discarded. */
   compact(index: number, data: string): { ok: boolean; reason?: string } {
-    if (index > this.lastApplied) return { ok: false, reason: `index ${index} is not applied yet (applied ${this.lastApplied})` };
-    if (index <= this.log.snapshotIndex) return { ok: false, reason: `already compacted up to ${this.log.snapshotIndex}` };
+    if (index > this.lastApplied)
+      return { ok: false, reason: `index ${index} is not applied yet (applied ${this.lastApplied})` };
+    if (index <= this.log.snapshotIndex)
+      return { ok: false, reason: `already compacted up to ${this.log.snapshotIndex}` };
     const term = this.log.term(index)!;
     const snapshot: Snapshot = { index, term, conf: cloneConf(this.confAt(index)), data };
     this.log.compactTo(snapshot);
@@ -379,7 +407,9 @@ export class Raft {
     const entries = this.log.takeUnpersisted();
     const snapshot = this.snapshotToSave;
     const committedEntries =
-      this.commitIndex > this.lastApplied ? this.log.slice(Math.max(this.lastApplied + 1, this.log.firstIndex()), this.commitIndex) : [];
+      this.commitIndex > this.lastApplied
+        ? this.log.slice(Math.max(this.lastApplied + 1, this.log.firstIndex()), this.commitIndex)
+        : [];
     this.lastApplied = Math.max(this.lastApplied, this.commitIndex);
 
     const rd: Ready = {
@@ -419,7 +449,12 @@ export class Raft {
       transferringTo: this.leadTransferee,
       progress:
         this.role === 'leader'
-          ? Object.fromEntries([...this.progress.values()].map((p) => [p.id, { match: p.match, next: p.next, state: p.state, active: p.recentActive }]))
+          ? Object.fromEntries(
+              [...this.progress.values()].map((p) => [
+                p.id,
+                { match: p.match, next: p.next, state: p.state, active: p.recentActive },
+              ]),
+            )
           : {},
     };
   }
@@ -439,15 +474,22 @@ export class Raft {
   // Role changes
   // ===========================================================================================
 
-  private becomeFollower(term: number, leader: NodeId | null, reason: string, cause: Message['type'] | 'campaign' = 'campaign'): void {
+  private becomeFollower(
+    term: number,
+    leader: NodeId | null,
+    reason: string,
+    cause: Message['type'] | 'campaign' = 'campaign',
+  ): void {
     const wasLeader = this.role === 'leader';
-    if (this.role === 'pre_candidate' || this.role === 'candidate') this.endElection(this.role === 'pre_candidate', 'superseded');
+    if (this.role === 'pre_candidate' || this.role === 'candidate')
+      this.endElection(this.role === 'pre_candidate', 'superseded');
     if (term > this.term) {
       this.observe({ type: 'term_changed', term, from: this.term, cause });
       this.term = term;
       this.votedFor = null;
     }
-    if (wasLeader && this.leadTransferee !== null && leader === this.leadTransferee) reason = `leadership transferred to ${leader}`;
+    if (wasLeader && this.leadTransferee !== null && leader === this.leadTransferee)
+      reason = `leadership transferred to ${leader}`;
     this.role = 'follower';
     this.leader = leader;
     this.resetTimers();
@@ -600,8 +642,21 @@ export class Raft {
     this.send(this.voteResponse(m, granted, reason));
   }
 
-  private voteResponse(m: RequestVote, granted: boolean, reason: VoteRejectReason | null): Omit<RequestVoteResponse, 'clusterId' | 'from'> {
-    return { type: 'RequestVoteResponse', to: m.from, term: this.term, granted, preVote: m.preVote, candidateTerm: m.term, reason, rpcId: m.rpcId };
+  private voteResponse(
+    m: RequestVote,
+    granted: boolean,
+    reason: VoteRejectReason | null,
+  ): Omit<RequestVoteResponse, 'clusterId' | 'from'> {
+    return {
+      type: 'RequestVoteResponse',
+      to: m.from,
+      term: this.term,
+      granted,
+      preVote: m.preVote,
+      candidateTerm: m.term,
+      reason,
+      rpcId: m.rpcId,
+    };
   }
 
   private handleVoteResponse(m: RequestVoteResponse): void {
@@ -611,7 +666,14 @@ export class Raft {
     if (m.preVote !== preVote || m.candidateTerm !== electionTerm) return; // a reply to an older election
     if (!this.conf.voters.includes(m.from) || this.votes.has(m.from)) return; // duplicate or non-voter
     this.votes.set(m.from, m.granted);
-    this.observe({ type: 'vote_received', term: this.term, from: m.from, preVote, granted: m.granted, reason: m.reason });
+    this.observe({
+      type: 'vote_received',
+      term: this.term,
+      from: m.from,
+      preVote,
+      granted: m.granted,
+      reason: m.reason,
+    });
     const needed = quorumSize(this.conf.voters.length);
     let granted = 0;
     for (const g of this.votes.values()) if (g) granted++;
@@ -623,7 +685,12 @@ export class Raft {
       this.endElection(preVote, 'lost');
       this.role = 'follower';
       this.resetTimers();
-      this.observe({ type: 'became_follower', term: this.term, leader: null, reason: `${preVote ? 'pre-vote' : 'election'} lost` });
+      this.observe({
+        type: 'became_follower',
+        term: this.term,
+        leader: null,
+        reason: `${preVote ? 'pre-vote' : 'election'} lost`,
+      });
     }
   }
 
@@ -631,7 +698,12 @@ export class Raft {
     // Thesis §3.10: the leader brought us up to date and asks us to start an election now,
     // skipping PreVote; voters will disregard their lease for it.
     if (!this.isVoter()) return;
-    this.observe({ type: 'became_follower', term: this.term, leader: null, reason: `TimeoutNow from ${m.from}: leadership handed over` });
+    this.observe({
+      type: 'became_follower',
+      term: this.term,
+      leader: null,
+      reason: `TimeoutNow from ${m.from}: leadership handed over`,
+    });
     this.campaign('transfer');
   }
 
@@ -723,7 +795,13 @@ export class Raft {
     if (firstNew < m.entries.length) {
       const fresh = m.entries.slice(firstNew);
       this.log.append(fresh);
-      this.observe({ type: 'entries_appended', term: this.term, fromIndex: fresh[0].index, toIndex: fresh[fresh.length - 1].index, leader: false });
+      this.observe({
+        type: 'entries_appended',
+        term: this.term,
+        fromIndex: fresh[0].index,
+        toIndex: fresh[fresh.length - 1].index,
+        leader: false,
+      });
     }
     const lastNew = m.prevLogIndex + m.entries.length;
     // Figure 2, AppendEntries receiver rule 5: "If leaderCommit > commitIndex, set commitIndex =
@@ -799,7 +877,9 @@ export class Raft {
    *  The term check is what Figure 8 is about: an old-term entry is never committed by counting
    *  replicas, only indirectly by committing a current-term entry after it. */
   private maybeCommit(): boolean {
-    const matches = this.conf.voters.map((v) => (v === this.id ? this.log.lastIndex() : (this.progress.get(v)?.match ?? 0)));
+    const matches = this.conf.voters.map((v) =>
+      v === this.id ? this.log.lastIndex() : (this.progress.get(v)?.match ?? 0),
+    );
     const n = majorityValue(matches);
     if (n > this.commitIndex && this.log.term(n) === this.term) {
       this.commitTo(n);
@@ -847,7 +927,10 @@ export class Raft {
       this.sendSnapshot(pr);
       return;
     }
-    const entries = pr.next <= this.log.lastIndex() ? this.log.slice(pr.next, this.log.lastIndex(), this.cfg.maxEntriesPerAppend) : [];
+    const entries =
+      pr.next <= this.log.lastIndex()
+        ? this.log.slice(pr.next, this.log.lastIndex(), this.cfg.maxEntriesPerAppend)
+        : [];
     // In probe state an empty append still has a job when the follower is behind: it is the probe
     // whose rejection tells us where its log ends (a new member in an idle cluster needs it).
     const probe = pr.state === 'probe' && pr.match < this.log.lastIndex();
@@ -930,10 +1013,23 @@ export class Raft {
       this.confHistory = [{ index: s.index, conf: cloneConf(s.conf) }];
       this.snapshotToSave = s;
       this.restoreStateMachine = true;
-      this.observe({ type: 'snapshot_installed', term: this.term, index: s.index, snapshotTerm: s.term, leader: m.from });
+      this.observe({
+        type: 'snapshot_installed',
+        term: this.term,
+        index: s.index,
+        snapshotTerm: s.term,
+        leader: m.from,
+      });
       matchIndex = s.index;
     }
-    this.send<InstallSnapshotResponse>({ type: 'InstallSnapshotResponse', to: m.from, term: this.term, matchIndex, seq: m.seq, rpcId: m.rpcId });
+    this.send<InstallSnapshotResponse>({
+      type: 'InstallSnapshotResponse',
+      to: m.from,
+      term: this.term,
+      matchIndex,
+      seq: m.seq,
+      rpcId: m.rpcId,
+    });
   }
 
   private handleSnapshotResponse(m: InstallSnapshotResponse): void {
@@ -965,7 +1061,13 @@ export class Raft {
   private applyConfChange(e: Entry): void {
     const change = parseConfChange(e.data);
     if (!change) {
-      this.observe({ type: 'message_rejected', term: this.term, from: this.id, messageType: 'config', reason: `unreadable config entry ${e.index}` });
+      this.observe({
+        type: 'message_rejected',
+        term: this.term,
+        from: this.id,
+        messageType: 'config',
+        reason: `unreadable config entry ${e.index}`,
+      });
       return;
     }
     const voters = this.conf.voters.filter((v) => v !== change.node);
@@ -977,7 +1079,8 @@ export class Raft {
     this.observe({ type: 'membership_changed', term: this.term, index: e.index, change, conf: cloneConf(this.conf) });
 
     if (this.role !== 'leader') return;
-    if (change.type === 'add_learner' && change.node !== this.id) this.progress.set(change.node, this.newProgress(change.node));
+    if (change.type === 'add_learner' && change.node !== this.id)
+      this.progress.set(change.node, this.newProgress(change.node));
     if (change.type === 'remove') {
       this.progress.delete(change.node);
       if (change.node === this.id) {
@@ -1049,7 +1152,13 @@ export class Raft {
 
   private handleReadIndexRequest(m: ReadIndexRequest): void {
     if (this.role !== 'leader') {
-      this.send<ReadIndexResponse>({ type: 'ReadIndexResponse', to: m.from, term: this.term, requestId: m.requestId, index: -1 });
+      this.send<ReadIndexResponse>({
+        type: 'ReadIndexResponse',
+        to: m.from,
+        term: this.term,
+        requestId: m.requestId,
+        index: -1,
+      });
       return;
     }
     this.leaderRead(m.requestId, m.from, false);
@@ -1058,7 +1167,12 @@ export class Raft {
   private handleReadIndexResponse(m: ReadIndexResponse): void {
     if (m.index < 0) {
       this.readStates.push({ requestId: m.requestId, index: -1, error: 'leader_unavailable' });
-      this.observe({ type: 'read_index_failed', term: this.term, requestId: m.requestId, reason: 'leader_unavailable' });
+      this.observe({
+        type: 'read_index_failed',
+        term: this.term,
+        requestId: m.requestId,
+        reason: 'leader_unavailable',
+      });
     } else {
       this.readStates.push({ requestId: m.requestId, index: m.index, error: null });
       this.observe({ type: 'read_index_ready', term: this.term, requestId: m.requestId, index: m.index, lease: false });
@@ -1066,7 +1180,9 @@ export class Raft {
   }
 
   private quorumAckedSeq(): number {
-    return majorityValue(this.conf.voters.map((v) => (v === this.id ? this.seq : (this.progress.get(v)?.ackedSeq ?? 0))));
+    return majorityValue(
+      this.conf.voters.map((v) => (v === this.id ? this.seq : (this.progress.get(v)?.ackedSeq ?? 0))),
+    );
   }
 
   private releaseReads(): void {
@@ -1100,7 +1216,8 @@ export class Raft {
   private admissionProblem(m: Message): string | null {
     const shape = messageProblem(m);
     if (shape) return shape;
-    if (m.clusterId !== this.cfg.clusterId) return `wrong cluster: message is for cluster "${m.clusterId}", this is "${this.cfg.clusterId}"`;
+    if (m.clusterId !== this.cfg.clusterId)
+      return `wrong cluster: message is for cluster "${m.clusterId}", this is "${this.cfg.clusterId}"`;
     if (m.to !== this.id) return `addressed to ${m.to}, this is ${this.id}`;
     if (m.from === this.id) return 'message claims to come from this node';
     // A leader this node has not heard of yet is let in: it may have joined while this node was
@@ -1126,7 +1243,14 @@ export class Raft {
     // Answering tells a deposed leader or a stale candidate about the newer term.
     switch (m.type) {
       case 'RequestVote':
-        this.observe({ type: 'vote_cast', term: this.term, candidate: m.from, preVote: m.preVote, granted: false, reason: 'stale_term' });
+        this.observe({
+          type: 'vote_cast',
+          term: this.term,
+          candidate: m.from,
+          preVote: m.preVote,
+          granted: false,
+          reason: 'stale_term',
+        });
         this.send(this.voteResponse(m, false, 'stale_term'));
         return;
       case 'AppendEntries':
@@ -1146,10 +1270,23 @@ export class Raft {
         });
         return;
       case 'InstallSnapshot':
-        this.send<InstallSnapshotResponse>({ type: 'InstallSnapshotResponse', to: m.from, term: this.term, matchIndex: 0, seq: m.seq, rpcId: m.rpcId });
+        this.send<InstallSnapshotResponse>({
+          type: 'InstallSnapshotResponse',
+          to: m.from,
+          term: this.term,
+          matchIndex: 0,
+          seq: m.seq,
+          rpcId: m.rpcId,
+        });
         return;
       case 'ReadIndex':
-        this.send<ReadIndexResponse>({ type: 'ReadIndexResponse', to: m.from, term: this.term, requestId: m.requestId, index: -1 });
+        this.send<ReadIndexResponse>({
+          type: 'ReadIndexResponse',
+          to: m.from,
+          term: this.term,
+          requestId: m.requestId,
+          index: -1,
+        });
         return;
       default:
         return; // stale replies and requests need no answer

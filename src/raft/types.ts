@@ -179,13 +179,51 @@ export type Observation =
   | { type: 'became_candidate'; term: number; votersNeeded: number; transfer: boolean }
   | { type: 'became_leader'; term: number; votes: NodeId[] }
   | { type: 'term_changed'; term: number; from: number; cause: MessageType | 'campaign' }
-  | { type: 'election_ended'; term: number; preVote: boolean; outcome: 'won' | 'lost' | 'superseded'; granted: number; rejected: number; needed: number }
-  | { type: 'vote_received'; term: number; from: NodeId; preVote: boolean; granted: boolean; reason: VoteRejectReason | null }
-  | { type: 'vote_cast'; term: number; candidate: NodeId; preVote: boolean; granted: boolean; reason: VoteRejectReason | null }
+  | {
+      type: 'election_ended';
+      term: number;
+      preVote: boolean;
+      outcome: 'won' | 'lost' | 'superseded';
+      granted: number;
+      rejected: number;
+      needed: number;
+    }
+  | {
+      type: 'vote_received';
+      term: number;
+      from: NodeId;
+      preVote: boolean;
+      granted: boolean;
+      reason: VoteRejectReason | null;
+    }
+  | {
+      type: 'vote_cast';
+      term: number;
+      candidate: NodeId;
+      preVote: boolean;
+      granted: boolean;
+      reason: VoteRejectReason | null;
+    }
   | { type: 'entries_appended'; term: number; fromIndex: number; toIndex: number; leader: boolean }
   | { type: 'entries_truncated'; term: number; fromIndex: number; toIndex: number }
-  | { type: 'append_rejected'; term: number; leader: NodeId; prevLogIndex: number; prevLogTerm: number; conflictIndex: number; conflictTerm: number }
-  | { type: 'follower_backtracked'; term: number; peer: NodeId; rejectedIndex: number; conflictIndex: number; conflictTerm: number; nextIndex: number }
+  | {
+      type: 'append_rejected';
+      term: number;
+      leader: NodeId;
+      prevLogIndex: number;
+      prevLogTerm: number;
+      conflictIndex: number;
+      conflictTerm: number;
+    }
+  | {
+      type: 'follower_backtracked';
+      term: number;
+      peer: NodeId;
+      rejectedIndex: number;
+      conflictIndex: number;
+      conflictTerm: number;
+      nextIndex: number;
+    }
   | { type: 'commit_advanced'; term: number; from: number; to: number }
   | { type: 'snapshot_created'; term: number; index: number; snapshotTerm: number }
   | { type: 'snapshot_sent'; term: number; peer: NodeId; index: number }
@@ -203,8 +241,7 @@ export type Observation =
 export type ObservationType = Observation['type'];
 
 export type ReadState =
-  | { requestId: string; index: number; error: null }
-  | { requestId: string; index: -1; error: string };
+  { requestId: string; index: number; error: null } | { requestId: string; index: -1; error: string };
 
 /** The batch of work the core hands back. The runtime must, in this order:
  *  1. save `snapshot` (and, if `restoreStateMachine`, load its data into the state machine),
@@ -233,8 +270,7 @@ export type ProposeResult =
   | { ok: false; reason: 'not_leader' | 'transfer_in_progress'; leader: NodeId | null };
 
 export type ConfChangeResult =
-  | { ok: true; index: number; term: number }
-  | { ok: false; reason: string; leader: NodeId | null };
+  { ok: true; index: number; term: number } | { ok: false; reason: string; leader: NodeId | null };
 
 /** What a node needs to start: its persisted state, or nothing for a brand-new member. */
 export interface InitialState {

@@ -21,18 +21,25 @@ function isIndex(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 }
 
-function entriesProblem(m: { term: number; prevLogIndex: number; prevLogTerm: number; entries: unknown }): string | null {
+function entriesProblem(m: {
+  term: number;
+  prevLogIndex: number;
+  prevLogTerm: number;
+  entries: unknown;
+}): string | null {
   if (!Array.isArray(m.entries)) return 'entries is not a list';
   let lastTerm = m.prevLogTerm;
   for (let i = 0; i < m.entries.length; i++) {
     const e = m.entries[i] as Entry;
     if (!e || typeof e !== 'object') return `entry ${i} is not an object`;
-    if (e.index !== m.prevLogIndex + 1 + i) return `entry ${i} has index ${e.index}, expected ${m.prevLogIndex + 1 + i}`;
+    if (e.index !== m.prevLogIndex + 1 + i)
+      return `entry ${i} has index ${e.index}, expected ${m.prevLogIndex + 1 + i}`;
     if (!isIndex(e.term) || e.term < lastTerm || e.term > m.term) {
       return `entry ${e.index} has term ${e.term}: terms must not decrease along the log nor exceed the leader's term ${m.term}`;
     }
     if (!ENTRY_TYPES.has(e.type)) return `entry ${e.index} has unknown type ${String(e.type)}`;
-    if (typeof e.data !== 'string' || typeof e.context !== 'string') return `entry ${e.index} has non-string data or context`;
+    if (typeof e.data !== 'string' || typeof e.context !== 'string')
+      return `entry ${e.index} has non-string data or context`;
     lastTerm = e.term;
   }
   return null;
@@ -58,16 +65,24 @@ export function messageProblem(m: Message): string | null {
         return 'invalid prevLogIndex, prevLogTerm, leaderCommit or seq';
       }
       if (m.prevLogTerm > m.term) return `prevLogTerm ${m.prevLogTerm} is newer than the leader's term ${m.term}`;
-      if ((m.prevLogIndex === 0) !== (m.prevLogTerm === 0)) return 'prevLogIndex and prevLogTerm must both be 0 or both be set';
+      if ((m.prevLogIndex === 0) !== (m.prevLogTerm === 0))
+        return 'prevLogIndex and prevLogTerm must both be 0 or both be set';
       return entriesProblem(m);
     case 'AppendEntriesResponse':
-      if (!isIndex(m.matchIndex) || !isIndex(m.rejectedIndex) || !isIndex(m.conflictIndex) || !isIndex(m.conflictTerm) || !isIndex(m.seq)) {
+      if (
+        !isIndex(m.matchIndex) ||
+        !isIndex(m.rejectedIndex) ||
+        !isIndex(m.conflictIndex) ||
+        !isIndex(m.conflictTerm) ||
+        !isIndex(m.seq)
+      ) {
         return 'invalid indexes in append response';
       }
       return null;
     case 'InstallSnapshot': {
       const s = m.snapshot;
-      if (!s || !isIndex(s.index) || !isIndex(s.term) || s.index === 0 || s.term === 0) return 'invalid snapshot metadata';
+      if (!s || !isIndex(s.index) || !isIndex(s.term) || s.index === 0 || s.term === 0)
+        return 'invalid snapshot metadata';
       if (s.term > m.term) return `snapshot term ${s.term} is newer than the leader's term ${m.term}`;
       if (!s.conf || !Array.isArray(s.conf.voters) || !Array.isArray(s.conf.learners) || s.conf.voters.length === 0) {
         return 'snapshot has no membership';
@@ -82,6 +97,8 @@ export function messageProblem(m: Message): string | null {
     case 'ReadIndex':
       return typeof m.requestId === 'string' ? null : 'invalid read request id';
     case 'ReadIndexResponse':
-      return typeof m.requestId === 'string' && Number.isSafeInteger(m.index) && m.index >= -1 ? null : 'invalid read response';
+      return typeof m.requestId === 'string' && Number.isSafeInteger(m.index) && m.index >= -1
+        ? null
+        : 'invalid read response';
   }
 }

@@ -60,14 +60,18 @@ export class Checker {
       const prevTerm = log.term(prevIndex);
       const prevChain = this.chains.get(`${prevIndex}:${prevTerm}`);
       if (prevChain === undefined) {
-        throw new SafetyViolation(`Log Matching: ${node} persisted entry ${e.index} after an entry (${prevIndex}, term ${prevTerm}) that no node ever created`);
+        throw new SafetyViolation(
+          `Log Matching: ${node} persisted entry ${e.index} after an entry (${prevIndex}, term ${prevTerm}) that no node ever created`,
+        );
       }
       const chain = hash(`${prevChain}|${e.term}|${e.type}|${e.data}`);
       const key = `${e.index}:${e.term}`;
       const known = this.chains.get(key);
       if (known === undefined) this.chains.set(key, chain);
       else if (known !== chain) {
-        throw new SafetyViolation(`Log Matching: ${node} has entry ${e.index} of term ${e.term} with a different history or content than another node`);
+        throw new SafetyViolation(
+          `Log Matching: ${node} has entry ${e.index} of term ${e.term} with a different history or content than another node`,
+        );
       }
     }
   }
@@ -76,7 +80,9 @@ export class Checker {
   onApply(node: NodeId, e: Entry): void {
     const last = this.appliedIndex.get(node) ?? 0;
     if (e.index !== last + 1) {
-      throw new SafetyViolation(`${node} applied index ${e.index} right after ${last}: applied indexes must go up one at a time`);
+      throw new SafetyViolation(
+        `${node} applied index ${e.index} right after ${last}: applied indexes must go up one at a time`,
+      );
     }
     this.appliedIndex.set(node, e.index);
     const known = this.committed.get(e.index);
@@ -96,7 +102,9 @@ export class Checker {
     }
     const known = this.committed.get(index);
     if (index > 0 && known && known.term !== term) {
-      throw new SafetyViolation(`${node} restored a snapshot at ${index} of term ${term}, but the committed entry there has term ${known.term}`);
+      throw new SafetyViolation(
+        `${node} restored a snapshot at ${index} of term ${term}, but the committed entry there has term ${known.term}`,
+      );
     }
     this.appliedIndex.set(node, index);
     this.restarting.delete(node);
@@ -119,20 +127,30 @@ export class Checker {
   /** At the instant of a crash, after the volatile buffer is lost: everything the node may have
    *  promised to others (its term, its vote, every entry in its log) must be on disk. Only the
    *  commit index may be behind: it is learned again from the leader. */
-  onCrash(node: NodeId, inMemory: { term: number; votedFor: NodeId | null; log: RaftLog }, durable: InitialState): void {
+  onCrash(
+    node: NodeId,
+    inMemory: { term: number; votedFor: NodeId | null; log: RaftLog },
+    durable: InitialState,
+  ): void {
     const hs = durable.hardState;
     if (hs.term !== inMemory.term || hs.votedFor !== inMemory.votedFor) {
       throw new SafetyViolation(
         `durability: ${node} crashed in term ${inMemory.term} having voted for ${inMemory.votedFor ?? 'nobody'}, but its disk says term ${hs.term}, vote ${hs.votedFor ?? 'nobody'}`,
       );
     }
-    const lastDurable = durable.entries.length ? durable.entries[durable.entries.length - 1].index : (durable.snapshot?.index ?? 0);
+    const lastDurable = durable.entries.length
+      ? durable.entries[durable.entries.length - 1].index
+      : (durable.snapshot?.index ?? 0);
     if (lastDurable < inMemory.log.lastIndex()) {
-      throw new SafetyViolation(`durability: ${node} crashed with entries up to ${inMemory.log.lastIndex()} but only ${lastDurable} on disk`);
+      throw new SafetyViolation(
+        `durability: ${node} crashed with entries up to ${inMemory.log.lastIndex()} but only ${lastDurable} on disk`,
+      );
     }
     for (const e of durable.entries) {
       if (e.index > inMemory.log.snapshotIndex && inMemory.log.term(e.index) !== e.term) {
-        throw new SafetyViolation(`durability: ${node}'s disk has entry ${e.index} of term ${e.term}, its memory term ${inMemory.log.term(e.index)}`);
+        throw new SafetyViolation(
+          `durability: ${node}'s disk has entry ${e.index} of term ${e.term}, its memory term ${inMemory.log.term(e.index)}`,
+        );
       }
     }
   }

@@ -3,7 +3,17 @@
 // bit, and the checker verifies Raft's safety properties after every step.
 import { Raft } from '../raft/raft.js';
 import { RaftLog } from '../raft/log.js';
-import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, Observation, RaftConfig, Ready } from '../raft/types.js';
+import type {
+  ConfChange,
+  ConfState,
+  Entry,
+  HardState,
+  Message,
+  NodeId,
+  Observation,
+  RaftConfig,
+  Ready,
+} from '../raft/types.js';
 import { Checker, SafetyViolation } from './checker.js';
 import { SimDisk } from './disk.js';
 import { EventQueue } from './events.js';
@@ -305,7 +315,15 @@ export class SimCluster {
     const cmd: Command = { id: `c${++this.opCounter}`, key, value };
     const res = node.raft.propose(JSON.stringify(cmd));
     if (!res.ok) return null;
-    const w: Write = { cmd, node: node.id, index: res.index, term: res.term, invokedAt: this.now, status: 'pending', ackedAt: -1 };
+    const w: Write = {
+      cmd,
+      node: node.id,
+      index: res.index,
+      term: res.term,
+      invokedAt: this.now,
+      status: 'pending',
+      ackedAt: -1,
+    };
     this.writes.push(w);
     this.drain(node);
     return w;
@@ -417,7 +435,12 @@ export class SimCluster {
     if (node.raft) return;
     this.checker.onRestart(id);
     this.start(node);
-    this.timeline.add(this.now, id, node.raft!.term, `** RESTART ** (term ${node.raft!.term}, ${node.raft!.log.lastIndex()} entries, snapshot at ${node.raft!.log.snapshotIndex})`);
+    this.timeline.add(
+      this.now,
+      id,
+      node.raft!.term,
+      `** RESTART ** (term ${node.raft!.term}, ${node.raft!.log.lastIndex()} entries, snapshot at ${node.raft!.log.snapshotIndex})`,
+    );
     this.drain(node);
   }
 
@@ -474,7 +497,12 @@ export class SimCluster {
   setNetwork(faults: Partial<NetworkFaults>): void {
     this.net.faults = { ...RELIABLE, ...faults };
     const f = this.net.faults;
-    this.timeline.add(this.now, '*', null, `** NETWORK ** drop ${f.dropRate.toFixed(2)}, dup ${f.duplicateRate.toFixed(2)}, delay ${f.minDelayMs}-${f.maxDelayMs}ms`);
+    this.timeline.add(
+      this.now,
+      '*',
+      null,
+      `** NETWORK ** drop ${f.dropRate.toFixed(2)}, dup ${f.duplicateRate.toFixed(2)}, delay ${f.minDelayMs}-${f.maxDelayMs}ms`,
+    );
   }
 
   confChange(change: ConfChange): boolean {

@@ -193,7 +193,8 @@ export function convergenceProblem(c: SimCluster): string | null {
   for (const id of members) {
     const n = c.node(id);
     if (!n.raft) return `${id} is down after healing`;
-    if (n.applied !== lr.commitIndex) return `${id} applied ${n.applied}, leader ${leader} committed ${lr.commitIndex}: not converged`;
+    if (n.applied !== lr.commitIndex)
+      return `${id} applied ${n.applied}, leader ${leader} committed ${lr.commitIndex}: not converged`;
   }
   for (const w of c.writes) {
     if (w.status !== 'acked') continue;

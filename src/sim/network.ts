@@ -33,7 +33,8 @@ export class SimNetwork {
   /** Splits the nodes into groups that cannot reach each other (both ways). */
   partition(groups: NodeId[][]): void {
     this.heal();
-    for (const a of groups) for (const b of groups) if (a !== b) for (const x of a) for (const y of b) this.cutLink(x, y);
+    for (const a of groups)
+      for (const b of groups) if (a !== b) for (const x of a) for (const y of b) this.cutLink(x, y);
   }
 
   /** Isolates one node completely. */

@@ -27,13 +27,15 @@ export type Decoded =
 /** Decodes the record at `offset` of `buf`. */
 export function decodeRecord(buf: Buffer, offset: number): Decoded {
   if (offset === buf.length) return { kind: 'end' };
-  if (buf.length - offset < HEADER_BYTES) return { kind: 'torn', reason: `only ${buf.length - offset} bytes of a record header` };
+  if (buf.length - offset < HEADER_BYTES)
+    return { kind: 'torn', reason: `only ${buf.length - offset} bytes of a record header` };
   const len = buf.readUInt32LE(offset);
   const sum = buf.readUInt32LE(offset + 4);
   if (len === 0 && sum === 0) return { kind: 'torn', reason: 'zero-filled space where a record should start' };
   if (len > MAX_RECORD_BYTES) return { kind: 'corrupt', reason: `record length ${len} is impossible` };
   const end = offset + HEADER_BYTES + len;
-  if (end > buf.length) return { kind: 'torn', reason: `record of ${len} bytes, but only ${buf.length - offset - HEADER_BYTES} written` };
+  if (end > buf.length)
+    return { kind: 'torn', reason: `record of ${len} bytes, but only ${buf.length - offset - HEADER_BYTES} written` };
   const payload = buf.subarray(offset + HEADER_BYTES, end);
   if (crc32(payload) !== sum) return { kind: 'corrupt', reason: 'checksum mismatch' };
   try {

@@ -61,7 +61,14 @@ const SNAP_RE = /^snap-(\d{12})\.snap$/;
 
 export class DiskStorage {
   readonly faults: DiskFaults = { slowFsyncMs: 0, failWrites: false };
-  readonly stats: StorageStats = { fsyncs: 0, records: 0, entriesWritten: 0, fsyncMsTotal: 0, lastFsyncMs: 0, walBytes: 0 };
+  readonly stats: StorageStats = {
+    fsyncs: 0,
+    records: 0,
+    entriesWritten: 0,
+    fsyncMsTotal: 0,
+    lastFsyncMs: 0,
+    walBytes: 0,
+  };
 
   private wal: FileHandle | null = null;
   private walSeq = 0;
@@ -94,7 +101,8 @@ export class DiskStorage {
       const file = snaps[snaps.length - 1];
       const buf = await readFile(join(this.dir, file));
       const d = decodeRecord(buf, 0);
-      if (d.kind !== 'record') throw new StorageCorruptionError(file, 0, `snapshot file unreadable: ${'reason' in d ? d.reason : 'empty'}`);
+      if (d.kind !== 'record')
+        throw new StorageCorruptionError(file, 0, `snapshot file unreadable: ${'reason' in d ? d.reason : 'empty'}`);
       snapshot = d.value as Snapshot;
       this.snapshotIndex = snapshot.index;
     }
@@ -130,7 +138,9 @@ export class DiskStorage {
         await fh.truncate(offset);
         await fh.datasync();
         await fh.close();
-        notes.push(`truncated a torn tail of ${lost} bytes at byte ${offset} of ${file} (${d.reason}): an unfinished write from a crash, never acknowledged`);
+        notes.push(
+          `truncated a torn tail of ${lost} bytes at byte ${offset} of ${file} (${d.reason}): an unfinished write from a crash, never acknowledged`,
+        );
         break;
       }
     }
@@ -138,7 +148,11 @@ export class DiskStorage {
     entries = entries.filter((e) => e.index > this.snapshotIndex);
     for (let i = 1; i < entries.length; i++) {
       if (entries[i].index !== entries[i - 1].index + 1) {
-        throw new StorageCorruptionError(segments[segments.length - 1] ?? '(wal)', 0, `log has a gap between ${entries[i - 1].index} and ${entries[i].index}`);
+        throw new StorageCorruptionError(
+          segments[segments.length - 1] ?? '(wal)',
+          0,
+          `log has a gap between ${entries[i - 1].index} and ${entries[i].index}`,
+        );
       }
     }
     if (snapshot && hs.commit < snapshot.index) hs = { ...hs, commit: snapshot.index };
@@ -167,7 +181,11 @@ export class DiskStorage {
         this.entries = rd.restoreStateMachine ? [] : this.entries.filter((e) => e.index > rd.snapshot!.index);
       }
       if (rd.entries.length) this.mirror(rd.entries);
-      const record: WalRecord = { hs: this.hs, ...(rd.entries.length ? { ents: rd.entries } : {}), ...(snap ? { snap } : {}) };
+      const record: WalRecord = {
+        hs: this.hs,
+        ...(rd.entries.length ? { ents: rd.entries } : {}),
+        ...(snap ? { snap } : {}),
+      };
       await this.append(record, rd.entries.length);
       if (rd.snapshot) await this.compact();
     } catch (e) {
@@ -241,7 +259,8 @@ export class DiskStorage {
   /** Bytes the storage occupies on disk now. */
   async diskBytes(): Promise<number> {
     let total = 0;
-    for (const n of await readdir(this.dir)) if (WAL_RE.test(n) || SNAP_RE.test(n)) total += (await stat(join(this.dir, n))).size;
+    for (const n of await readdir(this.dir))
+      if (WAL_RE.test(n) || SNAP_RE.test(n)) total += (await stat(join(this.dir, n))).size;
     return total;
   }
 

@@ -34,11 +34,14 @@ function ratio(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
 
 export function telemetryConfig(nodeId: string, env: NodeJS.ProcessEnv): TelemetryConfig {
   const tracing = (env.RAFT_TRACING ?? 'on').toLowerCase();
-  if (!['on', 'off', 'true', 'false', '1', '0'].includes(tracing)) throw new Error(`RAFT_TRACING=${env.RAFT_TRACING}: expected on or off`);
+  if (!['on', 'off', 'true', 'false', '1', '0'].includes(tracing))
+    throw new Error(`RAFT_TRACING=${env.RAFT_TRACING}: expected on or off`);
   const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'grpc').trim();
-  if (protocol !== 'grpc' && protocol !== 'http/json') throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol}: raft-otel speaks grpc or http/json`);
+  if (protocol !== 'grpc' && protocol !== 'http/json')
+    throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol}: raft-otel speaks grpc or http/json`);
   const perMinute = Number(env.RAFT_TRACES_PER_MINUTE ?? 0);
-  if (!(perMinute >= 0)) throw new Error(`RAFT_TRACES_PER_MINUTE=${env.RAFT_TRACES_PER_MINUTE}: expected a number >= 0`);
+  if (!(perMinute >= 0))
+    throw new Error(`RAFT_TRACES_PER_MINUTE=${env.RAFT_TRACES_PER_MINUTE}: expected a number >= 0`);
   return {
     enabled: ['on', 'true', '1'].includes(tracing),
     serviceName: env.OTEL_SERVICE_NAME || `raft-${nodeId}`,

@@ -18,7 +18,11 @@ function route(path: string): string | null {
   return null; // /status and unknown paths are not traced: `up` polls /status all the time
 }
 
-export function httpServerSpans(nodeId: string, enabled: boolean, accessLog?: (fields: Record<string, unknown>) => void) {
+export function httpServerSpans(
+  nodeId: string,
+  enabled: boolean,
+  accessLog?: (fields: Record<string, unknown>) => void,
+) {
   return (req: Request, res: Response, next: NextFunction) => {
     const r = enabled ? route(req.path) : null;
     if (!r || (r.startsWith('/admin') && req.method === 'GET')) return next();
@@ -34,7 +38,9 @@ export function httpServerSpans(nodeId: string, enabled: boolean, accessLog?: (f
           'url.path': req.path,
           [ATTR.nodeId]: nodeId,
           [ATTR.traceKind]: kind,
-          ...(req.headers['x-raft-forwarded-by'] ? { 'raft.forwarded_by': String(req.headers['x-raft-forwarded-by']) } : {}),
+          ...(req.headers['x-raft-forwarded-by']
+            ? { 'raft.forwarded_by': String(req.headers['x-raft-forwarded-by']) }
+            : {}),
         },
       },
       parent,
@@ -46,7 +52,12 @@ export function httpServerSpans(nodeId: string, enabled: boolean, accessLog?: (f
       if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${res.statusCode}` });
       span.end();
       const sc = span.spanContext();
-      accessLog?.({ method: req.method, route: r, status: res.statusCode, ...(sc.traceFlags & 1 ? { trace_id: sc.traceId, span_id: sc.spanId } : {}) });
+      accessLog?.({
+        method: req.method,
+        route: r,
+        status: res.statusCode,
+        ...(sc.traceFlags & 1 ? { trace_id: sc.traceId, span_id: sc.spanId } : {}),
+      });
     });
     // The trace id in a response header lets a client (and a learner) find its trace.
     const sc = span.spanContext();
@@ -56,8 +67,17 @@ export function httpServerSpans(nodeId: string, enabled: boolean, accessLog?: (f
 }
 
 /** Runs a forwarded request inside an HTTP CLIENT span whose traceparent goes into `headers`. */
-export async function withClientSpan<T>(method: string, url: string, headers: Record<string, string>, run: () => Promise<T>, status: (r: T) => number): Promise<T> {
-  const span = tracer().startSpan(`${method}`, { kind: SpanKind.CLIENT, attributes: { 'http.request.method': method, 'url.full': url } });
+export async function withClientSpan<T>(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  run: () => Promise<T>,
+  status: (r: T) => number,
+): Promise<T> {
+  const span = tracer().startSpan(`${method}`, {
+    kind: SpanKind.CLIENT,
+    attributes: { 'http.request.method': method, 'url.full': url },
+  });
   const ctx = trace.setSpan(context.active(), span);
   propagation.inject(ctx, headers);
   try {

@@ -116,8 +116,23 @@ export class RaftTracing implements NodeTracing {
     };
   }
 
-  private root(name: string, kindOfTrace: TraceKind, attributes: Attributes = {}, spanKind = SpanKind.INTERNAL, links: Link[] = []): Span {
-    return tracer().startSpan(name, { kind: spanKind, root: true, links, attributes: { [ATTR.traceKind]: kindOfTrace, [ATTR.nodeId]: this.nodeId, ...attributes } }, ROOT_CONTEXT);
+  private root(
+    name: string,
+    kindOfTrace: TraceKind,
+    attributes: Attributes = {},
+    spanKind = SpanKind.INTERNAL,
+    links: Link[] = [],
+  ): Span {
+    return tracer().startSpan(
+      name,
+      {
+        kind: spanKind,
+        root: true,
+        links,
+        attributes: { [ATTR.traceKind]: kindOfTrace, [ATTR.nodeId]: this.nodeId, ...attributes },
+      },
+      ROOT_CONTEXT,
+    );
   }
 
   // ------------------------------------------------------------------------------------------
@@ -128,7 +143,15 @@ export class RaftTracing implements NodeTracing {
     const parent = context.active();
     const span = tracer().startSpan(
       SPAN.propose,
-      { attributes: { [ATTR.traceKind]: 'write', [ATTR.nodeId]: this.nodeId, [ATTR.logIndex]: index, [ATTR.term]: term, ...attributes } },
+      {
+        attributes: {
+          [ATTR.traceKind]: 'write',
+          [ATTR.nodeId]: this.nodeId,
+          [ATTR.logIndex]: index,
+          [ATTR.term]: term,
+          ...attributes,
+        },
+      },
       parent,
     );
     const ctx = trace.setSpan(parent, span);
@@ -162,7 +185,11 @@ export class RaftTracing implements NodeTracing {
     // The parent is what caused the write: the first proposal or request, else the election.
     const parent = causes.find((c) => trace.getSpan(c)) ?? this.election?.ctx;
     if (!parent) return write();
-    const links = causes.slice(1, 33).map((c) => trace.getSpanContext(c)).filter((s) => s !== undefined).map((s) => ({ context: s! }));
+    const links = causes
+      .slice(1, 33)
+      .map((c) => trace.getSpanContext(c))
+      .filter((s) => s !== undefined)
+      .map((s) => ({ context: s! }));
     const span = tracer().startSpan(
       SPAN.persist,
       {
@@ -194,7 +221,11 @@ export class RaftTracing implements NodeTracing {
   apply<T>(e: Entry, run: () => T, describe: (result: T) => Attributes): T {
     const proposal = this.proposals.get(e.index);
     if (!e.context) return run();
-    const span = tracer().startSpan(SPAN.apply, { attributes: { [ATTR.nodeId]: this.nodeId, [ATTR.logIndex]: e.index, [ATTR.term]: e.term } }, contextOf(e.context));
+    const span = tracer().startSpan(
+      SPAN.apply,
+      { attributes: { [ATTR.nodeId]: this.nodeId, [ATTR.logIndex]: e.index, [ATTR.term]: e.term } },
+      contextOf(e.context),
+    );
     const result = run();
     const attrs = describe(result);
     span.setAttributes(attrs);
@@ -219,23 +250,40 @@ export class RaftTracing implements NodeTracing {
         const term = o.type === 'became_pre_candidate' ? o.term + 1 : o.term;
         if (!this.election || this.election.term !== term) {
           this.endElection('superseded');
-          const span = this.root(SPAN.election, 'election', { [ATTR.candidateId]: this.nodeId, [ATTR.term]: term, [ATTR.votesNeeded]: o.votersNeeded });
+          const span = this.root(SPAN.election, 'election', {
+            [ATTR.candidateId]: this.nodeId,
+            [ATTR.term]: term,
+            [ATTR.votesNeeded]: o.votersNeeded,
+          });
           this.election = { span, ctx: trace.setSpan(ROOT_CONTEXT, span), term };
         }
-        this.election.span.addEvent(o.type === 'became_pre_candidate' ? 'pre-candidate: asking for pre-votes' : `candidate in term ${o.term}${o.type === 'became_candidate' && o.transfer ? ' (leadership transfer)' : ''}`);
+        this.election.span.addEvent(
+          o.type === 'became_pre_candidate'
+            ? 'pre-candidate: asking for pre-votes'
+            : `candidate in term ${o.term}${o.type === 'became_candidate' && o.transfer ? ' (leadership transfer)' : ''}`,
+        );
         if (o.type === 'became_candidate') this.metrics.electionsStarted.add(1);
         break;
       }
       case 'vote_received':
-        this.election?.span.addEvent(o.granted ? `${o.preVote ? 'pre-vote' : 'vote'} granted by ${o.from}` : `${o.preVote ? 'pre-vote' : 'vote'} rejected by ${o.from}`, {
-          [ATTR.voteGranted]: o.granted,
-          ...(o.reason ? { [ATTR.voteRejectReason]: o.reason } : {}),
-          'raft.voter.id': o.from,
-        });
+        this.election?.span.addEvent(
+          o.granted
+            ? `${o.preVote ? 'pre-vote' : 'vote'} granted by ${o.from}`
+            : `${o.preVote ? 'pre-vote' : 'vote'} rejected by ${o.from}`,
+          {
+            [ATTR.voteGranted]: o.granted,
+            ...(o.reason ? { [ATTR.voteRejectReason]: o.reason } : {}),
+            'raft.voter.id': o.from,
+          },
+        );
         break;
       case 'election_ended':
         if (!this.election) break;
-        this.election.span.setAttributes({ [ATTR.votesGranted]: o.granted, 'raft.election.votes_rejected': o.rejected, [ATTR.votesNeeded]: o.needed });
+        this.election.span.setAttributes({
+          [ATTR.votesGranted]: o.granted,
+          'raft.election.votes_rejected': o.rejected,
+          [ATTR.votesNeeded]: o.needed,
+        });
         if (o.preVote && o.outcome === 'won') this.election.span.addEvent('pre-vote won: starting the real election');
         else if (o.outcome !== 'won') this.endElection(o.outcome);
         break;
@@ -252,7 +300,14 @@ export class RaftTracing implements NodeTracing {
       case 'commit_advanced':
         for (let i = o.from + 1; i <= o.to; i++) {
           const p = this.proposals.get(i);
-          if (p) tracer().startSpan(SPAN.commit, { attributes: { [ATTR.logIndex]: i, [ATTR.commitIndex]: o.to, [ATTR.nodeId]: this.nodeId } }, p.ctx).end();
+          if (p)
+            tracer()
+              .startSpan(
+                SPAN.commit,
+                { attributes: { [ATTR.logIndex]: i, [ATTR.commitIndex]: o.to, [ATTR.nodeId]: this.nodeId } },
+                p.ctx,
+              )
+              .end();
         }
         break;
       case 'transfer_started': {
@@ -270,13 +325,23 @@ export class RaftTracing implements NodeTracing {
         }
         break;
       case 'membership_changed':
-        this.root(SPAN.membership, 'admin', { 'raft.membership.change': o.change.type, 'raft.membership.node': o.change.node, [ATTR.logIndex]: o.index, 'raft.voters': o.conf.voters, 'raft.learners': o.conf.learners }).end();
+        this.root(SPAN.membership, 'admin', {
+          'raft.membership.change': o.change.type,
+          'raft.membership.node': o.change.node,
+          [ATTR.logIndex]: o.index,
+          'raft.voters': o.conf.voters,
+          'raft.learners': o.conf.learners,
+        }).end();
         break;
       case 'snapshot_created':
         this.root(SPAN.snapshot, 'snapshot', { [ATTR.snapshotIndex]: o.index, [ATTR.term]: o.snapshotTerm }).end();
         break;
       case 'check_quorum_failed':
-        this.root('raft.check_quorum', 'election', { 'raft.check_quorum.active': o.active, 'raft.check_quorum.needed': o.needed, [ATTR.term]: o.term })
+        this.root('raft.check_quorum', 'election', {
+          'raft.check_quorum.active': o.active,
+          'raft.check_quorum.needed': o.needed,
+          [ATTR.term]: o.term,
+        })
           .addEvent('leader steps down: it has not heard from a majority within an election timeout')
           .end();
         break;
@@ -333,7 +398,12 @@ export class RaftTracing implements NodeTracing {
     const a: Attributes = { [ATTR.term]: m.term };
     switch (m.type) {
       case 'RequestVote':
-        Object.assign(a, { [ATTR.candidateId]: m.from, [ATTR.preVote]: m.preVote, 'raft.last_log.index': m.lastLogIndex, 'raft.last_log.term': m.lastLogTerm });
+        Object.assign(a, {
+          [ATTR.candidateId]: m.from,
+          [ATTR.preVote]: m.preVote,
+          'raft.last_log.index': m.lastLogIndex,
+          'raft.last_log.term': m.lastLogTerm,
+        });
         break;
       case 'AppendEntries':
         Object.assign(a, {
@@ -359,11 +429,19 @@ export class RaftTracing implements NodeTracing {
     if (!reply) return {};
     switch (reply.type) {
       case 'RequestVoteResponse':
-        return { [ATTR.voteGranted]: reply.granted, ...(reply.reason ? { [ATTR.voteRejectReason]: reply.reason } : {}) };
+        return {
+          [ATTR.voteGranted]: reply.granted,
+          ...(reply.reason ? { [ATTR.voteRejectReason]: reply.reason } : {}),
+        };
       case 'AppendEntriesResponse':
         return reply.success
           ? { [ATTR.appendSuccess]: true, [ATTR.matchIndex]: reply.matchIndex }
-          : { [ATTR.appendSuccess]: false, [ATTR.conflictIndex]: reply.conflictIndex, [ATTR.conflictTerm]: reply.conflictTerm, 'raft.append.rejected_index': reply.rejectedIndex };
+          : {
+              [ATTR.appendSuccess]: false,
+              [ATTR.conflictIndex]: reply.conflictIndex,
+              [ATTR.conflictTerm]: reply.conflictTerm,
+              'raft.append.rejected_index': reply.rejectedIndex,
+            };
       case 'InstallSnapshotResponse':
         return { [ATTR.matchIndex]: reply.matchIndex };
       case 'ReadIndexResponse':
@@ -376,7 +454,10 @@ export class RaftTracing implements NodeTracing {
   private describeReply(span: Span, attrs: Attributes): void {
     span.setAttributes(attrs);
     if (attrs[ATTR.appendSuccess] === false) {
-      span.addEvent(`rejected: the follower's log conflicts (term ${attrs[ATTR.conflictTerm]} from index ${attrs[ATTR.conflictIndex]}); the leader backs up`, attrs);
+      span.addEvent(
+        `rejected: the follower's log conflicts (term ${attrs[ATTR.conflictTerm]} from index ${attrs[ATTR.conflictIndex]}); the leader backs up`,
+        attrs,
+      );
     }
     if (attrs[ATTR.voteGranted] === false) span.addEvent(`vote refused: ${attrs[ATTR.voteRejectReason]}`, attrs);
   }
@@ -405,14 +486,22 @@ export class RaftTracing implements NodeTracing {
       const reply = await context.with(spanCtx, () => send(md));
       span.setAttribute(ATTR.rpcStatus, 'OK');
       this.describeReply(span, this.replyAttributes(decodeForAttrs(info.method, reply)));
-      this.metrics.rpcDuration.record(performance.now() - t0, { 'rpc.method': info.method, 'raft.peer.id': info.peer, [ATTR.rpcStatus]: 'OK' });
+      this.metrics.rpcDuration.record(performance.now() - t0, {
+        'rpc.method': info.method,
+        'raft.peer.id': info.peer,
+        [ATTR.rpcStatus]: 'OK',
+      });
       return reply;
     } catch (e) {
       const err = e as { code?: number; details?: string; message?: string };
       const status = GRPC_STATUS[err.code ?? 2] ?? 'UNKNOWN';
       span.setAttributes({ [ATTR.rpcStatus]: status, [ATTR.errorType]: status });
       span.setStatus({ code: SpanStatusCode.ERROR, message: err.details ?? err.message });
-      this.metrics.rpcDuration.record(performance.now() - t0, { 'rpc.method': info.method, 'raft.peer.id': info.peer, [ATTR.rpcStatus]: status });
+      this.metrics.rpcDuration.record(performance.now() - t0, {
+        'rpc.method': info.method,
+        'raft.peer.id': info.peer,
+        [ATTR.rpcStatus]: status,
+      });
       throw e;
     } finally {
       span.end();
@@ -421,7 +510,14 @@ export class RaftTracing implements NodeTracing {
 
   private async serverCall<T>(info: ServerCallInfo, md: Metadata, handle: () => Promise<T>): Promise<T> {
     const parent = propagation.extract(ROOT_CONTEXT, md, metadataGetter);
-    const kind: TraceKind = info.method === 'RequestVote' ? 'election' : info.method === 'AppendEntries' ? 'heartbeat' : info.method === 'ReadIndex' ? 'read' : 'snapshot';
+    const kind: TraceKind =
+      info.method === 'RequestVote'
+        ? 'election'
+        : info.method === 'AppendEntries'
+          ? 'heartbeat'
+          : info.method === 'ReadIndex'
+            ? 'read'
+            : 'snapshot';
     const attributes: Attributes = {
       [ATTR.rpcSystem]: 'grpc',
       [ATTR.rpcMethod]: `raft.Raft/${info.method}`,
@@ -449,9 +545,16 @@ export class RaftTracing implements NodeTracing {
 
   private chaos(info: { method: RpcMethod; peer: string; direction: 'out' | 'in' }, event: ChaosEvent): void {
     const span = trace.getActiveSpan();
-    const attrs: Attributes = { 'raft.chaos.kind': event.kind, 'raft.peer.id': info.peer, ...(event.kind === 'delayed' ? { 'raft.chaos.delay_ms': event.ms } : {}) };
+    const attrs: Attributes = {
+      'raft.chaos.kind': event.kind,
+      'raft.peer.id': info.peer,
+      ...(event.kind === 'delayed' ? { 'raft.chaos.delay_ms': event.ms } : {}),
+    };
     if (event.kind === 'dropped_request') attrs['raft.chaos.reason'] = event.reason;
-    span?.addEvent(`chaos: ${event.kind === 'delayed' ? `delayed ${event.ms} ms` : event.kind === 'dropped_reply' ? 'reply dropped after the handler ran' : `request dropped (${event.reason})`}`, attrs);
+    span?.addEvent(
+      `chaos: ${event.kind === 'delayed' ? `delayed ${event.ms} ms` : event.kind === 'dropped_reply' ? 'reply dropped after the handler ran' : `request dropped (${event.reason})`}`,
+      attrs,
+    );
     this.metrics.chaos.add(1, { 'raft.chaos.kind': event.kind, 'rpc.method': info.method });
   }
 
@@ -463,8 +566,23 @@ export class RaftTracing implements NodeTracing {
 }
 
 const GRPC_STATUS: Record<number, string> = {
-  0: 'OK', 1: 'CANCELLED', 2: 'UNKNOWN', 3: 'INVALID_ARGUMENT', 4: 'DEADLINE_EXCEEDED', 5: 'NOT_FOUND', 6: 'ALREADY_EXISTS', 7: 'PERMISSION_DENIED',
-  8: 'RESOURCE_EXHAUSTED', 9: 'FAILED_PRECONDITION', 10: 'ABORTED', 11: 'OUT_OF_RANGE', 12: 'UNIMPLEMENTED', 13: 'INTERNAL', 14: 'UNAVAILABLE', 15: 'DATA_LOSS', 16: 'UNAUTHENTICATED',
+  0: 'OK',
+  1: 'CANCELLED',
+  2: 'UNKNOWN',
+  3: 'INVALID_ARGUMENT',
+  4: 'DEADLINE_EXCEEDED',
+  5: 'NOT_FOUND',
+  6: 'ALREADY_EXISTS',
+  7: 'PERMISSION_DENIED',
+  8: 'RESOURCE_EXHAUSTED',
+  9: 'FAILED_PRECONDITION',
+  10: 'ABORTED',
+  11: 'OUT_OF_RANGE',
+  12: 'UNIMPLEMENTED',
+  13: 'INTERNAL',
+  14: 'UNAVAILABLE',
+  15: 'DATA_LOSS',
+  16: 'UNAUTHENTICATED',
 };
 
 /** The reply of a client call, as the core message it will become (for span attributes). */

@@ -23,7 +23,14 @@ export class RaftSampler implements Sampler {
     this.tokens = perMinute;
   }
 
-  shouldSample(ctx: Context, _traceId: string, _name: string, _kind: SpanKind, attributes: Attributes, _links: Link[]): SamplingResult {
+  shouldSample(
+    ctx: Context,
+    _traceId: string,
+    _name: string,
+    _kind: SpanKind,
+    attributes: Attributes,
+    _links: Link[],
+  ): SamplingResult {
     const parent = trace.getSpanContext(ctx);
     if (parent && trace.isSpanContextValid(parent)) {
       // Parent-based: follow the decision made where the trace began.
@@ -49,6 +56,8 @@ export class RaftSampler implements Sampler {
   }
 
   toString(): string {
-    return `RaftSampler{${Object.entries(this.ratios).map(([k, v]) => `${k}=${v}`).join(',')}${this.perMinute ? `,max ${this.perMinute}/min` : ''}}`;
+    return `RaftSampler{${Object.entries(this.ratios)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',')}${this.perMinute ? `,max ${this.perMinute}/min` : ''}}`;
   }
 }

@@ -27,7 +27,12 @@ export interface Telemetry {
 
 export function startTelemetry(cfg: TelemetryConfig): Telemetry {
   if (!cfg.enabled || (!cfg.endpoint && !cfg.traceDir)) {
-    return { enabled: false, sampler: null, destination: cfg.enabled ? 'nowhere (no endpoint, no trace dir)' : 'off', shutdown: async () => null };
+    return {
+      enabled: false,
+      sampler: null,
+      destination: cfg.enabled ? 'nowhere (no endpoint, no trace dir)' : 'off',
+      shutdown: async () => null,
+    };
   }
   // Logs stay JSON lines on stdout: don't let NodeSDK start an OTLP logs exporter of its own.
   process.env.OTEL_LOGS_EXPORTER ??= 'none';
@@ -59,7 +64,9 @@ export function startTelemetry(cfg: TelemetryConfig): Telemetry {
     autoDetectResources: false,
     sampler,
     spanProcessors: [new BatchSpanProcessor(traceExporter)],
-    metricReaders: metricExporter ? [new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: cfg.metricIntervalMs })] : [],
+    metricReaders: metricExporter
+      ? [new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: cfg.metricIntervalMs })]
+      : [],
     instrumentations: [],
   });
   sdk.start();

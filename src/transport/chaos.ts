@@ -42,7 +42,10 @@ function rate(name: string, text: string | undefined): number {
 }
 
 export function chaosFromEnv(env: NodeJS.ProcessEnv): ChaosSettings {
-  const cut = (env.RAFT_CHAOS_CUT ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const cut = (env.RAFT_CHAOS_CUT ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return {
     dropRate: rate('RAFT_CHAOS_DROP', env.RAFT_CHAOS_DROP),
     dropReplyRate: rate('RAFT_CHAOS_DROP_REPLY', env.RAFT_CHAOS_DROP_REPLY),
@@ -55,16 +58,23 @@ export function chaosFromEnv(env: NodeJS.ProcessEnv): ChaosSettings {
 /** Validates settings sent to the admin API; returns why they are wrong, or null. */
 export function chaosProblem(s: Partial<ChaosSettings>): string | null {
   for (const k of ['dropRate', 'dropReplyRate'] as const) {
-    if (s[k] !== undefined && !(typeof s[k] === 'number' && s[k]! >= 0 && s[k]! <= 1)) return `${k} must be a number between 0 and 1`;
+    if (s[k] !== undefined && !(typeof s[k] === 'number' && s[k]! >= 0 && s[k]! <= 1))
+      return `${k} must be a number between 0 and 1`;
   }
   if (s.delayMs !== undefined) {
     const d = s.delayMs;
-    if (!Array.isArray(d) || d.length !== 2 || !d.every((x) => Number.isFinite(x) && x >= 0 && x <= 60_000) || d[0] > d[1]) {
+    if (
+      !Array.isArray(d) ||
+      d.length !== 2 ||
+      !d.every((x) => Number.isFinite(x) && x >= 0 && x <= 60_000) ||
+      d[0] > d[1]
+    ) {
       return 'delayMs must be [min, max] milliseconds, 0 <= min <= max <= 60000';
     }
   }
   for (const k of ['cutOut', 'cutIn'] as const) {
-    if (s[k] !== undefined && !(Array.isArray(s[k]) && s[k]!.every((x) => typeof x === 'string'))) return `${k} must be a list of node ids`;
+    if (s[k] !== undefined && !(Array.isArray(s[k]) && s[k]!.every((x) => typeof x === 'string')))
+      return `${k} must be a list of node ids`;
   }
   return null;
 }

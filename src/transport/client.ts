@@ -5,7 +5,14 @@
 import { credentials, status, type Client, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { NodeId } from '../raft/types.js';
 import type { Chaos } from './chaos.js';
-import { decodeReply, encodeRequest, METHOD_OF, type RequestMessage, type ResponseMessage, type RpcMethod } from './codec.js';
+import {
+  decodeReply,
+  encodeRequest,
+  METHOD_OF,
+  type RequestMessage,
+  type ResponseMessage,
+  type RpcMethod,
+} from './codec.js';
 import type { RaftClient } from './generated/raft/Raft.js';
 import type { RpcHooks } from './hooks.js';
 import { MAX_MESSAGE_BYTES, raftProto } from './proto.js';
@@ -46,7 +53,12 @@ export class PeerClients {
       return;
     }
     if (peer.inFlight >= this.opts.maxInFlightPerPeer) {
-      this.opts.onFailure?.(m.to, method, status.RESOURCE_EXHAUSTED, `${peer.inFlight} calls to ${m.to} already in flight`);
+      this.opts.onFailure?.(
+        m.to,
+        method,
+        status.RESOURCE_EXHAUSTED,
+        `${peer.inFlight} calls to ${m.to} already in flight`,
+      );
       return;
     }
     peer.inFlight++;
@@ -55,8 +67,14 @@ export class PeerClients {
       .clientCall({ method, peer: m.to, address: peer.address, message: m }, async (metadata) => {
         const fault = chaos.outbound(m.to);
         if (fault.drop) {
-          hooks.chaos({ method, peer: m.to, direction: 'out' }, { kind: 'dropped_request', peer: m.to, reason: fault.drop });
-          throw Object.assign(new Error(`chaos: ${fault.drop}`), { code: status.UNAVAILABLE, details: `chaos: ${fault.drop}` });
+          hooks.chaos(
+            { method, peer: m.to, direction: 'out' },
+            { kind: 'dropped_request', peer: m.to, reason: fault.drop },
+          );
+          throw Object.assign(new Error(`chaos: ${fault.drop}`), {
+            code: status.UNAVAILABLE,
+            details: `chaos: ${fault.drop}`,
+          });
         }
         if (fault.delayMs > 0) {
           hooks.chaos({ method, peer: m.to, direction: 'out' }, { kind: 'delayed', peer: m.to, ms: fault.delayMs });
@@ -69,7 +87,8 @@ export class PeerClients {
           const decoded = decodeReply(method, reply);
           if (decoded) this.opts.deliver(decoded);
         },
-        (e: Partial<ServiceError>) => this.opts.onFailure?.(m.to, method, e.code ?? status.UNKNOWN, e.details ?? e.message ?? String(e)),
+        (e: Partial<ServiceError>) =>
+          this.opts.onFailure?.(m.to, method, e.code ?? status.UNKNOWN, e.details ?? e.message ?? String(e)),
       )
       .finally(() => {
         peer.inFlight--;
@@ -81,7 +100,9 @@ export class PeerClients {
     const deadline = new Date(Date.now() + timeout);
     return new Promise((resolve, reject) => {
       const fn = (client as unknown as Record<string, Function>)[method].bind(client);
-      fn(encodeRequest(m), metadata, { deadline }, (err: ServiceError | null, reply: unknown) => (err ? reject(err) : resolve(reply)));
+      fn(encodeRequest(m), metadata, { deadline }, (err: ServiceError | null, reply: unknown) =>
+        err ? reject(err) : resolve(reply),
+      );
     });
   }
 

@@ -20,9 +20,15 @@ import type { AppendEntriesReply__Output } from './generated/raft/AppendEntriesR
 import type { AppendEntriesRequest, AppendEntriesRequest__Output } from './generated/raft/AppendEntriesRequest.js';
 import type { Header, Header__Output } from './generated/raft/Header.js';
 import type { InstallSnapshotReply__Output } from './generated/raft/InstallSnapshotReply.js';
-import type { InstallSnapshotRequest, InstallSnapshotRequest__Output } from './generated/raft/InstallSnapshotRequest.js';
+import type {
+  InstallSnapshotRequest,
+  InstallSnapshotRequest__Output,
+} from './generated/raft/InstallSnapshotRequest.js';
 import type { ReadIndexReply__Output } from './generated/raft/ReadIndexReply.js';
-import type { ReadIndexRequest as ReadIndexRequestPb, ReadIndexRequest__Output } from './generated/raft/ReadIndexRequest.js';
+import type {
+  ReadIndexRequest as ReadIndexRequestPb,
+  ReadIndexRequest__Output,
+} from './generated/raft/ReadIndexRequest.js';
 import type { RequestVoteReply__Output } from './generated/raft/RequestVoteReply.js';
 import type { RequestVoteRequest, RequestVoteRequest__Output } from './generated/raft/RequestVoteRequest.js';
 import type { TimeoutNowRequest, TimeoutNowRequest__Output } from './generated/raft/TimeoutNowRequest.js';
@@ -57,7 +63,9 @@ function envelope(h: Header__Output | null, what: string) {
 
 const ENTRY_TYPES = new Set<EntryType>(['normal', 'noop', 'config']);
 
-function entries(list: Entry[] | { index: number; term: number; type: string; data: string; context: string }[]): Entry[] {
+function entries(
+  list: Entry[] | { index: number; term: number; type: string; data: string; context: string }[],
+): Entry[] {
   return list.map((e) => {
     if (!ENTRY_TYPES.has(e.type as EntryType)) throw new BadMessage(`entry ${e.index} has unknown type "${e.type}"`);
     return { index: e.index, term: e.term, type: e.type as EntryType, data: e.data, context: e.context };
@@ -66,10 +74,18 @@ function entries(list: Entry[] | { index: number; term: number; type: string; da
 
 // ---- requests: core -> protobuf (client side) ----
 
-export function encodeRequest(m: RequestMessage): RequestVoteRequest | AppendEntriesRequest | InstallSnapshotRequest | TimeoutNowRequest | ReadIndexRequestPb {
+export function encodeRequest(
+  m: RequestMessage,
+): RequestVoteRequest | AppendEntriesRequest | InstallSnapshotRequest | TimeoutNowRequest | ReadIndexRequestPb {
   switch (m.type) {
     case 'RequestVote':
-      return { header: header(m), lastLogIndex: m.lastLogIndex, lastLogTerm: m.lastLogTerm, preVote: m.preVote, transfer: m.transfer };
+      return {
+        header: header(m),
+        lastLogIndex: m.lastLogIndex,
+        lastLogTerm: m.lastLogTerm,
+        preVote: m.preVote,
+        transfer: m.transfer,
+      };
     case 'AppendEntries':
       return {
         header: header(m),
@@ -95,7 +111,14 @@ export function decodeRequest(method: RpcMethod, req: unknown): RequestMessage {
   switch (method) {
     case 'RequestVote': {
       const r = req as RequestVoteRequest__Output;
-      return { type: 'RequestVote', ...envelope(r.header, 'RequestVote'), lastLogIndex: r.lastLogIndex, lastLogTerm: r.lastLogTerm, preVote: r.preVote, transfer: r.transfer };
+      return {
+        type: 'RequestVote',
+        ...envelope(r.header, 'RequestVote'),
+        lastLogIndex: r.lastLogIndex,
+        lastLogTerm: r.lastLogTerm,
+        preVote: r.preVote,
+        transfer: r.transfer,
+      };
     }
     case 'AppendEntries': {
       const r = req as AppendEntriesRequest__Output;
@@ -117,7 +140,12 @@ export function decodeRequest(method: RpcMethod, req: unknown): RequestMessage {
       return {
         type: 'InstallSnapshot',
         ...envelope(r.header, 'InstallSnapshot'),
-        snapshot: { index: s.index, term: s.term, conf: { voters: s.conf!.voters, learners: s.conf!.learners }, data: s.data },
+        snapshot: {
+          index: s.index,
+          term: s.term,
+          conf: { voters: s.conf!.voters, learners: s.conf!.learners },
+          data: s.data,
+        },
         seq: r.seq,
       };
     }
@@ -136,7 +164,13 @@ export function encodeReply(m: ResponseMessage | null): object {
   if (!m) return {};
   switch (m.type) {
     case 'RequestVoteResponse':
-      return { header: header(m), granted: m.granted, preVote: m.preVote, candidateTerm: m.candidateTerm, rejectReason: m.reason ?? '' };
+      return {
+        header: header(m),
+        granted: m.granted,
+        preVote: m.preVote,
+        candidateTerm: m.candidateTerm,
+        rejectReason: m.reason ?? '',
+      };
     case 'AppendEntriesResponse':
       return {
         header: header(m),
@@ -188,13 +222,23 @@ export function decodeReply(method: RpcMethod, reply: unknown): ResponseMessage 
     }
     case 'InstallSnapshot': {
       const r = reply as InstallSnapshotReply__Output;
-      return { type: 'InstallSnapshotResponse', ...envelope(r.header, 'InstallSnapshot reply'), matchIndex: r.matchIndex, seq: r.seq };
+      return {
+        type: 'InstallSnapshotResponse',
+        ...envelope(r.header, 'InstallSnapshot reply'),
+        matchIndex: r.matchIndex,
+        seq: r.seq,
+      };
     }
     case 'TimeoutNow':
       return null;
     case 'ReadIndex': {
       const r = reply as ReadIndexReply__Output;
-      return { type: 'ReadIndexResponse', ...envelope(r.header, 'ReadIndex reply'), requestId: r.requestId, index: r.index };
+      return {
+        type: 'ReadIndexResponse',
+        ...envelope(r.header, 'ReadIndex reply'),
+        requestId: r.requestId,
+        index: r.index,
+      };
     }
   }
 }

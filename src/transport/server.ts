@@ -4,7 +4,14 @@
 import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { NodeId } from '../raft/types.js';
 import type { Chaos } from './chaos.js';
-import { BadMessage, decodeRequest, encodeReply, type RequestMessage, type ResponseMessage, type RpcMethod } from './codec.js';
+import {
+  BadMessage,
+  decodeRequest,
+  encodeReply,
+  type RequestMessage,
+  type ResponseMessage,
+  type RpcMethod,
+} from './codec.js';
 import type { RpcHooks } from './hooks.js';
 import { MAX_MESSAGE_BYTES, raftProto } from './proto.js';
 
@@ -29,7 +36,10 @@ export interface ServerOptions {
 }
 
 export class RaftServer {
-  private server = new Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': MAX_MESSAGE_BYTES });
+  private server = new Server({
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  });
 
   constructor(private readonly opts: ServerOptions) {
     const methods: RpcMethod[] = ['RequestVote', 'AppendEntries', 'InstallSnapshot', 'TimeoutNow', 'ReadIndex'];
@@ -40,7 +50,9 @@ export class RaftServer {
   /** Binds `host:port` (port 0 picks a free one); resolves with the port bound. */
   listen(address: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+      this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) =>
+        err ? reject(err) : resolve(port),
+      );
     });
   }
 
@@ -54,7 +66,8 @@ export class RaftServer {
 
   private unary(method: RpcMethod) {
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-      const fail = (code: status, details: string) => callback({ code, details, name: 'RaftRpcError', message: details });
+      const fail = (code: status, details: string) =>
+        callback({ code, details, name: 'RaftRpcError', message: details });
       let m: RequestMessage;
       try {
         m = decodeRequest(method, call.request);
@@ -63,11 +76,17 @@ export class RaftServer {
       }
       const { clusterId, nodeId, chaos, hooks, handler } = this.opts;
       if (m.clusterId !== clusterId) {
-        return fail(status.FAILED_PRECONDITION, `wrong cluster: this node belongs to cluster "${clusterId}", the request to "${m.clusterId}"`);
+        return fail(
+          status.FAILED_PRECONDITION,
+          `wrong cluster: this node belongs to cluster "${clusterId}", the request to "${m.clusterId}"`,
+        );
       }
       if (m.to !== nodeId) return fail(status.FAILED_PRECONDITION, `request for ${m.to} reached ${nodeId}`);
       if (chaos.inboundCut(m.from)) {
-        hooks.chaos({ method, peer: m.from, direction: 'in' }, { kind: 'dropped_request', peer: m.from, reason: `link from ${m.from} is cut` });
+        hooks.chaos(
+          { method, peer: m.from, direction: 'in' },
+          { kind: 'dropped_request', peer: m.from, reason: `link from ${m.from} is cut` },
+        );
         return fail(status.UNAVAILABLE, `chaos: link from ${m.from} to ${nodeId} is cut`);
       }
       hooks
@@ -81,7 +100,8 @@ export class RaftServer {
         })
         .then(
           (reply) => callback(null, encodeReply(reply)),
-          (e: unknown) => fail(e instanceof RpcError ? e.code : status.INTERNAL, e instanceof Error ? e.message : String(e)),
+          (e: unknown) =>
+            fail(e instanceof RpcError ? e.code : status.INTERNAL, e instanceof Error ? e.message : String(e)),
         );
     };
   }

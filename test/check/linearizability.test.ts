@@ -7,11 +7,43 @@ import { Rng } from '../../src/sim/rng.js';
 
 let id = 0;
 const w = (client: number, value: string, call: number, ret: number, status: Op['status'] = 'ok'): Op => ({
-  id: ++id, client, key: 'x', kind: 'write', value, status, call, ret: status === 'unknown' ? Infinity : ret,
+  id: ++id,
+  client,
+  key: 'x',
+  kind: 'write',
+  value,
+  status,
+  call,
+  ret: status === 'unknown' ? Infinity : ret,
 });
-const r = (client: number, result: string | null, call: number, ret: number): Op => ({ id: ++id, client, key: 'x', kind: 'read', status: 'ok', result, call, ret });
-const cas = (client: number, expected: string | null, value: string, swapped: boolean | undefined, call: number, ret: number): Op => ({
-  id: ++id, client, key: 'x', kind: 'cas', expected, value, swapped, status: swapped === undefined ? 'unknown' : 'ok', call, ret: swapped === undefined ? Infinity : ret,
+const r = (client: number, result: string | null, call: number, ret: number): Op => ({
+  id: ++id,
+  client,
+  key: 'x',
+  kind: 'read',
+  status: 'ok',
+  result,
+  call,
+  ret,
+});
+const cas = (
+  client: number,
+  expected: string | null,
+  value: string,
+  swapped: boolean | undefined,
+  call: number,
+  ret: number,
+): Op => ({
+  id: ++id,
+  client,
+  key: 'x',
+  kind: 'cas',
+  expected,
+  value,
+  swapped,
+  status: swapped === undefined ? 'unknown' : 'ok',
+  call,
+  ret: swapped === undefined ? Infinity : ret,
 });
 
 describe('known non-linearizable histories', () => {
@@ -42,11 +74,14 @@ describe('known non-linearizable histories', () => {
 
 describe('known linearizable histories', () => {
   it('accepts either value for a read concurrent with a write', () => {
-    for (const seen of ['a', 'b']) expect(checkHistory([w(1, 'a', 0, 10), w(2, 'b', 20, 40), r(3, seen, 25, 35)]).linearizable).toBe(true);
+    for (const seen of ['a', 'b'])
+      expect(checkHistory([w(1, 'a', 0, 10), w(2, 'b', 20, 40), r(3, seen, 25, 35)]).linearizable).toBe(true);
   });
 
   it('accepts one CAS winner and one loser', () => {
-    expect(checkHistory([cas(1, null, 'a', true, 0, 10), cas(2, null, 'b', false, 5, 15), r(3, 'a', 20, 30)]).linearizable).toBe(true);
+    expect(
+      checkHistory([cas(1, null, 'a', true, 0, 10), cas(2, null, 'b', false, 5, 15), r(3, 'a', 20, 30)]).linearizable,
+    ).toBe(true);
   });
 
   it('lets an operation with unknown outcome take effect late, or never', () => {
@@ -57,7 +92,9 @@ describe('known linearizable histories', () => {
     // But it cannot take effect before it was invoked.
     expect(checkHistory([w(1, 'a', 0, 10), r(3, 'b', 12, 15), w(2, 'b', 20, 0, 'unknown')]).linearizable).toBe(false);
     // An unknown CAS either swapped or did not.
-    expect(checkHistory([w(1, 'a', 0, 10), cas(2, 'a', 'c', undefined, 20, 0), r(3, 'c', 100, 110)]).linearizable).toBe(true);
+    expect(checkHistory([w(1, 'a', 0, 10), cas(2, 'a', 'c', undefined, 20, 0), r(3, 'c', 100, 110)]).linearizable).toBe(
+      true,
+    );
   });
 
   it('checks keys independently', () => {

@@ -11,7 +11,10 @@ const MAIN = resolve('src/cli/main.ts');
 const dataDir = mkdtempSync(join(tmpdir(), 'raft-cli-'));
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, '--data-dir', dataDir], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, '--data-dir', dataDir], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -20,11 +23,15 @@ async function consecutiveFree(n: number): Promise<number> {
   for (;;) {
     const base = 20000 + Math.floor(Math.random() * 30000);
     const ok = await Promise.all(
-      Array.from({ length: n }, (_, i) => new Promise<boolean>((res) => {
-        const s = createServer();
-        s.once('error', () => res(false));
-        s.listen(base + i, '127.0.0.1', () => s.close(() => res(true)));
-      })),
+      Array.from(
+        { length: n },
+        (_, i) =>
+          new Promise<boolean>((res) => {
+            const s = createServer();
+            s.once('error', () => res(false));
+            s.listen(base + i, '127.0.0.1', () => s.close(() => res(true)));
+          }),
+      ),
     );
     if (ok.every(Boolean)) return base;
   }
@@ -34,7 +41,18 @@ class Up {
   out = '';
   readonly proc: ChildProcess;
   constructor(http: number, grpc: number) {
-    this.proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'up', '--data-dir', dataDir, '--http-port', String(http), '--grpc-port', String(grpc)]);
+    this.proc = spawn(process.execPath, [
+      '--import',
+      'tsx',
+      MAIN,
+      'up',
+      '--data-dir',
+      dataDir,
+      '--http-port',
+      String(http),
+      '--grpc-port',
+      String(grpc),
+    ]);
     this.proc.stdout!.on('data', (d) => (this.out += d));
     this.proc.stderr!.on('data', (d) => (this.out += d));
   }
@@ -92,7 +110,16 @@ describe('raft-otel up and the commands that use it', () => {
     await up.waitFor(new RegExp(`${leader} is back`));
 
     // Partition, chaos, heal, transfer.
-    expect(cli('partition', next, 'n1,n2,n3'.split(',').filter((x) => x !== next).join(',')).out).toMatch(/partitioned/);
+    expect(
+      cli(
+        'partition',
+        next,
+        'n1,n2,n3'
+          .split(',')
+          .filter((x) => x !== next)
+          .join(','),
+      ).out,
+    ).toMatch(/partitioned/);
     await up.waitFor(new RegExp(`leader is now (?!${next})n\\d`), 10_000);
     expect(cli('heal').out).toMatch(/healed/);
     expect(cli('chaos', '--delay', '1-3').out).toMatch(/delay 1-3 ms/);
@@ -109,7 +136,9 @@ describe('raft-otel up and the commands that use it', () => {
     // Ctrl-C stops every node; a second `up` resumes the same cluster with its data.
     expect(await up.stop()).toBe(0);
     expect(up.out).toMatch(/Stopped\. The data stays in/);
-    const pids = JSON.parse(readFileSync(join(dataDir, 'cluster.json'), 'utf8')).nodes.map((n: { pid: number }) => n.pid);
+    const pids = JSON.parse(readFileSync(join(dataDir, 'cluster.json'), 'utf8')).nodes.map(
+      (n: { pid: number }) => n.pid,
+    );
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
 
     up = new Up(http, grpc);

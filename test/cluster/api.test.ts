@@ -19,15 +19,30 @@ afterAll(() => c?.stop());
 describe('a running cluster', () => {
   it('elects one leader that every node knows', async () => {
     // Followers learn who leads from its first append, a heartbeat after the election at most.
-    const sts = await c.until(async () => {
-      const all = await Promise.all(c.nodes.map((n) => c.status(n)));
-      return all.every((s) => s?.leader === leader.id) && all;
-    }, 2000, 'every node to know the leader');
+    const sts = await c.until(
+      async () => {
+        const all = await Promise.all(c.nodes.map((n) => c.status(n)));
+        return all.every((s) => s?.leader === leader.id) && all;
+      },
+      2000,
+      'every node to know the leader',
+    );
     expect(sts.filter((s) => s.role === 'leader').map((s) => s.id)).toEqual([leader.id]);
     for (const s of sts) {
       expect(s.leader).toBe(leader.id);
       expect(s.members.voters.sort()).toEqual(['n1', 'n2', 'n3']);
-      expect(Object.keys(s)).toEqual(expect.arrayContaining(['id', 'role', 'term', 'leader', 'commitIndex', 'lastApplied', 'lastLogIndex', 'members']));
+      expect(Object.keys(s)).toEqual(
+        expect.arrayContaining([
+          'id',
+          'role',
+          'term',
+          'leader',
+          'commitIndex',
+          'lastApplied',
+          'lastLogIndex',
+          'members',
+        ]),
+      );
     }
   });
 
@@ -71,10 +86,14 @@ describe('a running cluster', () => {
   it('serves bounded-staleness reads only from a node that heard from the leader recently', async () => {
     const w = await c.put(leader, 's', 'v');
     // A stale read may miss a write made a moment ago, but it catches up within a heartbeat or two.
-    const r = await c.until(async () => {
-      const x = await c.get(follower, 's', '?consistency=stale&maxStalenessMs=2000');
-      return x.status === 200 && x;
-    }, 2000, 'the follower to apply the write');
+    const r = await c.until(
+      async () => {
+        const x = await c.get(follower, 's', '?consistency=stale&maxStalenessMs=2000');
+        return x.status === 200 && x;
+      },
+      2000,
+      'the follower to apply the write',
+    );
     expect(r.body).toMatchObject({ key: 's', value: 'v' });
     expect(r.body.index).toBeGreaterThanOrEqual(w.body.index);
     const missing = await c.get(follower, 's', '?consistency=stale');
@@ -90,11 +109,21 @@ describe('bad input gets a clear error, never a crash', () => {
     ['a non-string value', () => c.request(leader, 'PUT', '/kv/k', { value: 42 }), 400, 'bad_value'],
     ['a JSON array body', () => c.request(leader, 'PUT', '/kv/k', [1, 2]), 400, 'bad_request'],
     ['an oversized value', () => c.request(leader, 'PUT', '/kv/k', { value: 'x'.repeat(70 * 1024) }), 413, 'bad_value'],
-    ['an oversized body', () => c.request(leader, 'PUT', '/kv/k', { value: 'x', pad: 'y'.repeat(200 * 1024) }), 413, 'body_too_large'],
+    [
+      'an oversized body',
+      () => c.request(leader, 'PUT', '/kv/k', { value: 'x', pad: 'y'.repeat(200 * 1024) }),
+      413,
+      'body_too_large',
+    ],
     ['an overlong key', () => c.request(leader, 'GET', `/kv/${'k'.repeat(600)}`), 414, 'bad_key'],
     ['an unknown key', () => c.get(leader, 'never-written'), 404, 'key_not_found'],
     ['an unknown consistency', () => c.get(leader, 'a', '?consistency=eventual'), 400, 'bad_request'],
-    ['a bad cas expected', () => c.request(leader, 'POST', '/kv/k/cas', { expected: 5, value: 'v' }), 400, 'bad_request'],
+    [
+      'a bad cas expected',
+      () => c.request(leader, 'POST', '/kv/k/cas', { expected: 5, value: 'v' }),
+      400,
+      'bad_request',
+    ],
     ['an unknown endpoint', () => c.request(leader, 'GET', '/nope'), 404, 'not_found'],
     ['bad chaos settings', () => c.request(leader, 'POST', '/admin/chaos', { dropRate: 7 }), 400, 'bad_chaos'],
   ];
@@ -111,14 +140,22 @@ describe('bad input gets a clear error, never a crash', () => {
     const Client = raftProto().raft.Raft;
     const client = new Client(leader.grpc, credentials.createInsecure()) as any;
     const callAE = (req: object) =>
-      new Promise<ServiceError | null>((ok) => client.AppendEntries(req, new Metadata(), { deadline: Date.now() + 2000 }, (err: ServiceError | null) => ok(err)));
+      new Promise<ServiceError | null>((ok) =>
+        client.AppendEntries(req, new Metadata(), { deadline: Date.now() + 2000 }, (err: ServiceError | null) =>
+          ok(err),
+        ),
+      );
     const header = { clusterId: 'raft-otel', from: follower.id, to: leader.id, term: 1 };
     const wrong = await callAE({ header: { ...header, clusterId: 'other' } });
     expect(wrong?.code).toBe(9); // FAILED_PRECONDITION
     expect(wrong?.details).toMatch(/wrong cluster/);
     const noHeader = await callAE({ prevLogIndex: 1 });
     expect(noHeader?.code).toBe(3); // INVALID_ARGUMENT
-    const badEntries = await callAE({ header: { ...header, term: 9e15 }, prevLogIndex: 0, entries: [{ index: 5, term: 1, type: 'normal' }] });
+    const badEntries = await callAE({
+      header: { ...header, term: 9e15 },
+      prevLogIndex: 0,
+      entries: [{ index: 5, term: 1, type: 'normal' }],
+    });
     expect(badEntries?.code).toBe(3);
     expect(badEntries?.details).toMatch(/expected 1/);
     const unknownType = await callAE({ header, entries: [{ index: 1, term: 1, type: 'weird' }] });
@@ -142,7 +179,9 @@ describe('bad input gets a clear error, never a crash', () => {
     try {
       const n = guarded.nodes[0];
       expect((await guarded.request(n, 'GET', '/admin/chaos')).status).toBe(401);
-      expect((await guarded.request(n, 'GET', '/admin/chaos', undefined, { authorization: 'Bearer s3cret' })).status).toBe(200);
+      expect(
+        (await guarded.request(n, 'GET', '/admin/chaos', undefined, { authorization: 'Bearer s3cret' })).status,
+      ).toBe(200);
     } finally {
       await guarded.stop();
     }

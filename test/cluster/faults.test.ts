@@ -57,7 +57,10 @@ describe('crashes', () => {
     await new Promise((r) => setTimeout(r, 700));
     const leader = await c.waitForLeader();
     await c.kill(leader);
-    const next = await c.waitForLeader(10_000, c.nodes.filter((n) => n.id !== leader.id).map((n) => n.id));
+    const next = await c.waitForLeader(
+      10_000,
+      c.nodes.filter((n) => n.id !== leader.id).map((n) => n.id),
+    );
     await new Promise((r) => setTimeout(r, 500));
     await c.restart(leader);
     const follower = c.nodes.find((n) => n.id !== next.id && n.proc)!;
@@ -93,13 +96,20 @@ describe('pauses and partitions', () => {
     const term = (await c.status(old)).term;
     c.signal(old, 'SIGSTOP');
     const others = c.nodes.filter((n) => n.id !== old.id);
-    const next = await c.waitForLeader(10_000, others.map((n) => n.id));
+    const next = await c.waitForLeader(
+      10_000,
+      others.map((n) => n.id),
+    );
     expect((await c.put(next, 'while-paused', 'yes')).status).toBe(200);
     c.signal(old, 'SIGCONT');
-    const st = await c.until(async () => {
-      const s = await c!.status(old);
-      return s?.role === 'follower' && s.leader === next.id && s;
-    }, 5000, 'the old leader to follow');
+    const st = await c.until(
+      async () => {
+        const s = await c!.status(old);
+        return s?.role === 'follower' && s.leader === next.id && s;
+      },
+      5000,
+      'the old leader to follow',
+    );
     expect(st.term).toBeGreaterThan(term);
     expect((await c.get(old, 'while-paused')).body.value).toBe('yes');
   });
@@ -114,7 +124,9 @@ describe('pauses and partitions', () => {
     await c.until(async () => (await c!.status(old))?.role !== 'leader', 3000, 'the cut-off leader to step down');
     const minority = await c.put(old, 'minority', 'no');
     expect(minority.status).toBeGreaterThanOrEqual(500);
-    expect(['no_leader', 'not_leader', 'leader_unreachable', 'outcome_unknown', 'not_committed']).toContain(minority.body.error.code);
+    expect(['no_leader', 'not_leader', 'leader_unreachable', 'outcome_unknown', 'not_committed']).toContain(
+      minority.body.error.code,
+    );
     expect((await c.put(next, 'majority', 'yes')).status).toBe(200);
     // Heal: the old leader catches up, and the minority write never happened.
     for (const n of c.nodes) await c.request(n, 'POST', '/admin/chaos', { cutOut: [], cutIn: [] });
@@ -143,14 +155,16 @@ describe('pauses and partitions', () => {
 
   it('keeps working with dropped and delayed messages', async () => {
     c = await TestCluster.start(3);
-    for (const n of c.nodes) await c.request(n, 'POST', '/admin/chaos', { dropRate: 0.2, dropReplyRate: 0.1, delayMs: [1, 15] });
+    for (const n of c.nodes)
+      await c.request(n, 'POST', '/admin/chaos', { dropRate: 0.2, dropReplyRate: 0.1, delayMs: [1, 15] });
     let ok = 0;
     for (let i = 0; i < 30; i++) {
       const leader = await c.waitForLeader();
       if ((await c.put(leader, `c${i}`, `${i}`)).status === 200) ok++;
     }
     expect(ok).toBeGreaterThan(20);
-    for (const n of c.nodes) await c.request(n, 'POST', '/admin/chaos', { dropRate: 0, dropReplyRate: 0, delayMs: [0, 0] });
+    for (const n of c.nodes)
+      await c.request(n, 'POST', '/admin/chaos', { dropRate: 0, dropReplyRate: 0, delayMs: [0, 0] });
   });
 });
 
@@ -163,7 +177,10 @@ describe('graceful stop and replacement', () => {
     const code = await c.kill(old, 'SIGTERM');
     expect(code).toBe(0);
     const others = c.nodes.filter((n) => n.id !== old.id);
-    const next = await c.waitForLeader(5000, others.map((n) => n.id));
+    const next = await c.waitForLeader(
+      5000,
+      others.map((n) => n.id),
+    );
     // A handover is one quick election in the next term, not a timeout-driven one.
     expect(performance.now() - t0).toBeLessThan(1500);
     expect((await c.status(next)).term).toBe(term + 1);
@@ -198,7 +215,10 @@ describe('graceful stop and replacement', () => {
 
 describe('damaged storage', () => {
   function walOf(n: TestNode): string {
-    const wal = readdirSync(n.dataDir).filter((f) => f.startsWith('wal-')).sort().pop()!;
+    const wal = readdirSync(n.dataDir)
+      .filter((f) => f.startsWith('wal-'))
+      .sort()
+      .pop()!;
     return join(n.dataDir, wal);
   }
 
@@ -214,7 +234,11 @@ describe('damaged storage', () => {
     writeFileSync(wal, Buffer.concat([readFileSync(wal), Buffer.from([200, 0, 0, 0, 1, 2, 3])]));
     await c.restart(victim);
     expect(c.log(victim)).toMatch(/"event":"storage_recovered".*torn tail/);
-    await c.until(async () => (await c!.get(victim, 'd9', '?consistency=stale&maxStalenessMs=5000')).status === 200, 5000, 'the node to serve again');
+    await c.until(
+      async () => (await c!.get(victim, 'd9', '?consistency=stale&maxStalenessMs=5000')).status === 200,
+      5000,
+      'the node to serve again',
+    );
     await c.kill(victim);
 
     // Damage followed by intact records: acknowledged data is gone, the node must not serve.

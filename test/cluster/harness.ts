@@ -10,10 +10,14 @@ const MAIN = resolve('src/cli/main.ts');
 
 export async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<import('node:net').Server>((ok) => {
-      const s = createServer();
-      s.listen(0, '127.0.0.1', () => ok(s));
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<import('node:net').Server>((ok) => {
+          const s = createServer();
+          s.listen(0, '127.0.0.1', () => ok(s));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as { port: number }).port);
   await Promise.all(servers.map((s) => new Promise((ok) => s.close(ok))));
@@ -35,10 +39,16 @@ export class TestCluster {
   nodes: TestNode[] = [];
   readonly dir = mkdtempSync(join(tmpdir(), 'raft-cluster-'));
 
-  static async start(n = 3, opts: { env?: Record<string, string>; admin?: boolean; extraArgs?: string[] } = {}): Promise<TestCluster> {
+  static async start(
+    n = 3,
+    opts: { env?: Record<string, string>; admin?: boolean; extraArgs?: string[] } = {},
+  ): Promise<TestCluster> {
     const c = new TestCluster();
     const ports = await freePorts(2 * n);
-    const peers = Array.from({ length: n }, (_, i) => `n${i + 1}=127.0.0.1:${ports[2 * i]}/127.0.0.1:${ports[2 * i + 1]}`).join(',');
+    const peers = Array.from(
+      { length: n },
+      (_, i) => `n${i + 1}=127.0.0.1:${ports[2 * i]}/127.0.0.1:${ports[2 * i + 1]}`,
+    ).join(',');
     for (let i = 0; i < n; i++) {
       const id = `n${i + 1}`;
       const dataDir = join(c.dir, id);
@@ -49,7 +59,17 @@ export class TestCluster {
         dataDir,
         logFile: join(c.dir, `${id}.log`),
         proc: null,
-        args: ['--id', id, '--peers', peers, '--data-dir', dataDir, '--admin', String(opts.admin ?? true), ...(opts.extraArgs ?? [])],
+        args: [
+          '--id',
+          id,
+          '--peers',
+          peers,
+          '--data-dir',
+          dataDir,
+          '--admin',
+          String(opts.admin ?? true),
+          ...(opts.extraArgs ?? []),
+        ],
         env: opts.env ?? {},
       };
       c.nodes.push(node);
@@ -80,7 +100,18 @@ export class TestCluster {
       dataDir,
       logFile: join(this.dir, `${id}.log`),
       proc: null,
-      args: ['--id', id, '--peers', members.map((m) => `${m.id}=${m.grpc}/${m.http}`).join(','), '--data-dir', dataDir, '--admin', 'true', '--join', 'true'],
+      args: [
+        '--id',
+        id,
+        '--peers',
+        members.map((m) => `${m.id}=${m.grpc}/${m.http}`).join(','),
+        '--data-dir',
+        dataDir,
+        '--admin',
+        'true',
+        '--join',
+        'true',
+      ],
       env: {},
     };
     this.nodes.push(node);
@@ -109,20 +140,25 @@ export class TestCluster {
     for (;;) {
       const v = await fn();
       if (v) return v;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${this.logTails()}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${this.logTails()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
 
   /** Waits until the running nodes agree on one leader; returns it. */
   async waitForLeader(timeoutMs = 20_000, among?: string[]): Promise<TestNode> {
-    return this.until(async () => {
-      const live = this.nodes.filter((n) => n.proc && (!among || among.includes(n.id)));
-      const sts = await Promise.all(live.map((n) => this.status(n)));
-      const leaders = sts.filter((s) => s?.role === 'leader');
-      if (leaders.length !== 1) return null;
-      return this.node(leaders[0].id);
-    }, timeoutMs, 'a leader');
+    return this.until(
+      async () => {
+        const live = this.nodes.filter((n) => n.proc && (!among || among.includes(n.id)));
+        const sts = await Promise.all(live.map((n) => this.status(n)));
+        const leaders = sts.filter((s) => s?.role === 'leader');
+        if (leaders.length !== 1) return null;
+        return this.node(leaders[0].id);
+      },
+      timeoutMs,
+      'a leader',
+    );
   }
 
   async request(node: TestNode, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
@@ -183,10 +219,12 @@ export class TestCluster {
 
   async stop(): Promise<void> {
     await Promise.all(
-      this.nodes.filter((n) => n.proc).map((n) => {
-        n.proc!.kill('SIGCONT');
-        return this.kill(n, 'SIGKILL');
-      }),
+      this.nodes
+        .filter((n) => n.proc)
+        .map((n) => {
+          n.proc!.kill('SIGCONT');
+          return this.kill(n, 'SIGKILL');
+        }),
     );
   }
 }

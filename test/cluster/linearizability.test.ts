@@ -15,7 +15,15 @@ describe('linearizability under a nemesis', () => {
   it('keeps a history of concurrent get/put/cas linearizable through kills, pauses and partitions', async () => {
     const seed = Number(process.env.RAFT_NEMESIS_SEED ?? Date.now() % 100000);
     console.log(`nemesis seed ${seed} (set RAFT_NEMESIS_SEED=${seed} to replay the same fault schedule)`);
-    const r = await runNemesis({ control: controlOf(c), clients: 6, keys: 3, durationMs: 12_000, settleMs: 3000, faults: true, seed });
+    const r = await runNemesis({
+      control: controlOf(c),
+      clients: 6,
+      keys: 3,
+      durationMs: 12_000,
+      settleMs: 3000,
+      faults: true,
+      seed,
+    });
     const report = r.check.failures.map((f) => describeFailure(f, r.t0)).join('\n\n');
     expect(r.check.linearizable, report).toBe(true);
     // The run must have been a real test: many operations, real faults, and recovery after healing.

@@ -14,7 +14,14 @@ afterAll(() => c?.stop());
 describe('locks with fencing tokens', () => {
   it("Kleppmann's scenario: a paused holder loses its lease and its late write is fenced off", async () => {
     const leader = await c.waitForLeader();
-    const client = spawn(process.execPath, [resolve('test/cluster/fixtures/lock-client.mjs'), leader.http, 'orders', 'client-1', '400', 'storage']);
+    const client = spawn(process.execPath, [
+      resolve('test/cluster/fixtures/lock-client.mjs'),
+      leader.http,
+      'orders',
+      'client-1',
+      '400',
+      'storage',
+    ]);
     let out = '';
     client.stdout.on('data', (d) => (out += d));
     await c.until(async () => out.includes('acquired'), 10_000, 'client 1 to acquire the lock');
@@ -27,7 +34,13 @@ describe('locks with fencing tokens', () => {
     const held = await c.request(leader, 'POST', '/locks/orders/acquire', { owner: 'client-2', ttlMs: 10_000 });
     expect(held.status).toBe(200);
     expect(held.body.token).toBe(2);
-    const w2 = await c.request(leader, 'PUT', '/kv/storage', { value: 'written by client-2' }, { 'x-fencing-token': 'orders:2' });
+    const w2 = await c.request(
+      leader,
+      'PUT',
+      '/kv/storage',
+      { value: 'written by client-2' },
+      { 'x-fencing-token': 'orders:2' },
+    );
     expect(w2.status).toBe(200);
 
     // Client 1 wakes up, unaware, and writes with its old token: refused.
@@ -51,13 +64,23 @@ describe('locks with fencing tokens', () => {
     const b = await c.request(follower, 'POST', '/locks/jobs/acquire', { owner: 'b', ttlMs: 5000 });
     expect(b.status).toBe(409);
     expect(b.body.error).toMatchObject({ code: 'lock_held', holder: 'a' });
-    expect((await c.request(leader, 'POST', '/locks/jobs/renew', { owner: 'b', token: a.body.token })).status).toBe(409);
-    expect((await c.request(leader, 'POST', '/locks/jobs/renew', { owner: 'a', token: a.body.token, ttlMs: 6000 })).status).toBe(200);
-    expect((await c.request(leader, 'POST', '/locks/jobs/release', { owner: 'a', token: a.body.token })).status).toBe(200);
+    expect((await c.request(leader, 'POST', '/locks/jobs/renew', { owner: 'b', token: a.body.token })).status).toBe(
+      409,
+    );
+    expect(
+      (await c.request(leader, 'POST', '/locks/jobs/renew', { owner: 'a', token: a.body.token, ttlMs: 6000 })).status,
+    ).toBe(200);
+    expect((await c.request(leader, 'POST', '/locks/jobs/release', { owner: 'a', token: a.body.token })).status).toBe(
+      200,
+    );
     const again = await c.request(leader, 'POST', '/locks/jobs/acquire', { owner: 'b', ttlMs: 5000 });
     expect(again.body.token).toBe(a.body.token + 1);
-    expect((await c.request(leader, 'POST', '/locks/jobs/acquire', { owner: 'b', ttlMs: 5 })).body.error.code).toBe('bad_request');
-    expect((await c.request(leader, 'PUT', '/kv/x', { value: 'v' }, { 'x-fencing-token': 'nonsense' })).status).toBe(400);
+    expect((await c.request(leader, 'POST', '/locks/jobs/acquire', { owner: 'b', ttlMs: 5 })).body.error.code).toBe(
+      'bad_request',
+    );
+    expect((await c.request(leader, 'PUT', '/kv/x', { value: 'v' }, { 'x-fencing-token': 'nonsense' })).status).toBe(
+      400,
+    );
   });
 });
 
@@ -71,7 +94,10 @@ describe('idempotent writes', () => {
     expect(first.body.swapped).toBe(true);
 
     await c.kill(leader);
-    const next = await c.waitForLeader(10_000, c.nodes.filter((n) => n.proc).map((n) => n.id));
+    const next = await c.waitForLeader(
+      10_000,
+      c.nodes.filter((n) => n.proc).map((n) => n.id),
+    );
     const retry = await c.request(next, 'POST', '/kv/order-42/cas', { expected: null, value: 'paid' }, key);
     expect(retry.status).toBe(200);
     expect(retry.body).toEqual(first.body);
@@ -93,16 +119,22 @@ describe('idempotent writes', () => {
       const leader = await c.waitForLeader();
       const k = `mid-${round}`;
       const headers = { 'idempotency-key': `mid-flight-${round}` };
-      const inFlight = c.request(leader, 'POST', `/kv/${k}/cas`, { expected: null, value: 'once' }, headers).catch(() => null);
+      const inFlight = c
+        .request(leader, 'POST', `/kv/${k}/cas`, { expected: null, value: 'once' }, headers)
+        .catch(() => null);
       await new Promise((r) => setTimeout(r, round * 3));
       await c.kill(leader);
       await inFlight; // lost, failed or succeeded: the client cannot know
       await c.restart(leader);
-      const answer = await c.until(async () => {
-        const l = await c.waitForLeader();
-        const r = await c.request(l, 'POST', `/kv/${k}/cas`, { expected: null, value: 'once' }, headers);
-        return r.status === 200 && r;
-      }, 10_000, 'the retry to be answered');
+      const answer = await c.until(
+        async () => {
+          const l = await c.waitForLeader();
+          const r = await c.request(l, 'POST', `/kv/${k}/cas`, { expected: null, value: 'once' }, headers);
+          return r.status === 200 && r;
+        },
+        10_000,
+        'the retry to be answered',
+      );
       expect(answer.body.swapped, `round ${round}`).toBe(true);
       expect((await c.get(await c.waitForLeader(), k)).body.value).toBe('once');
     }

@@ -41,7 +41,11 @@ const KNOWN_ENV = new Set([...NODE_OPTIONS.map((o) => o.env), ...CHAOS_ENV, ...T
 function nodes(doc: any, base?: any): [string, any][] {
   const services = { ...(base?.services ?? {}) };
   for (const [name, svc] of Object.entries<any>(doc.services)) {
-    services[name] = { ...(services[name] ?? {}), ...svc, environment: { ...(services[name]?.environment ?? {}), ...(svc.environment ?? {}) } };
+    services[name] = {
+      ...(services[name] ?? {}),
+      ...svc,
+      environment: { ...(services[name]?.environment ?? {}), ...(svc.environment ?? {}) },
+    };
   }
   return Object.entries<any>(services).filter(([name]) => /^raft-\d$/.test(name));
 }
@@ -70,7 +74,10 @@ describe('docker-compose.yml and docker-compose.five.yml', () => {
         expect(peers.map((p) => p.id)).toEqual(list.map(([n]) => `n${n.split('-')[1]}`));
         for (const p of peers) {
           const host = p.grpc.split(':')[0];
-          expect(list.map(([n]) => n), `peer ${p.id} resolves to a service`).toContain(host);
+          expect(
+            list.map(([n]) => n),
+            `peer ${p.id} resolves to a service`,
+          ).toContain(host);
           expect(Number(p.grpc.split(':')[1])).toBe(grpcPort);
           expect(p.http).toBe(`${host}:${httpPort}`);
         }
@@ -95,7 +102,11 @@ describe('docker-compose.yml and docker-compose.five.yml', () => {
     }
     expect(compose.services.jaeger.image).toMatch(/^jaegertracing\/jaeger:2\.(19|20)\.\d+$/);
     const targets = compose.services.bench.command[compose.services.bench.command.indexOf('--targets') + 1];
-    expect(targets).toBe(nodes(compose).map(([n, s]) => `${s.environment.RAFT_ID}=${n}:8000`).join(','));
+    expect(targets).toBe(
+      nodes(compose)
+        .map(([n, s]) => `${s.environment.RAFT_ID}=${n}:8000`)
+        .join(','),
+    );
   });
 
   it('points the nodes at the collector, the collector at Jaeger, and Jaeger listens where expected', () => {
@@ -106,7 +117,9 @@ describe('docker-compose.yml and docker-compose.five.yml', () => {
     const [host, port] = jaegerExporter.endpoint.split(':');
     expect(compose.services).toHaveProperty(host);
     expect(jaeger.receivers.otlp.protocols.grpc.endpoint).toBe(`0.0.0.0:${port}`);
-    expect(compose.services.jaeger.ports).toContain(`127.0.0.1:16686:${jaeger.extensions.jaeger_query.http.endpoint.split(':')[1]}`);
+    expect(compose.services.jaeger.ports).toContain(
+      `127.0.0.1:16686:${jaeger.extensions.jaeger_query.http.endpoint.split(':')[1]}`,
+    );
     expect(jaeger.extensions.jaeger_query.ui.config_file).toBe('/etc/jaeger/ui-config.json');
     JSON.parse(read('jaeger/ui-config.json'));
     expect(parse(read('prometheus/prometheus.yml')).scrape_configs[0].static_configs[0].targets).toEqual([
@@ -122,9 +135,13 @@ describe('docker-compose.yml and docker-compose.five.yml', () => {
     it(`${file}: every pipeline and extension names a component that is defined`, () => {
       for (const [pipeline, p] of Object.entries<any>(cfg.service.pipelines)) {
         for (const kind of ['receivers', 'processors', 'exporters'] as const) {
-          for (const id of p[kind] ?? []) expect(cfg[kind], `${file} ${pipeline} uses ${kind} ${id}`).toHaveProperty([id]);
+          for (const id of p[kind] ?? [])
+            expect(cfg[kind], `${file} ${pipeline} uses ${kind} ${id}`).toHaveProperty([id]);
         }
-        expect(p.processors?.[0] === 'memory_limiter' || file.startsWith('jaeger'), `${file}: memory_limiter goes first`).toBe(true);
+        expect(
+          p.processors?.[0] === 'memory_limiter' || file.startsWith('jaeger'),
+          `${file}: memory_limiter goes first`,
+        ).toBe(true);
       }
       for (const ext of cfg.service.extensions ?? []) expect(cfg.extensions).toHaveProperty([ext]);
       // Component names use the current snake_case spelling (not the deprecated otlp/otlphttp exporters).
@@ -191,7 +208,12 @@ describe('the nodes exactly as compose runs them', () => {
         ...rx.env(),
       });
       const out = openSync(join(dir, `${name}.log`), 'a');
-      procs.push(spawn(process.execPath, ['--import', 'tsx', resolve('src/cli/main.ts'), 'node'], { env: { ...process.env, ...env }, stdio: ['ignore', out, out] }));
+      procs.push(
+        spawn(process.execPath, ['--import', 'tsx', resolve('src/cli/main.ts'), 'node'], {
+          env: { ...process.env, ...env },
+          stdio: ['ignore', out, out],
+        }),
+      );
     }
     const status = async (i: number) => {
       try {
@@ -209,10 +231,14 @@ describe('the nodes exactly as compose runs them', () => {
     }
     expect(leader, 'a leader among the compose-configured nodes').not.toBeNull();
     const i = Number(leader.id.slice(1));
-    const r = await fetch(`http://127.0.0.${i}:8000/kv/compose`, { method: 'PUT', body: JSON.stringify({ value: 'works' }) });
+    const r = await fetch(`http://127.0.0.${i}:8000/kv/compose`, {
+      method: 'PUT',
+      body: JSON.stringify({ value: 'works' }),
+    });
     expect(r.status).toBe(200);
     const services = () => new Set(rx.spans.map((s) => s.service));
-    while (Date.now() < deadline && (services().size < 3 || !rx.spans.some((s) => s.name === 'raft.apply'))) await new Promise((res) => setTimeout(res, 100));
+    while (Date.now() < deadline && (services().size < 3 || !rx.spans.some((s) => s.name === 'raft.apply')))
+      await new Promise((res) => setTimeout(res, 100));
     expect(new Set(rx.spans.map((s) => s.service))).toEqual(new Set(['raft-n1', 'raft-n2', 'raft-n3']));
     expect(rx.spans.some((s) => s.name === 'raft.election')).toBe(true);
   }, 40_000);

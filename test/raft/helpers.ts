@@ -48,7 +48,9 @@ export function expectConverged(c: SimCluster, maxMs = 5000): void {
 }
 
 export function observations<T extends Observation['type']>(c: SimCluster, type: T, node?: NodeId) {
-  return c.observed.filter((o) => o.obs.type === type && (!node || o.node === node)).map((o) => o.obs as Extract<Observation, { type: T }>);
+  return c.observed
+    .filter((o) => o.obs.type === type && (!node || o.node === node))
+    .map((o) => o.obs as Extract<Observation, { type: T }>);
 }
 
 export function followersOf(c: SimCluster, leader: NodeId): NodeId[] {

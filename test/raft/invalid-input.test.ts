@@ -48,7 +48,21 @@ const entry = (index: number, term: number) => ({ index, term, type: 'normal', d
 describe('invalid messages', () => {
   const cases: [string, Message, RegExp][] = [
     ['wrong cluster', heartbeat({ clusterId: 'other' }), /wrong cluster/],
-    ['a vote request from an unknown sender', { type: 'RequestVote', clusterId: 'c1', from: 'n9', to: 'n2', term: 4, lastLogIndex: 9, lastLogTerm: 3, preVote: false, transfer: false } as Message, /unknown sender n9/],
+    [
+      'a vote request from an unknown sender',
+      {
+        type: 'RequestVote',
+        clusterId: 'c1',
+        from: 'n9',
+        to: 'n2',
+        term: 4,
+        lastLogIndex: 9,
+        lastLogTerm: 3,
+        preVote: false,
+        transfer: false,
+      } as Message,
+      /unknown sender n9/,
+    ],
     ['an append from an unknown sender with a stale term', heartbeat({ from: 'n9', term: 2 }), /unknown sender n9/],
     ['wrong recipient', heartbeat({ to: 'n3' }), /addressed to n3/],
     ['negative term', heartbeat({ term: -1 }), /invalid term/],
@@ -61,8 +75,34 @@ describe('invalid messages', () => {
     ['decreasing entry terms', heartbeat({ entries: [entry(1, 3), entry(2, 2)] }), /must not decrease/],
     ['entries not a list', heartbeat({ entries: 'nope' }), /not a list/],
     ['unknown type', { ...heartbeat(), type: 'Bogus' } as unknown as Message, /unknown message type/],
-    ['vote with last term beyond its term', { type: 'RequestVote', clusterId: 'c1', from: 'n1', to: 'n2', term: 4, lastLogIndex: 1, lastLogTerm: 5, preVote: false, transfer: false } as Message, /newer than the election term/],
-    ['snapshot without members', { type: 'InstallSnapshot', clusterId: 'c1', from: 'n1', to: 'n2', term: 3, seq: 0, snapshot: { index: 5, term: 3, conf: { voters: [], learners: [] }, data: '' } } as Message, /no membership/],
+    [
+      'vote with last term beyond its term',
+      {
+        type: 'RequestVote',
+        clusterId: 'c1',
+        from: 'n1',
+        to: 'n2',
+        term: 4,
+        lastLogIndex: 1,
+        lastLogTerm: 5,
+        preVote: false,
+        transfer: false,
+      } as Message,
+      /newer than the election term/,
+    ],
+    [
+      'snapshot without members',
+      {
+        type: 'InstallSnapshot',
+        clusterId: 'c1',
+        from: 'n1',
+        to: 'n2',
+        term: 3,
+        seq: 0,
+        snapshot: { index: 5, term: 3, conf: { voters: [], learners: [] }, data: '' },
+      } as Message,
+      /no membership/,
+    ],
   ];
 
   for (const [name, msg, reason] of cases) {

@@ -39,12 +39,13 @@ describe('randomized safety under every fault', () => {
   });
 
   // Seeds the long soak (npm run soak) once failed on, kept as regressions with their settings.
-  it.each([
-    [103945, 'a node that fell behind before a new member joined must accept the new leader'],
-  ])('soak regression: seed %i (%s)', (seed) => {
-    const r = runSeed(seed, {}, { faultMs: 6000 });
-    expect(r.error, `replay: npm run sim -- --seed ${seed} --fault-ms 6000`).toBeNull();
-  });
+  it.each([[103945, 'a node that fell behind before a new member joined must accept the new leader']])(
+    'soak regression: seed %i (%s)',
+    (seed) => {
+      const r = runSeed(seed, {}, { faultMs: 6000 });
+      expect(r.error, `replay: npm run sim -- --seed ${seed} --fault-ms 6000`).toBeNull();
+    },
+  );
 
   it('replays a seed bit for bit', () => {
     const a = runSeed(4242, { timeline: true });

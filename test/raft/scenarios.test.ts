@@ -3,7 +3,15 @@
 // every 20 ms (the simulator's defaults).
 import { describe, expect, it } from 'vitest';
 import type { Entry } from '../../src/raft/types.js';
-import { awaitLeader, cluster, commitWrite, expectConverged, followersOf, observations, writeWithRetries } from './helpers.js';
+import {
+  awaitLeader,
+  cluster,
+  commitWrite,
+  expectConverged,
+  followersOf,
+  observations,
+  writeWithRetries,
+} from './helpers.js';
 
 const ELECTION_MS = 100; // electionTick (10) x tickMs (10)
 
@@ -231,7 +239,9 @@ describe('snapshots', () => {
     const [f1] = followersOf(c, leader);
     c.crash(f1);
     for (let i = 0; i < 50; i++) commitWrite(c, `k${i % 5}`, `${i}`);
-    expect(c.raft(leader).log.snapshotIndex).toBeGreaterThan(c.node(f1).disk.load({ voters: [], learners: [] }).entries.length);
+    expect(c.raft(leader).log.snapshotIndex).toBeGreaterThan(
+      c.node(f1).disk.load({ voters: [], learners: [] }).entries.length,
+    );
     c.restart(f1);
     expectConverged(c);
     expect(observations(c, 'snapshot_installed', f1).length).toBeGreaterThan(0);
@@ -298,7 +308,10 @@ describe('membership and leadership', () => {
     c.crash(leader); // the removed server can go: the new configuration has its own majority
     const last = commitWrite(c, 'w', 'final');
     for (const id of c.raft(now).conf.voters) {
-      expect(c.runUntil(() => c.node(id).applied >= last.index, 1000), `${id} applies the final write`).toBe(true);
+      expect(
+        c.runUntil(() => c.node(id).applied >= last.index, 1000),
+        `${id} applies the final write`,
+      ).toBe(true);
     }
   });
 
@@ -358,7 +371,12 @@ describe('PreVote and CheckQuorum', () => {
     const isolatedTerm = c.raft(f).term;
     c.heal();
     c.runFor(1000);
-    return { term, isolatedTerm, leaderTerm: c.raft(c.leader()!).term, deposed: observations(c, 'became_leader').length > 1 };
+    return {
+      term,
+      isolatedTerm,
+      leaderTerm: c.raft(c.leader()!).term,
+      deposed: observations(c, 'became_leader').length > 1,
+    };
   }
 
   it('PreVote keeps a rejoining partitioned node from raising the term', () => {

@@ -9,7 +9,13 @@ import { DiskStorage } from '../../src/storage/storage.js';
 import { StorageCorruptionError, StorageWriteError } from '../../src/storage/errors.js';
 
 const conf = { voters: ['n1', 'n2', 'n3'], learners: [] };
-const entry = (index: number, term = 1, data = `cmd-${index}`): Entry => ({ index, term, type: 'normal', data, context: `00-${index}-ctx` });
+const entry = (index: number, term = 1, data = `cmd-${index}`): Entry => ({
+  index,
+  term,
+  type: 'normal',
+  data,
+  context: `00-${index}-ctx`,
+});
 
 function ready(over: Partial<Ready>): Ready {
   return {
@@ -112,7 +118,10 @@ describe('DiskStorage', () => {
       }
       const { storage: s3, loaded } = await DiskStorage.open(dir, conf);
       await s3.close();
-      expect(loaded.state.entries.map((e) => e.index), damage).toEqual([1]);
+      expect(
+        loaded.state.entries.map((e) => e.index),
+        damage,
+      ).toEqual([1]);
       expect(loaded.notes[0], damage).toMatch(/torn tail/);
     }
   });
@@ -142,7 +151,9 @@ describe('DiskStorage', () => {
     for (let round = 0; round < 8; round++) {
       for (let i = 0; i < 200; i++) {
         index++;
-        await storage.persist(ready({ hardState: { term: 1, votedFor: 'n1', commit: index }, entries: [entry(index, 1, 'x'.repeat(200))] }));
+        await storage.persist(
+          ready({ hardState: { term: 1, votedFor: 'n1', commit: index }, entries: [entry(index, 1, 'x'.repeat(200))] }),
+        );
       }
       const snap: Snapshot = { index: index - 10, term: 1, conf, data: JSON.stringify({ round }) };
       await storage.persist(ready({ snapshot: snap }));
@@ -161,8 +172,16 @@ describe('DiskStorage', () => {
 
   it('replaces the whole log with a snapshot installed from the leader', async () => {
     const { dir, storage } = await fresh();
-    await storage.persist(ready({ hardState: { term: 1, votedFor: null, commit: 0 }, entries: [entry(1), entry(2), entry(3)] }));
-    await storage.persist(ready({ snapshot: { index: 50, term: 4, conf, data: '{}' }, restoreStateMachine: true, hardState: { term: 4, votedFor: null, commit: 50 } }));
+    await storage.persist(
+      ready({ hardState: { term: 1, votedFor: null, commit: 0 }, entries: [entry(1), entry(2), entry(3)] }),
+    );
+    await storage.persist(
+      ready({
+        snapshot: { index: 50, term: 4, conf, data: '{}' },
+        restoreStateMachine: true,
+        hardState: { term: 4, votedFor: null, commit: 50 },
+      }),
+    );
     await storage.persist(ready({ entries: [entry(51, 4)] }));
     await storage.close();
     const { storage: s5, loaded } = await DiskStorage.open(dir, conf);

@@ -67,7 +67,13 @@ export class OtlpReceiver {
   }
 
   env(extra: Record<string, string> = {}): Record<string, string> {
-    return { OTEL_EXPORTER_OTLP_ENDPOINT: this.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_METRIC_EXPORT_INTERVAL: '300', ...extra };
+    return {
+      OTEL_EXPORTER_OTLP_ENDPOINT: this.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+      OTEL_METRIC_EXPORT_INTERVAL: '300',
+      ...extra,
+    };
   }
 
   private addTraces(body: any): void {
@@ -100,7 +106,7 @@ export class OtlpReceiver {
         for (const m of sm.metrics ?? []) {
           const points = m.gauge?.dataPoints ?? m.sum?.dataPoints ?? m.histogram?.dataPoints ?? [];
           for (const p of points) {
-            const value = p.asInt !== undefined ? Number(p.asInt) : p.asDouble ?? Number(p.count ?? 0);
+            const value = p.asInt !== undefined ? Number(p.asInt) : (p.asDouble ?? Number(p.count ?? 0));
             this.metrics.push({ service, name: m.name, value, attrs: attrs(p.attributes) });
           }
         }

@@ -20,12 +20,14 @@ afterAll(async () => {
 });
 
 describe('the trace model on a real cluster', () => {
-  it('an election: RequestVote CLIENT spans under raft.election, each voter\'s SERVER span their child on another node', async () => {
+  it("an election: RequestVote CLIENT spans under raft.election, each voter's SERVER span their child on another node", async () => {
     const election = await waitFor('a won election', () =>
       rx.spans.find((s) => s.name === 'raft.election' && s.attrs['raft.election.outcome'] === 'won'),
     );
     const spans = byId(rx.trace(election.traceId));
-    await waitFor('the votes', () => rx.trace(election.traceId).some((s) => s.name === 'raft.Raft/RequestVote' && s.kind === SERVER));
+    await waitFor('the votes', () =>
+      rx.trace(election.traceId).some((s) => s.name === 'raft.Raft/RequestVote' && s.kind === SERVER),
+    );
     const all = rx.trace(election.traceId);
     const clients = all.filter((s) => s.name === 'raft.Raft/RequestVote' && s.kind === CLIENT);
     expect(clients.length).toBeGreaterThanOrEqual(2);
@@ -35,7 +37,9 @@ describe('the trace model on a real cluster', () => {
       expect(cl.attrs['server.port']).toEqual(expect.any(Number));
     }
     const server = all.find((s) => s.name === 'raft.Raft/RequestVote' && s.kind === SERVER)!;
-    const parent = spans.get(server.parentSpanId) ?? (await waitFor('the matching CLIENT span', () => rx.spans.find((s) => s.spanId === server.parentSpanId)));
+    const parent =
+      spans.get(server.parentSpanId) ??
+      (await waitFor('the matching CLIENT span', () => rx.spans.find((s) => s.spanId === server.parentSpanId)));
     expect(parent.kind).toBe(CLIENT);
     expect(parent.service).not.toBe(server.service); // candidate and voter: two nodes
     expect(server.attrs['raft.vote.granted']).toEqual(expect.any(Boolean));
@@ -69,7 +73,9 @@ describe('the trace model on a real cluster', () => {
     expect(names).toContain(`raft-${leader.id} raft.propose`);
     expect(names).toContain(`raft-${leader.id} raft.commit`);
     expect(names).toContain(`raft-${leader.id} raft.persist`);
-    expect(new Set(spans.filter((s) => s.name === 'raft.apply').map((s) => s.service))).toEqual(new Set(c.nodes.map((n) => `raft-${n.id}`)));
+    expect(new Set(spans.filter((s) => s.name === 'raft.apply').map((s) => s.service))).toEqual(
+      new Set(c.nodes.map((n) => `raft-${n.id}`)),
+    );
     const ids = byId(spans);
     const propose = spans.find((s) => s.name === 'raft.propose')!;
     expect(ids.get(propose.parentSpanId)!.name).toBe('PUT /kv/{key}');
@@ -87,9 +93,17 @@ describe('the trace model on a real cluster', () => {
     const leader = await c.waitForLeader();
     const r = await c.put(leader, 'logged', 'yes');
     const traceId = r.headers.get('x-trace-id')!;
-    const accessLine = () => c.log(leader).split('\n').find((l) => l.includes(traceId) && l.includes('"http_request"'));
+    const accessLine = () =>
+      c
+        .log(leader)
+        .split('\n')
+        .find((l) => l.includes(traceId) && l.includes('"http_request"'));
     const line = await waitFor('the access log', accessLine);
-    expect(JSON.parse(line)).toMatchObject({ event: 'http_request', trace_id: traceId, span_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(JSON.parse(line)).toMatchObject({
+      event: 'http_request',
+      trace_id: traceId,
+      span_id: expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
   });
 
   it('heartbeats are not traced by default', () => {
@@ -100,7 +114,9 @@ describe('the trace model on a real cluster', () => {
     const leader = await c.waitForLeader();
     const st = await c.status(leader);
     const svc = `raft-${leader.id}`;
-    await waitFor('metrics', () => rx.metrics.some((m) => m.service === svc && m.name === 'raft.commit_index' && m.value >= st.commitIndex));
+    await waitFor('metrics', () =>
+      rx.metrics.some((m) => m.service === svc && m.name === 'raft.commit_index' && m.value >= st.commitIndex),
+    );
     const last = (name: string) => rx.metrics.filter((m) => m.service === svc && m.name === name).pop();
     expect(last('raft.term')!.value).toBe(st.term);
     expect(last('raft.role')!).toMatchObject({ value: 3, attrs: { 'raft.role': 'leader' } });
@@ -114,15 +130,35 @@ describe('the trace model on a real cluster', () => {
     const leader = await c.waitForLeader();
     const w = await c.put(leader, 'before-kill', 'v');
     const traceId = w.headers.get('x-trace-id')!;
-    await waitFor('the write applied everywhere', () => rx.trace(traceId).filter((s) => s.name === 'raft.apply').length >= 3);
+    await waitFor(
+      'the write applied everywhere',
+      () => rx.trace(traceId).filter((s) => s.name === 'raft.apply').length >= 3,
+    );
     const killedAt = BigInt(Date.now()) * 1_000_000n;
     await c.kill(leader);
-    const next = await c.waitForLeader(10_000, c.nodes.filter((n) => n.proc).map((n) => n.id));
+    const next = await c.waitForLeader(
+      10_000,
+      c.nodes.filter((n) => n.proc).map((n) => n.id),
+    );
     const election = await waitFor('the failover election', () =>
-      rx.spans.find((s) => s.name === 'raft.election' && s.service === `raft-${next.id}` && s.start > killedAt && s.attrs['raft.election.outcome'] === 'won'),
+      rx.spans.find(
+        (s) =>
+          s.name === 'raft.election' &&
+          s.service === `raft-${next.id}` &&
+          s.start > killedAt &&
+          s.attrs['raft.election.outcome'] === 'won',
+      ),
     );
     const failed = await waitFor('an errored RequestVote to the dead node', () =>
-      rx.trace(election.traceId).find((s) => s.name === 'raft.Raft/RequestVote' && s.kind === CLIENT && s.attrs['raft.peer.id'] === leader.id && s.status === ERROR),
+      rx
+        .trace(election.traceId)
+        .find(
+          (s) =>
+            s.name === 'raft.Raft/RequestVote' &&
+            s.kind === CLIENT &&
+            s.attrs['raft.peer.id'] === leader.id &&
+            s.status === ERROR,
+        ),
     );
     expect(failed.attrs['rpc.status_code']).toBe('UNAVAILABLE');
     expect(failed.attrs['error.type']).toBe('UNAVAILABLE');
@@ -131,7 +167,9 @@ describe('the trace model on a real cluster', () => {
     const restartedAt = BigInt(Date.now()) * 1_000_000n;
     await c.restart(leader as TestNode);
     const replayed = await waitFor('replayed apply spans', () =>
-      rx.trace(traceId).find((s) => s.name === 'raft.apply' && s.service === `raft-${leader.id}` && s.start > restartedAt),
+      rx
+        .trace(traceId)
+        .find((s) => s.name === 'raft.apply' && s.service === `raft-${leader.id}` && s.start > restartedAt),
     );
     expect(replayed.attrs['raft.log.index']).toBe(w.body.index);
   });
@@ -143,14 +181,21 @@ describe('sampling', () => {
     await rx2.start();
     const hb = await TestCluster.start(3, { env: rx2.env({ RAFT_SAMPLE_HEARTBEATS: '1' }) });
     try {
-      await waitFor('heartbeat spans', () => rx2.spans.filter((s) => s.name === 'raft.Raft/AppendEntries' && s.attrs['raft.heartbeat'] === true).length > 20);
+      await waitFor(
+        'heartbeat spans',
+        () =>
+          rx2.spans.filter((s) => s.name === 'raft.Raft/AppendEntries' && s.attrs['raft.heartbeat'] === true).length >
+          20,
+      );
     } finally {
       await hb.stop();
       await rx2.stop();
     }
     const rx3 = new OtlpReceiver();
     await rx3.start();
-    const capped = await TestCluster.start(3, { env: rx3.env({ RAFT_SAMPLE_HEARTBEATS: '1', RAFT_TRACES_PER_MINUTE: '5' }) });
+    const capped = await TestCluster.start(3, {
+      env: rx3.env({ RAFT_SAMPLE_HEARTBEATS: '1', RAFT_TRACES_PER_MINUTE: '5' }),
+    });
     try {
       const leader = await capped.waitForLeader();
       for (let i = 0; i < 10; i++) await capped.put(leader, `k${i}`, 'v');
