@@ -1,12 +1,22 @@
 // Reads vitest's JSON report and prints the one closing line CI understands.
 import { readFileSync } from 'node:fs';
 
+/**
+ * The parts of vitest's JSON report (Jest's format) this reads.
+ * @typedef {{ status: string, assertionResults?: unknown[] }} FileResult
+ * @typedef {{ success?: boolean, numPassedTests?: number, numFailedTests?: number, numPendingTests?: number,
+ *   numTodoTests?: number, testResults?: FileResult[] }} Report
+ */
+
 const file = process.argv[2] ?? '.vitest-results.json';
+/** @type {Report} */
 let report;
 try {
-  report = JSON.parse(readFileSync(file, 'utf8'));
+  /** @type {unknown} */
+  const raw = JSON.parse(readFileSync(file, 'utf8'));
+  report = /** @type {Report} */ (raw);
 } catch (e) {
-  console.log(`no test report at ${file} (${e.message}): the test run did not finish`);
+  console.log(`no test report at ${file} (${e instanceof Error ? e.message : String(e)}): the test run did not finish`);
   console.log('0 passed, 1 failed');
   process.exit(1);
 }

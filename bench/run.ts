@@ -49,7 +49,7 @@ async function withCluster<T>(env: Record<string, string>, run: (control: Cluste
     },
   );
   let log = '';
-  up.stdout!.on('data', (d) => (log += d));
+  up.stdout.on('data', (d) => (log += d));
   while (!/Leader elected/.test(log)) await new Promise((r) => setTimeout(r, 100));
   const control = localControl(dataDir);
   try {
@@ -121,7 +121,7 @@ if (values['tracing-overhead']) {
     ['tracing on, default sampling', otlp],
     ['everything sampled, heartbeats too', { ...otlp, RAFT_SAMPLE_HEARTBEATS: '1' }],
   ];
-  const clients = Number(values.clients!.split(',').pop());
+  const clients = Number(values.clients.split(',').pop());
   // This machine's speed drifts from minute to minute: run the modes interleaved, several rounds,
   // and compare medians.
   const rounds = Number(values.rounds);
@@ -156,7 +156,7 @@ if (values['tracing-overhead']) {
 } else {
   const rows: string[] = [];
   await withCluster({}, async (control) => {
-    for (const clients of values.clients!.split(',').map(Number)) {
+    for (const clients of values.clients.split(',').map(Number)) {
       const r = await writes(control, clients);
       rows.push(
         `writes, ${String(clients).padStart(2)} clients: ${r.throughput.toFixed(0).padStart(5)} writes/s, ${fmtSummary(r.overall)}, errors ${Object.values(r.errors).reduce((a, b) => a + b, 0)}`,

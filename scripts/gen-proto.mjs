@@ -24,6 +24,7 @@ execFileSync(
   { stdio: 'inherit' },
 );
 
+/** @param {string} dir */
 function walk(dir) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);

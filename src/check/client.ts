@@ -38,6 +38,13 @@ const NOT_APPLIED = new Set([
  *  which costs about 1 ms of CPU per request) would make the client the bottleneck. */
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
+/** The parts of a node's JSON answer the checker reads (the README's HTTP API). */
+interface ApiReply {
+  value?: string;
+  index?: number;
+  error?: { code?: string; index?: number };
+}
+
 interface RawResponse {
   status: number;
   headers: IncomingHttpHeaders;
@@ -110,22 +117,22 @@ export async function perform(http: string, op: ClientOp, timeoutMs = 3000): Pro
     return Array.isArray(v) ? v[0] : v;
   };
   const node = header('x-raft-forwarded-to') ?? header('x-raft-node');
-  let body: any = null;
+  let body: ApiReply;
   try {
-    body = JSON.parse(res.body);
+    body = JSON.parse(res.body) as ApiReply;
   } catch {
     return { status: op.kind === 'read' ? 'failed' : 'unknown', code: `http_${res.status}`, latencyMs, node };
   }
   if (op.kind === 'read') {
     if (res.status === 200) return { status: 'ok', result: body.value, index: body.index, latencyMs, node };
-    if (res.status === 404 && body?.error?.code === 'key_not_found')
+    if (res.status === 404 && body.error?.code === 'key_not_found')
       return { status: 'ok', result: null, index: body.error.index, latencyMs, node };
-    return { status: 'failed', code: body?.error?.code ?? `http_${res.status}`, latencyMs, node };
+    return { status: 'failed', code: body.error?.code ?? `http_${res.status}`, latencyMs, node };
   }
   if (res.status === 200)
     return { status: 'ok', swapped: op.kind === 'cas' ? true : undefined, index: body.index, latencyMs, node };
   if (res.status === 412 && op.kind === 'cas')
     return { status: 'ok', swapped: false, index: body.index, latencyMs, node };
-  const code = body?.error?.code ?? `http_${res.status}`;
+  const code = body.error?.code ?? `http_${res.status}`;
   return { status: NOT_APPLIED.has(code) || res.status < 500 ? 'failed' : 'unknown', code, latencyMs, node };
 }

@@ -135,7 +135,7 @@ function checkKey(key: string, ops: Op[], initial: State): KeyFailure | null {
   let state: State = initial;
   const cache = new Map<bigint, Set<State>>();
   const stack: { node: Node; state: State }[] = [];
-  let best = { depth: -1, culprit: -1, state: initial as State, order: [] as number[] };
+  let best = { depth: -1, culprit: -1, state: initial, order: [] as number[] };
   let entry = head.next;
   while (head.next !== null) {
     if (entry!.isCall) {

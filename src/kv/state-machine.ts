@@ -131,10 +131,14 @@ export class KvStateMachine {
     } catch {
       return { op: 'error', code: 'bad_command', message: 'entry data is not JSON', index: e.index };
     }
+    // JSON that is not an object ("null", "3") is as unreadable as bad JSON: refuse it, don't throw.
+    if (typeof cmd !== 'object' || cmd === null)
+      return { op: 'error', code: 'bad_command', message: 'entry data is not a command object', index: e.index };
     if (typeof cmd.now === 'number' && cmd.now > this.clock) this.clock = cmd.now;
-    const handler = handlers[cmd?.op as KvOp['op']] as Handler | undefined;
+    // Entries come from disk and peers: an op this version does not know is refused, not trusted.
+    const handler = (Object.hasOwn(handlers, cmd.op) ? handlers[cmd.op] : undefined) as Handler | undefined;
     if (!handler)
-      return { op: 'error', code: 'unknown_op', message: `unknown operation ${String(cmd?.op)}`, index: e.index };
+      return { op: 'error', code: 'unknown_op', message: `unknown operation ${String(cmd.op)}`, index: e.index };
 
     // Idempotency: a request applied before returns its first result and changes nothing.
     this.forgetOldKeys();

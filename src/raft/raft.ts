@@ -305,7 +305,7 @@ export class Raft {
           return { ok: false, reason: 'cannot remove the last voter', leader: this.id };
         break;
       default:
-        return { ok: false, reason: `unknown change type ${String((change as ConfChange).type)}`, leader: this.id };
+        return { ok: false, reason: `unknown change type ${String(change.type)}`, leader: this.id };
     }
     const entry: Entry = {
       index: this.log.lastIndex() + 1,
@@ -565,7 +565,10 @@ export class Raft {
   private endElection(preVote: boolean, outcome: 'won' | 'lost' | 'superseded'): void {
     let granted = 0;
     let rejected = 0;
-    for (const g of this.votes.values()) g ? granted++ : rejected++;
+    for (const g of this.votes.values()) {
+      if (g) granted++;
+      else rejected++;
+    }
     this.observe({
       type: 'election_ended',
       term: this.term,

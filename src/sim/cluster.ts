@@ -409,7 +409,9 @@ export class SimCluster {
   private start(node: SimNode): void {
     const initial = node.disk.load(this.bootstrapOf.get(node.id) ?? this.bootstrap);
     node.raft = new Raft(this.config(node.id), initial);
-    node.kv = initial.snapshot ? new Map(JSON.parse(initial.snapshot.data) as [string, string][]) : new Map();
+    node.kv = new Map<string, string>(
+      initial.snapshot ? (JSON.parse(initial.snapshot.data) as [string, string][]) : [],
+    );
     node.applied = initial.snapshot?.index ?? 0;
     node.waiting = [];
     this.checker.onStateMachineReset(node.id, node.applied, initial.snapshot?.term ?? 0);

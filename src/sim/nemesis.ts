@@ -63,7 +63,7 @@ export function runSeed(seed: number, sim: Partial<SimOptions> = {}, nem: Partia
   const c = new SimCluster({ ...simOptionsForSeed(seed), ...sim, seed });
   const rng = c.rng.fork();
   let faults = 0;
-  let error: string | null = null;
+  let error: string | null;
   let replacing: NodeId | null = null;
 
   const nemesis = () => {

@@ -61,7 +61,7 @@ export class Timeline {
 
   constructor(private readonly enabled: boolean) {}
 
-  add(timeMs: number, node: NodeId | '*', term: number | null, text: string): void {
+  add(timeMs: number, node: NodeId, term: number | null, text: string): void {
     if (!this.enabled) return;
     const t = `${timeMs}`.padStart(7);
     const who = node.padEnd(4);

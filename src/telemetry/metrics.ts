@@ -3,11 +3,12 @@
 // are no-ops.
 import { metrics, type Attributes } from '@opentelemetry/api';
 
+/** What the gauges read, as plain functions (called from the exporter's collection cycle). */
 export interface NodeGauges {
-  term(): number;
-  role(): string;
-  commitIndex(): number;
-  appliedIndex(): number;
+  term: () => number;
+  role: () => string;
+  commitIndex: () => number;
+  appliedIndex: () => number;
 }
 
 const ROLES = ['follower', 'pre_candidate', 'candidate', 'leader'];

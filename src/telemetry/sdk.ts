@@ -31,7 +31,7 @@ export function startTelemetry(cfg: TelemetryConfig): Telemetry {
       enabled: false,
       sampler: null,
       destination: cfg.enabled ? 'nowhere (no endpoint, no trace dir)' : 'off',
-      shutdown: async () => null,
+      shutdown: () => Promise.resolve(null),
     };
   }
   // Logs stay JSON lines on stdout: don't let NodeSDK start an OTLP logs exporter of its own.
