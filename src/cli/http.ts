@@ -1,14 +1,40 @@
 // The commands' HTTP client for nodes' APIs, with errors that say what to do next.
 import type { NodeEntry } from './cluster-file.js';
 
+/** A node's GET /status (the fields the commands read). */
+export interface NodeStatus {
+  id: string;
+  clusterId: string;
+  /** The node's process id: tells this cluster's node from another one on the same port. */
+  pid?: number;
+  role: 'follower' | 'pre_candidate' | 'candidate' | 'leader';
+  term: number;
+  leader: string | null;
+  commitIndex: number;
+  lastApplied: number;
+  lastLogIndex: number;
+  members: { voters: string[]; learners: string[] };
+}
+
+/** The API's error body: {error: {code, message, ...}}. */
+export interface ApiError {
+  error: { code: string; message: string; [k: string]: unknown };
+}
+
 export interface HttpResult {
   status: number;
-  body: any;
+  /** The parsed JSON body (or the text when it is not JSON). */
+  body: unknown;
   headers: Headers;
 }
 
+export function apiError(body: unknown): ApiError['error'] | null {
+  const e = (body as Partial<ApiError> | null)?.error;
+  return e && typeof e.code === 'string' ? e : null;
+}
+
 export async function call(
-  node: NodeEntry,
+  node: Pick<NodeEntry, 'id' | 'http'>,
   method: string,
   path: string,
   body?: unknown,
@@ -27,6 +53,7 @@ export async function call(
     const code = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
     throw new Error(
       `${node.id} is not answering at http://${node.http} (${code}). Is it running? \`raft-otel status\` shows the cluster; \`raft-otel restart ${node.id}\` starts it again`,
+      { cause: e },
     );
   }
   const text = await res.text();
@@ -40,11 +67,25 @@ export async function call(
 }
 
 /** The node's status, or null when it does not answer. */
-export async function tryStatus(node: NodeEntry, timeoutMs = 1000): Promise<any | null> {
+export async function tryStatus(node: Pick<NodeEntry, 'id' | 'http'>, timeoutMs = 1000): Promise<NodeStatus | null> {
   try {
     const r = await call(node, 'GET', '/status', undefined, timeoutMs);
-    return r.status === 200 ? r.body : null;
+    return r.status === 200 ? (r.body as NodeStatus) : null;
   } catch {
     return null;
   }
+}
+
+/** The status of the node *we* started: null when nothing answers, or when the answer comes from
+ *  another process on that port (another cluster's node, say). */
+export async function ownStatus(node: NodeEntry, timeoutMs = 1000): Promise<NodeStatus | null> {
+  const st = await tryStatus(node, timeoutMs);
+  return st && (st.pid === undefined || st.pid === node.pid) && st.id === node.id ? st : null;
+}
+
+/** Throws the API's error (code and message) for an error answer. */
+export function expectOk(r: HttpResult): void {
+  if (r.status < 400) return;
+  const e = apiError(r.body);
+  throw new Error(e ? `${e.code}: ${e.message}` : `HTTP ${r.status}`);
 }
