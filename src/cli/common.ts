@@ -38,22 +38,16 @@ export function checkIds(c: ClusterFile, ids: string[]): string | null {
     : null;
 }
 
-/** A node that answers, preferring the leader. */
+/** A node that answers, preferring the leader (all asked at once). */
 export async function someNode(c: ClusterFile, prefer?: string): Promise<NodeEntry> {
   if (prefer) return findNode(c, prefer);
-  let any: NodeEntry | null = null;
-  for (const n of liveNodes(c)) {
-    const st = await tryStatus(n, 500);
-    if (!st) continue;
-    if (st.role === 'leader') return n;
-    any ??= n;
-    if (st.leader) {
-      const leader = c.nodes.find((x) => x.id === st.leader);
-      if (leader) return leader;
-    }
-  }
-  if (!any) throw new Error('no node of the cluster answers. Is it running? Start it with `npm start`');
-  return any;
+  const nodes = liveNodes(c);
+  const sts = await Promise.all(nodes.map((n) => tryStatus(n, 500)));
+  const leader = sts.find((st) => st?.role === 'leader') ?? sts.find((st) => st?.leader)?.leader;
+  const id = typeof leader === 'string' ? leader : leader?.id;
+  const chosen = nodes.find((n) => n.id === id) ?? nodes.find((_, i) => sts[i]);
+  if (!chosen) throw new Error('no node of the cluster answers. Is it running? Start it with `npm start`');
+  return chosen;
 }
 
 export async function leaderNode(c: ClusterFile): Promise<NodeEntry> {

@@ -1,4 +1,5 @@
 // The commands' HTTP client for nodes' APIs, with errors that say what to do next.
+import { request, type IncomingHttpHeaders } from 'node:http';
 import type { NodeEntry } from './cluster-file.js';
 
 /** A node's GET /status (the fields the commands read). */
@@ -25,7 +26,7 @@ export interface HttpResult {
   status: number;
   /** The parsed JSON body (or the text when it is not JSON). */
   body: unknown;
-  headers: Headers;
+  headers: IncomingHttpHeaders;
 }
 
 export function apiError(body: unknown): ApiError['error'] | null {
@@ -33,7 +34,9 @@ export function apiError(body: unknown): ApiError['error'] | null {
   return e && typeof e.code === 'string' ? e : null;
 }
 
-export async function call(
+/** One request to a node's API. node:http rather than fetch: fetch loads undici on first use,
+ *  which costs a one-shot command more than the request itself. */
+export function call(
   node: Pick<NodeEntry, 'id' | 'http'>,
   method: string,
   path: string,
@@ -41,29 +44,43 @@ export async function call(
   timeoutMs = 5000,
   headers: Record<string, string> = {},
 ): Promise<HttpResult> {
-  let res: Response;
-  try {
-    res = await fetch(`http://${node.http}${path}`, {
-      method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (e) {
-    const code = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
-    throw new Error(
-      `${node.id} is not answering at http://${node.http} (${code}). Is it running? \`raft-otel status\` shows the cluster; \`raft-otel restart ${node.id}\` starts it again`,
-      { cause: e },
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `http://${node.http}${path}`,
+      {
+        method,
+        headers: { ...(payload === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('error', (e) => reject(notAnswering(node, e)));
+        res.on('end', () => {
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            /* not JSON */
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed, headers: res.headers });
+        });
+      },
     );
-  }
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.status, body: parsed, headers: res.headers };
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    req.on('error', (e) => reject(notAnswering(node, e)));
+    req.end(payload);
+  });
+}
+
+function notAnswering(node: Pick<NodeEntry, 'id' | 'http'>, e: Error): Error {
+  const code = (e as NodeJS.ErrnoException).code ?? e.name;
+  return new Error(
+    `${node.id} is not answering at http://${node.http} (${code}). Is it running? \`raft-otel status\` shows the cluster; \`raft-otel restart ${node.id}\` starts it again`,
+    { cause: e },
+  );
 }
 
 /** The node's status, or null when it does not answer. */

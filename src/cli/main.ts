@@ -2,9 +2,6 @@
 // imported only when that command runs: `status` must not pay for the OpenTelemetry SDK, express
 // or gRPC, which only a node needs. A new command is one line in the table below.
 
-// Stack traces of the compiled JavaScript (dist/) point at the TypeScript in src/.
-process.setSourceMapsEnabled(true);
-
 interface Command {
   summary: string;
   run: (argv: string[]) => number | Promise<number>;

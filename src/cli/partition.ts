@@ -64,16 +64,15 @@ export async function partitionCommand(argv: string[]): Promise<number> {
   const { groups, added } = parsed;
   const groupOf = (id: string) => groups.findIndex((g) => g.includes(id));
   const all = groups.flat();
-  for (const id of all) {
+  const cuts = all.map((id) => {
     const others = all.filter((o) => groupOf(o) !== groupOf(id));
-    let cutOut = others;
-    let cutIn = others;
-    if (v['one-way']) {
-      cutOut = groupOf(id) === 0 ? groups[1] : [];
-      cutIn = groupOf(id) === 1 ? groups[0] : [];
-    }
-    expectOk(await call(findNode(c, id), 'POST', '/admin/chaos', { cutOut, cutIn }));
-  }
+    if (!v['one-way']) return { id, cutOut: others, cutIn: others };
+    return { id, cutOut: groupOf(id) === 0 ? groups[1] : [], cutIn: groupOf(id) === 1 ? groups[0] : [] };
+  });
+  const answers = await Promise.all(
+    cuts.map(({ id, cutOut, cutIn }) => call(findNode(c, id), 'POST', '/admin/chaos', { cutOut, cutIn })),
+  );
+  answers.forEach(expectOk);
   const note = added.length ? ` (${added.join(', ')} in no group: joined the last one)` : '';
   out(
     v.json,
@@ -89,7 +88,10 @@ export async function healCommand(argv: string[]): Promise<number> {
   if (v.help) return help(partitionHelp);
   if (positionals.length) return help(partitionHelp, `heal takes no arguments (got ${positionals.join(' ')})`);
   const c = readCluster(v['data-dir']);
-  for (const n of liveNodes(c)) expectOk(await call(n, 'POST', '/admin/chaos', { cutOut: [], cutIn: [] }));
+  const answers = await Promise.all(
+    liveNodes(c).map((n) => call(n, 'POST', '/admin/chaos', { cutOut: [], cutIn: [] })),
+  );
+  answers.forEach(expectOk);
   out(v.json, { healed: true }, 'healed: every link is back');
   return 0;
 }
