@@ -138,7 +138,15 @@ export async function until<T>(what: string, probe: () => T | null | Promise<T |
 export async function cleanUp(): Promise<void> {
   for (const p of ups) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   ups.clear();
-  const pids = dirs.flatMap((d) => Object.values(nodePids(d))).filter(alive);
+  // Only processes whose command line names the test's data dir: a recorded pid may be reused.
+  const ours = (pid: number, dir: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+    } catch {
+      return alive(pid);
+    }
+  };
+  const pids = dirs.flatMap((d) => Object.values(nodePids(d)).filter((pid) => alive(pid) && ours(pid, d)));
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGCONT');

@@ -118,8 +118,6 @@ describe('a node that dies at start is reported, with its log', () => {
     expect(await again.exited(30_000)).toBe(1);
     expect(again.out).toMatch(new RegExp(`${victim} exited at start \\(code 1\\): storage is damaged`));
     expect(again.out).toMatch(/The cluster cannot start/);
-    await until('every node to be stopped', () =>
-      Object.values(nodePids(dir)).some(alive) ? null : true,
-    );
+    await until('every node to be stopped', () => (Object.values(nodePids(dir)).some(alive) ? null : true));
   }, 90_000);
 });
