@@ -92,6 +92,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`error: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
+  // `raft-otel sim --seed 42 | head`: a reader that goes away ends the command quietly, rather than
+  // crashing it with EPIPE. (`up` keeps its cluster running regardless; `node` logs to a file.)
+  if (name !== 'up' && name !== 'node')
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+    });
   try {
     return await cmd.run(rest);
   } catch (e) {
