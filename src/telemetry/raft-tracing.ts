@@ -189,7 +189,7 @@ export class RaftTracing implements NodeTracing {
       .slice(1, 33)
       .map((c) => trace.getSpanContext(c))
       .filter((s) => s !== undefined)
-      .map((s) => ({ context: s! }));
+      .map((s) => ({ context: s }));
     const span = tracer().startSpan(
       SPAN.persist,
       {
@@ -455,11 +455,12 @@ export class RaftTracing implements NodeTracing {
     span.setAttributes(attrs);
     if (attrs[ATTR.appendSuccess] === false) {
       span.addEvent(
-        `rejected: the follower's log conflicts (term ${attrs[ATTR.conflictTerm]} from index ${attrs[ATTR.conflictIndex]}); the leader backs up`,
+        `rejected: the follower's log conflicts (term ${String(attrs[ATTR.conflictTerm])} from index ${String(attrs[ATTR.conflictIndex])}); the leader backs up`,
         attrs,
       );
     }
-    if (attrs[ATTR.voteGranted] === false) span.addEvent(`vote refused: ${attrs[ATTR.voteRejectReason]}`, attrs);
+    if (attrs[ATTR.voteGranted] === false)
+      span.addEvent(`vote refused: ${String(attrs[ATTR.voteRejectReason])}`, attrs);
   }
 
   private async clientCall<T>(info: ClientCallInfo, send: (md: Metadata) => Promise<T>): Promise<T> {
