@@ -19,9 +19,9 @@ async function entry() {
   try {
     compiled = await ensureBuilt(ROOT);
   } catch (e) {
-    // A syntax error in src/: esbuild printed where. Nothing sensible can run.
+    // A syntax error in src/: esbuild printed each error with its file and line above.
     process.stderr.write(
-      `raft-otel: could not build src/ (${e instanceof Error ? e.message.split('\n')[0] : String(e)})\n`,
+      `raft-otel: src/ does not compile (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); fix the error shown above and run again\n`,
     );
     process.exit(1);
   }

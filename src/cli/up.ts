@@ -5,6 +5,7 @@
 //
 // It only ever reports on its own nodes: a status counts when it comes from the pid it started,
 // so another cluster answering on the same ports can never be taken for this one.
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatPeers } from '../node/config.js';
@@ -134,6 +135,7 @@ class Supervisor {
 
   async run(): Promise<number> {
     const finished = new Promise<number>((r) => (this.done = r));
+    mkdirSync(this.cluster.dataDir, { recursive: true }); // a first `up` creates its data dir
     writeSupervisorPid(this.cluster.dataDir);
     process.on('SIGINT', () => void this.stop(0));
     process.on('SIGTERM', () => void this.stop(0));

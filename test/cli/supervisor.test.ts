@@ -13,8 +13,9 @@ import { alive, cleanUp, cli, consecutiveFree, dataDir, nodePids, until, Up } fr
 
 afterEach(cleanUp);
 
-async function cluster(): Promise<{ dir: string; http: number; grpc: number; up: Up }> {
-  const dir = dataDir();
+async function cluster(fresh = false): Promise<{ dir: string; http: number; grpc: number; up: Up }> {
+  // fresh: a data dir that does not exist yet, as for a first `npm start`.
+  const dir = fresh ? join(dataDir(), 'data') : dataDir();
   const http = await consecutiveFree(4);
   const grpc = await consecutiveFree(4);
   const up = new Up(['--data-dir', dir, '--http-port', String(http), '--grpc-port', String(grpc)]);
@@ -56,7 +57,7 @@ describe('raft-otel up keeps track of its nodes', () => {
   }, 90_000);
 
   it('down stops the up that runs the cluster, which stops its nodes and exits 0', async () => {
-    const { dir, up } = await cluster();
+    const { dir, up } = await cluster(true);
     const pids = Object.values(nodePids(dir));
     const down = await cli(['down', '--data-dir', dir]);
     expect(down.code, down.err).toBe(0);
