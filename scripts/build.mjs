@@ -151,9 +151,11 @@ export async function ensureBuilt(root = ROOT) {
   }
 }
 
-// As a script: `node scripts/build.mjs [--force | --if-possible]`.
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const arg = process.argv[2];
+/** The command line: `node scripts/build.mjs [--force | --if-possible]`. Also what `prepare`
+ *  calls (through an inline `node -e` that first checks this file exists: Docker's first layer
+ *  runs `npm ci` with package.json alone).
+ *  @param {string | undefined} arg */
+export async function run(arg) {
   try {
     if (arg === '--if-possible' && (!existsSync(join(ROOT, 'src')) || !(await loadEsbuild()))) {
       console.log('build: skipped (no src/ or no esbuild here)');
@@ -171,3 +173,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.exitCode = 1;
   }
 }
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run(process.argv[2]);
