@@ -231,8 +231,11 @@ async function nodeStartup(): Promise<void> {
   node.stderr!.on('data', (d) => (out += d));
   try {
     await until('the node to serve', async () => {
-      if (node.exitCode !== null) throw new Error(`the node exited ${node.exitCode}:\n${out}`);
+      if (node.exitCode !== null || node.signalCode !== null)
+        throw new Error(`the node exited (${node.exitCode ?? node.signalCode}):\n${out}`);
       return (await status(`127.0.0.1:${base + 3}`)) ? true : null;
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}; its output:\n${out}`);
     });
     record('node start-up to serving', 700, performance.now() - t0);
   } finally {

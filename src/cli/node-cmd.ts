@@ -73,10 +73,19 @@ export async function nodeCommand(argv: string[]): Promise<number> {
   });
   const http = createServer(createApp(node));
   const { host, port } = splitHostPort(cfg.httpListen);
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(port, host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(port, host, () => resolve());
+    });
+  } catch (e) {
+    // The HTTP port is taken: without its API the node would run on unseen (its gRPC server and
+    // ticker keep the process alive), so stop it and exit non-zero with the reason in its log.
+    logger.error('start_failed', { error: `the HTTP API cannot listen on ${cfg.httpListen}: ${(e as Error).message}` });
+    await node.stop({ graceful: false });
+    await telemetry.shutdown();
+    return 1;
+  }
   node.log.info('http_listening', { http: cfg.httpListen, admin: cfg.admin });
 
   return new Promise<number>((resolve) => {

@@ -87,6 +87,27 @@ describe('raft-otel up keeps track of its nodes', () => {
 });
 
 describe('a node that dies at start is reported, with its log', () => {
+  it('restart exits 1 naming the port when the HTTP port of the node was taken meanwhile; the node does not linger', async () => {
+    const { dir, http } = await cluster();
+    expect((await cli(['kill', 'n2', '--data-dir', dir])).code).toBe(0);
+    // It accepts and drops every connection: a port that is taken, by something that is not a node.
+    const squatter: Server = createServer((socket) => socket.destroy());
+    await new Promise<void>((ok) => squatter.listen(http + 1, '127.0.0.1', ok));
+    try {
+      const r = await cli(['restart', 'n2', '--data-dir', dir]);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(
+        /n2 exited at start \(code 1\): the HTTP API cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/,
+      );
+      expect(alive(nodePids(dir).n2)).toBe(false);
+    } finally {
+      await new Promise((ok) => squatter.close(ok));
+    }
+    const again = await cli(['restart', 'n2', '--data-dir', dir]);
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).toMatch(/restarted n2 \(pid \d+\): serving as \w+ in term \d+/);
+  }, 60_000);
+
   function damageWal(nodeDir: string): void {
     const wal = readdirSync(nodeDir).find((f) => f.startsWith('wal-'));
     if (!wal) throw new Error(`no WAL in ${nodeDir}`);
