@@ -125,6 +125,9 @@ class Supervisor {
   private said = new Map<string, 'up' | 'exited' | 'paused' | 'starting'>();
   /** Exit descriptions of the processes this `up` started, by pid. */
   private exits = new Map<number, string>();
+  /** The pids this `up` started: until their 'exit' arrives, they are not reported gone (a
+   *  SIGKILLed child is a zombie, not running, until we reap it and learn how it ended). */
+  private children = new Set<number>();
   private clusterFileLost = false;
   private done: (code: number) => void = () => {};
 
@@ -160,6 +163,7 @@ class Supervisor {
     const s = spawnNode(this.cluster, entry, true);
     const pid = entry.pid;
     this.said.set(entry.id, 'starting');
+    this.children.add(pid);
     s.child.once('exit', (code, signal) => this.exits.set(pid, signal ? `signal ${signal}` : `code ${code}`));
     return s;
   }
@@ -196,7 +200,12 @@ class Supervisor {
     const nodes = liveNodes(c);
     const states = await Promise.all(
       nodes.map(async (n) => {
-        if (!isRunning(n)) return { n, state: 'exited' as const, st: null };
+        if (!isRunning(n))
+          return {
+            n,
+            state: this.children.has(n.pid) && !this.exits.has(n.pid) ? null : ('exited' as const),
+            st: null,
+          };
         if (isPaused(n.pid)) return { n, state: 'paused' as const, st: null };
         return { n, state: 'up' as const, st: await ownStatus(n, 500) };
       }),
@@ -204,6 +213,7 @@ class Supervisor {
     if (this.stopping) return;
     for (const { n, state, st } of states) {
       const before = this.said.get(n.id);
+      if (state === null) continue; // our child, its exit not yet seen: next round
       if (state === 'exited' && before !== 'exited') {
         const how = this.exits.get(n.pid);
         console.log(`  ${n.id} exited${how ? ` (${how})` : ''}; last lines of ${n.logFile}:\n${logTail(n, 0, 5)}`);
