@@ -1,13 +1,41 @@
 #!/usr/bin/env node
-// The installed `raft-otel` command: runs the compiled CLI when built (dist/), else the
-// TypeScript sources through tsx.
-import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The `raft-otel` command (and what `npm start` and `npm run raft-otel` run). It runs the CLI in
+// this very process, so a command costs one Node start-up and the pid a user sees is the command:
+//   - the compiled JavaScript in dist/, rebuilt first if anything under src/ changed since the
+//     last build (esbuild, a fraction of a second; see scripts/build.mjs);
+//   - without esbuild and without a build (an unusual install), the TypeScript sources through
+//     tsx, registered in-process.
+import { join } from 'node:path';
+import process from 'node:process';
+import { pathToFileURL } from 'node:url';
+import { ensureBuilt, ROOT } from '../scripts/build.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const built = join(root, 'dist', 'src', 'cli', 'main.js');
-const args = existsSync(built) ? [built] : ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts')];
-const r = spawnSync(process.execPath, [...args, ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+/** @typedef {{ main: (argv: string[]) => Promise<number> }} Cli */
+
+/** The URL of the CLI's entry module: compiled if possible, else the sources under tsx.
+ *  @returns {Promise<string>} */
+async function entry() {
+  let compiled;
+  try {
+    compiled = await ensureBuilt(ROOT);
+  } catch (e) {
+    // A syntax error in src/: esbuild printed each error with its file and line above.
+    process.stderr.write(
+      `raft-otel: src/ does not compile (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); fix the error shown above and run again\n`,
+    );
+    process.exit(1);
+  }
+  if (compiled) return pathToFileURL(compiled).href;
+  const { register } = await import('tsx/esm/api');
+  register();
+  return pathToFileURL(join(ROOT, 'src', 'cli', 'main.ts')).href;
+}
+
+/** @param {unknown} mod @returns {Cli} */
+function asCli(mod) {
+  if (typeof (/** @type {{ main?: unknown }} */ (mod).main) !== 'function') throw new Error('the CLI has no main()');
+  return /** @type {Cli} */ (mod);
+}
+
+const cli = asCli(await import(await entry()));
+process.exitCode = await cli.main(process.argv.slice(2));

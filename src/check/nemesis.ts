@@ -30,6 +30,8 @@ export interface NemesisResult {
   ok: number;
   failed: number;
   unknown: number;
+  /** Why operations did not succeed: failed and unknown-outcome operations by error code. */
+  errors: Record<string, number>;
   latency: Summary;
   /** Fraction of operations that completed, during faults and after healing. */
   availability: { duringFaults: number; afterHealing: number };
@@ -45,6 +47,7 @@ export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
   const t0 = performance.now();
   let healedAt = Infinity;
   const counts = { invoked: 0, ok: 0, failed: 0, unknown: 0 };
+  const errors: Record<string, number> = {};
   const window = { during: [0, 0], after: [0, 0] };
   const latencies: number[] = [];
   let running = true;
@@ -70,6 +73,10 @@ export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
       counts.invoked++;
       const bucket = call >= healedAt ? window.after : window.during;
       bucket[1]++;
+      if (out.status !== 'ok') {
+        const code = `${out.status}: ${out.code ?? 'no code'}`;
+        errors[code] = (errors[code] ?? 0) + 1;
+      }
       if (out.status === 'failed') {
         counts.failed++;
         await new Promise((r) => setTimeout(r, 10 + crng.int(0, 40)));
@@ -204,6 +211,7 @@ export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
     check: checkHistory(history),
     faults,
     ...counts,
+    errors,
     latency: summarize(latencies),
     availability: {
       duringFaults: window.during[0] / Math.max(1, window.during[1]),

@@ -58,7 +58,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     process.stdout.write(benchHelp);
     return 0;
   }
-  const control = values.targets ? targetsControl(values.targets) : localControl(values['data-dir']!);
+  const control = values.targets ? targetsControl(values.targets) : localControl(values['data-dir']);
   if (failover) {
     const r = await runFailover(control, Number(values.runs), (l) => console.log(l));
     console.log(`kill -> new leader:        ${fmtSummary(r.toLeader)}, mean ${fmtMs(r.toLeader.mean)}`);
@@ -76,11 +76,11 @@ export async function benchCommand(argv: string[]): Promise<number> {
     control,
     clients: Number(values.clients),
     durationMs: Number(values.duration) * 1000,
-    mix: parseMix(values.mix!),
+    mix: parseMix(values.mix),
     keys: Number(values.keys),
     valueBytes: Number(values['value-bytes']),
     consistency,
-    via: values.via as 'leader' | 'any',
+    via: values.via,
     progress: (l) => console.log(l),
   });
   printLoad(r);

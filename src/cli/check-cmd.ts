@@ -30,6 +30,12 @@ Options:
   --data-dir DIR   the cluster (default ./data)
 `;
 
+/** The reasons operations failed or ended unknown, most frequent first, one line each. */
+function whyFailed(errors: Record<string, number>): string {
+  const rows = Object.entries(errors).sort((a, b) => b[1] - a[1]);
+  return rows.length ? `\n  why        ${rows.map(([code, n]) => `${n} ${code}`).join('\n             ')}` : '';
+}
+
 export async function checkCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -49,14 +55,14 @@ export async function checkCommand(argv: string[]): Promise<number> {
     process.stdout.write(checkHelp);
     return 0;
   }
-  const cluster = readCluster(values['data-dir']!);
+  const cluster = readCluster(values['data-dir']);
   const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 1e6);
   const durationMs = Number(values.duration) * 1000;
   console.log(
     `check-linearizable: ${values.clients} clients, ${values.keys} keys, ${values.duration} s ${values['no-faults'] ? 'without faults' : `of faults (seed ${seed})`}`,
   );
   const r = await runNemesis({
-    control: localControl(values['data-dir']!),
+    control: localControl(values['data-dir']),
     clients: Number(values.clients),
     keys: Number(values.keys),
     durationMs,
@@ -83,7 +89,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
     ),
   );
   console.log(`
-operations   ${r.invoked} invoked: ${r.ok} ok, ${r.failed} failed (not applied), ${r.unknown} unknown outcome
+operations   ${r.invoked} invoked: ${r.ok} ok, ${r.failed} failed (not applied), ${r.unknown} unknown outcome${whyFailed(r.errors)}
 faults       ${r.faults.length}
 availability ${(r.availability.duringFaults * 100).toFixed(1)}% during faults, ${(r.availability.afterHealing * 100).toFixed(1)}% after healing
 latency      ${fmtSummary(r.latency)} (completed operations)

@@ -1,50 +1,108 @@
 // The commands' HTTP client for nodes' APIs, with errors that say what to do next.
+import { request, type IncomingHttpHeaders } from 'node:http';
 import type { NodeEntry } from './cluster-file.js';
+
+/** A node's GET /status (the fields the commands read). */
+export interface NodeStatus {
+  id: string;
+  clusterId: string;
+  /** The node's process id: tells this cluster's node from another one on the same port. */
+  pid?: number;
+  role: 'follower' | 'pre_candidate' | 'candidate' | 'leader';
+  term: number;
+  leader: string | null;
+  commitIndex: number;
+  lastApplied: number;
+  lastLogIndex: number;
+  members: { voters: string[]; learners: string[] };
+}
+
+/** The API's error body: {error: {code, message, ...}}. */
+export interface ApiError {
+  error: { code: string; message: string; [k: string]: unknown };
+}
 
 export interface HttpResult {
   status: number;
-  body: any;
-  headers: Headers;
+  /** The parsed JSON body (or the text when it is not JSON). */
+  body: unknown;
+  headers: IncomingHttpHeaders;
 }
 
-export async function call(
-  node: NodeEntry,
+export function apiError(body: unknown): ApiError['error'] | null {
+  const e = (body as Partial<ApiError> | null)?.error;
+  return e && typeof e.code === 'string' ? e : null;
+}
+
+/** One request to a node's API. node:http rather than fetch: fetch loads undici on first use,
+ *  which costs a one-shot command more than the request itself. */
+export function call(
+  node: Pick<NodeEntry, 'id' | 'http'>,
   method: string,
   path: string,
   body?: unknown,
   timeoutMs = 5000,
   headers: Record<string, string> = {},
 ): Promise<HttpResult> {
-  let res: Response;
-  try {
-    res = await fetch(`http://${node.http}${path}`, {
-      method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (e) {
-    const code = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
-    throw new Error(
-      `${node.id} is not answering at http://${node.http} (${code}). Is it running? \`raft-otel status\` shows the cluster; \`raft-otel restart ${node.id}\` starts it again`,
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `http://${node.http}${path}`,
+      {
+        method,
+        headers: { ...(payload === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('error', (e) => reject(notAnswering(node, e)));
+        res.on('end', () => {
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            /* not JSON */
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed, headers: res.headers });
+        });
+      },
     );
-  }
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.status, body: parsed, headers: res.headers };
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    req.on('error', (e) => reject(notAnswering(node, e)));
+    req.end(payload);
+  });
+}
+
+function notAnswering(node: Pick<NodeEntry, 'id' | 'http'>, e: Error): Error {
+  const code = (e as NodeJS.ErrnoException).code ?? e.name;
+  return new Error(
+    `${node.id} is not answering at http://${node.http} (${code}). Is it running? \`raft-otel status\` shows the cluster; \`raft-otel restart ${node.id}\` starts it again`,
+    { cause: e },
+  );
 }
 
 /** The node's status, or null when it does not answer. */
-export async function tryStatus(node: NodeEntry, timeoutMs = 1000): Promise<any | null> {
+export async function tryStatus(node: Pick<NodeEntry, 'id' | 'http'>, timeoutMs = 1000): Promise<NodeStatus | null> {
   try {
     const r = await call(node, 'GET', '/status', undefined, timeoutMs);
-    return r.status === 200 ? r.body : null;
+    return r.status === 200 ? (r.body as NodeStatus) : null;
   } catch {
     return null;
   }
+}
+
+/** The status of the node *we* started: null when nothing answers, or when the answer comes from
+ *  another process on that port (another cluster's node, say). */
+export async function ownStatus(node: NodeEntry, timeoutMs = 1000): Promise<NodeStatus | null> {
+  const st = await tryStatus(node, timeoutMs);
+  return st && (st.pid === undefined || st.pid === node.pid) && st.id === node.id ? st : null;
+}
+
+/** Throws the API's error (code and message) for an error answer. */
+export function expectOk(r: HttpResult): void {
+  if (r.status < 400) return;
+  const e = apiError(r.body);
+  throw new Error(e ? `${e.code}: ${e.message}` : `HTTP ${r.status}`);
 }

@@ -1,29 +1,28 @@
-// The ClusterControl of a local cluster started by `raft-otel up`: processes found through
-// cluster.json, faults through each node's admin API.
+// The ClusterControl of a local cluster started by `raft-otel up`: processes found through the
+// cluster's files, faults through each node's admin API.
 import type { ClusterControl } from '../check/control.js';
-import { findNode, isAlive, liveNodes, readCluster, writeCluster, type ClusterFile } from './cluster-file.js';
-import { tryStatus } from './http.js';
-import { spawnNode } from './spawn.js';
+import { findNode, isRunning, liveNodes, readCluster, saveNode, type ClusterFile } from './cluster-file.js';
+import { spawnNode, waitServing } from './spawn.js';
 
 export function localControl(dataDir: string): ClusterControl {
   const cluster = (): ClusterFile => readCluster(dataDir);
   return {
     members: () => liveNodes(cluster()).map((n) => ({ id: n.id, http: n.http })),
-    running: (id) => isAlive(findNode(cluster(), id).pid),
+    running: (id) => isRunning(findNode(cluster(), id)),
     kill: async (id) => {
       const n = findNode(cluster(), id);
-      if (!isAlive(n.pid)) return;
+      if (!isRunning(n)) return;
       process.kill(n.pid, 'SIGKILL');
-      while (isAlive(n.pid)) await new Promise((r) => setTimeout(r, 10));
+      const deadline = Date.now() + 5000;
+      while (isRunning(n) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     },
     restart: async (id) => {
       const c = cluster();
       const n = findNode(c, id);
-      if (isAlive(n.pid)) return;
-      n.pid = spawnNode(n, c.env, true).pid ?? 0;
-      writeCluster(c);
-      const deadline = Date.now() + 20_000;
-      while (!(await tryStatus(n, 300)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      if (isRunning(n)) return;
+      const started = spawnNode(c, n, true);
+      saveNode(c, n);
+      await waitServing(n, started, 20_000);
     },
     pause: (id) => process.kill(findNode(cluster(), id).pid, 'SIGSTOP'),
     resume: (id) => process.kill(findNode(cluster(), id).pid, 'SIGCONT'),

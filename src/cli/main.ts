@@ -1,82 +1,78 @@
-// The `raft-otel` command: one entry point, one file per subcommand.
-import { nodeCommand, nodeHelp } from './node-cmd.js';
-import {
-  chaosCommand,
-  chaosHelp,
-  downCommand,
-  downHelp,
-  healCommand,
-  kvCommand,
-  kvHelp,
-  membersCommand,
-  membersHelp,
-  partitionCommand,
-  partitionHelp,
-  procCommand,
-  procHelp,
-  statusCommand,
-  statusHelp,
-  transferCommand,
-  transferHelp,
-} from './ops.js';
-import { upCommand, upHelp } from './up.js';
-import { checkCommand, checkHelp } from './check-cmd.js';
-import { benchCommand, benchHelp } from './bench-cmd.js';
-import { lockCommand, lockHelp } from './lock-cmd.js';
-import { simCommand, simHelp } from './sim.js';
+// The `raft-otel` command: one entry point, one module per subcommand. Each command's module is
+// imported only when that command runs: `status` must not pay for the OpenTelemetry SDK, express
+// or gRPC, which only a node needs. A new command is one line in the table below.
 
 interface Command {
   summary: string;
-  help: string;
   run: (argv: string[]) => number | Promise<number>;
 }
 
 const commands: Record<string, Command> = {
-  up: { summary: 'start a local cluster (3 or 5 nodes) and watch it; Ctrl-C stops it', help: upHelp, run: upCommand },
-  down: { summary: 'stop every node of the local cluster', help: downHelp, run: downCommand },
-  status: { summary: 'a table of all nodes (--watch to keep it live)', help: statusHelp, run: statusCommand },
-  kv: { summary: 'get, put, del or cas a key', help: kvHelp, run: kvCommand },
-  kill: { summary: 'SIGKILL a node (a crash)', help: procHelp, run: (a) => procCommand('kill', a) },
+  up: {
+    summary: 'start a local cluster (3 or 5 nodes) and watch it; Ctrl-C stops it',
+    run: async (a) => (await import('./up.js')).upCommand(a),
+  },
+  down: {
+    summary: 'stop every node of the local cluster',
+    run: async (a) => (await import('./down.js')).downCommand(a),
+  },
+  status: {
+    summary: 'a table of all nodes (--watch to keep it live)',
+    run: async (a) => (await import('./status.js')).statusCommand(a),
+  },
+  kv: { summary: 'get, put, del or cas a key', run: async (a) => (await import('./kv.js')).kvCommand(a) },
+  kill: { summary: 'SIGKILL a node (a crash)', run: async (a) => (await import('./proc.js')).procCommand('kill', a) },
   restart: {
     summary: 'start a stopped node again with its data',
-    help: procHelp,
-    run: (a) => procCommand('restart', a),
+    run: async (a) => (await import('./proc.js')).procCommand('restart', a),
   },
-  pause: { summary: 'SIGSTOP a node (it freezes)', help: procHelp, run: (a) => procCommand('pause', a) },
-  resume: { summary: 'SIGCONT a paused node', help: procHelp, run: (a) => procCommand('resume', a) },
+  pause: {
+    summary: 'SIGSTOP a node (it freezes)',
+    run: async (a) => (await import('./proc.js')).procCommand('pause', a),
+  },
+  resume: {
+    summary: 'SIGCONT a paused node',
+    run: async (a) => (await import('./proc.js')).procCommand('resume', a),
+  },
   partition: {
     summary: 'cut the network between groups of nodes (both ways or --one-way)',
-    help: partitionHelp,
-    run: partitionCommand,
+    run: async (a) => (await import('./partition.js')).partitionCommand(a),
   },
-  heal: { summary: 'remove every network cut', help: partitionHelp, run: healCommand },
-  chaos: { summary: 'drop, delay or fail messages and disk writes', help: chaosHelp, run: chaosCommand },
-  members: { summary: 'list, add or remove members (one change at a time)', help: membersHelp, run: membersCommand },
+  heal: {
+    summary: 'remove every network cut',
+    run: async (a) => (await import('./partition.js')).healCommand(a),
+  },
+  chaos: {
+    summary: 'drop, delay or fail messages and disk writes',
+    run: async (a) => (await import('./chaos-cmd.js')).chaosCommand(a),
+  },
+  members: {
+    summary: 'list, add or remove members (one change at a time)',
+    run: async (a) => (await import('./members.js')).membersCommand(a),
+  },
   lock: {
     summary: 'acquire, renew, release or show a leased lock with fencing tokens',
-    help: lockHelp,
-    run: lockCommand,
+    run: async (a) => (await import('./lock-cmd.js')).lockCommand(a),
   },
   bench: {
     summary: 'load the cluster and print throughput and latency (bench failover: recovery times)',
-    help: benchHelp,
-    run: benchCommand,
+    run: async (a) => (await import('./bench-cmd.js')).benchCommand(a),
   },
   'check-linearizable': {
     summary: 'clients + a nemesis against the local cluster, then a linearizability verdict',
-    help: checkHelp,
-    run: checkCommand,
+    run: async (a) => (await import('./check-cmd.js')).checkCommand(a),
   },
-  'transfer-leadership': { summary: 'hand leadership to another node', help: transferHelp, run: transferCommand },
+  'transfer-leadership': {
+    summary: 'hand leadership to another node',
+    run: async (a) => (await import('./transfer.js')).transferCommand(a),
+  },
   node: {
     summary: 'run one node in the foreground (every setting a flag and an env variable)',
-    help: nodeHelp,
-    run: nodeCommand,
+    run: async (a) => (await import('./node-cmd.js')).nodeCommand(a),
   },
   sim: {
     summary: 'run the deterministic simulator for one seed and print its timeline',
-    help: simHelp,
-    run: simCommand,
+    run: async (a) => (await import('./sim.js')).simCommand(a),
   },
 };
 
@@ -88,26 +84,36 @@ function usage(): string {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage());
+    (name ? process.stdout : process.stderr).write(name ? usage() : `error: no command given\n\n${usage()}`);
     return name ? 0 : 2;
   }
-  const cmd = commands[name];
+  const cmd = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!cmd) {
     process.stderr.write(`error: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
+  // `raft-otel sim --seed 42 | head`: a reader that goes away ends the command quietly, rather than
+  // crashing it with EPIPE. (`up` keeps its cluster running regardless; `node` logs to a file.)
+  if (name !== 'up' && name !== 'node')
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+    });
   try {
     return await cmd.run(rest);
   } catch (e) {
+    // What went wrong, and what to do: every message a command throws says both. A failure at run
+    // time (a node that cannot start, no answer) exits 1; usage problems found up front exit 2.
     const msg = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`error: ${msg}\nRun 'raft-otel ${name} --help' for usage.\n`);
-    return 2;
+    process.stderr.write(`error: ${msg}\n`);
+    return 1;
   }
 }
 
+// Run as a program (`node dist/src/cli/main.js ...`, how `up` starts each node) rather than
+// imported by bin/raft-otel.mjs or a test.
 const invokedDirectly = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (invokedDirectly) {
-  main(process.argv.slice(2)).then((code) => {
+  void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }

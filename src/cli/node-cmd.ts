@@ -45,9 +45,9 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     process.stdout.write(nodeHelp);
     return 0;
   }
-  const cfg = loadNodeConfig(values as Record<string, string | undefined>, process.env);
+  const cfg = loadNodeConfig(values, process.env);
   // Telemetry first, so that everything after it is traced and logged with trace ids.
-  const telemetry = startTelemetry(telemetryConfig(cfg.id, process.env));
+  const telemetry = await startTelemetry(telemetryConfig(cfg.id, process.env));
   let node: RaftNode | null = null;
   const tracing = telemetry.enabled
     ? new RaftTracing(cfg.id, {
@@ -71,30 +71,39 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     spans: telemetry.destination,
     sampler: telemetry.sampler?.toString() ?? 'none',
   });
-  const http = createServer(createApp(node!));
+  const http = createServer(createApp(node));
   const { host, port } = splitHostPort(cfg.httpListen);
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(port, host, () => resolve());
-  });
-  node!.log.info('http_listening', { http: cfg.httpListen, admin: cfg.admin });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(port, host, () => resolve());
+    });
+  } catch (e) {
+    // The HTTP port is taken: without its API the node would run on unseen (its gRPC server and
+    // ticker keep the process alive), so stop it and exit non-zero with the reason in its log.
+    logger.error('start_failed', { error: `the HTTP API cannot listen on ${cfg.httpListen}: ${(e as Error).message}` });
+    await node.stop({ graceful: false });
+    await telemetry.shutdown();
+    return 1;
+  }
+  node.log.info('http_listening', { http: cfg.httpListen, admin: cfg.admin });
 
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = async (signal: string, graceful: boolean, code: number) => {
       if (stopping) return;
       stopping = true;
-      node!.log.info('stopping', { signal });
-      await node!.stop({ graceful });
+      node.log.info('stopping', { signal });
+      await node.stop({ graceful });
       http.closeAllConnections();
       http.close();
       // Flush the spans still in the batch processor (a SIGKILL loses them: nothing runs then).
       const flushError = await telemetry.shutdown();
-      if (flushError) node!.log.warn('telemetry_flush_failed', { error: flushError });
+      if (flushError) node.log.warn('telemetry_flush_failed', { error: flushError });
       resolve(code);
     };
     process.on('SIGTERM', () => void stop('SIGTERM', true, 0));
     process.on('SIGINT', () => void stop('SIGINT', true, 0));
-    node!.on('fatal', () => void stop('fatal', false, 1));
+    node.on('fatal', () => void stop('fatal', false, 1));
   });
 }

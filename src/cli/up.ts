@@ -1,28 +1,41 @@
 // `raft-otel up` (what `npm start` runs): starts a local cluster as child processes on 127.0.0.1,
-// writes <data-dir>/cluster.json, prints where everything is, reports leader changes and nodes
-// going down or coming back, and stops every node cleanly on Ctrl-C. Run it again on the same
-// data dir and the same cluster resumes with its data.
-import { existsSync } from 'node:fs';
+// records it (cluster.json, each node's node.json, up.pid), prints where everything is, reports
+// leader changes and nodes exiting, pausing or coming back, and stops every node cleanly on Ctrl-C.
+// Run it again on the same data dir and the same cluster resumes with its data.
+//
+// It only ever reports on its own nodes: a status counts when it comes from the pid it started,
+// so another cluster answering on the same ports can never be taken for this one.
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatPeers } from '../node/config.js';
 import {
+  clusterFileIntact,
   clusterFilePath,
-  isAlive,
+  DEFAULT_DATA_DIR,
+  findCluster,
+  isPaused,
+  isRunning,
   liveNodes,
-  readCluster,
+  removeSupervisorPid,
+  supervisorPid,
   writeCluster,
+  writeSupervisorPid,
   type ClusterFile,
   type NodeEntry,
 } from './cluster-file.js';
-import { tryStatus } from './http.js';
-import { spawnNode } from './spawn.js';
+import { startCommand } from './common.js';
+import { stopPids } from './down.js';
+import { ownStatus } from './http.js';
+import { firstBusyPort } from './ports.js';
+import { logTail, spawnNode, waitServing, type Started } from './spawn.js';
 
 export const upHelp = `raft-otel up [options]
 
 Starts a local Raft cluster: each node is its own process on 127.0.0.1, node i on base port + i - 1,
-with ids n1..nN. Writes <data-dir>/cluster.json, which the other commands read. Ctrl-C stops every
-node cleanly. Running it again on the same data dir resumes the cluster with its data.
+with ids n1..nN. Records it in <data-dir> (cluster.json, and node.json in each node's folder), which
+the other commands read. Ctrl-C (or \`raft-otel down\`) stops every node cleanly. Running it again on
+the same data dir resumes the cluster with its data (and its ports).
 
 Options:
   --nodes N          3 or 5 (default 3; ignored when resuming)
@@ -31,16 +44,25 @@ Options:
   --grpc-port P      gRPC port of n1 (default 7001)
   --cluster-id NAME  cluster name (default raft-otel)
 
-The nodes inherit this environment, so RAFT_* and OTEL_* variables reach every node.
-Admin endpoints (/admin/) are on, bound to 127.0.0.1 with the rest of the API.
+It fails at once, naming the port and who holds it, when a port it needs is in use; and it stops
+with the node's log when a node cannot start. The nodes inherit this environment, so RAFT_* and
+OTEL_* variables reach every node. Admin endpoints (/admin/) are on, bound to 127.0.0.1.
 `;
+
+const POLL_MS = 250;
+
+function port(flag: string, text: string): number {
+  const p = Number(text);
+  if (!Number.isInteger(p) || p < 1 || p > 65535) throw new Error(`--${flag} must be a port number, not "${text}"`);
+  return p;
+}
 
 export async function upCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
       nodes: { type: 'string', default: '3' },
-      'data-dir': { type: 'string', default: './data' },
+      'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
       'http-port': { type: 'string', default: '8001' },
       'grpc-port': { type: 'string', default: '7001' },
       'cluster-id': { type: 'string', default: 'raft-otel' },
@@ -53,88 +75,189 @@ export async function upCommand(argv: string[]): Promise<number> {
   }
   // Whoever reads our output may go away (a closed pipe): keep running the cluster regardless.
   process.stdout.on('error', () => {});
-  const dataDir = resolve(values['data-dir']!);
-  let cluster: ClusterFile;
-  if (existsSync(clusterFilePath(dataDir))) {
-    cluster = readCluster(dataDir);
-    const running = liveNodes(cluster).filter((n) => isAlive(n.pid));
-    if (running.length) {
+  const dataDir = resolve(values['data-dir']);
+  let cluster = findCluster(dataDir);
+  const resuming = cluster !== null;
+  if (cluster) {
+    const running = cluster.nodes.filter(isRunning);
+    const up = supervisorPid(dataDir);
+    if (running.length || up) {
       throw new Error(
-        `this cluster is already running (${running.map((n) => `${n.id} pid ${n.pid}`).join(', ')}). ` +
-          `Use it from another terminal, stop it with Ctrl-C where it runs or \`raft-otel down\`, or pick another --data-dir`,
+        `this cluster is already running (${[...(up ? [`up pid ${up}`] : []), ...running.map((n) => `${n.id} pid ${n.pid}`)].join(', ')}). ` +
+          `Use it from another terminal, stop it with Ctrl-C where it runs or \`raft-otel down${values['data-dir'] === DEFAULT_DATA_DIR ? '' : ` --data-dir ${dataDir}`}\`, or pick another --data-dir`,
       );
     }
     console.log(`Resuming the cluster in ${dataDir} (${liveNodes(cluster).length} nodes)`);
   } else {
     const n = Number(values.nodes);
     if (n !== 3 && n !== 5) throw new Error(`--nodes must be 3 or 5, not ${values.nodes}`);
-    cluster = newCluster(dataDir, n, Number(values['http-port']), Number(values['grpc-port']), values['cluster-id']!);
+    const http = port('http-port', values['http-port']);
+    const grpc = port('grpc-port', values['grpc-port']);
+    cluster = newCluster(dataDir, n, http, grpc, values['cluster-id']);
   }
   cluster.env = clusterEnv();
 
-  const children = new Map<string, ReturnType<typeof spawnNode>>();
-  const start = (entry: NodeEntry) => {
-    const child = spawnNode(entry, cluster.env, true);
-    entry.pid = child.pid ?? 0;
-    children.set(entry.id, child);
-    child.on('exit', (code, signal) => {
-      if (!stopping)
-        console.log(`  ${entry.id} exited (${signal ? `signal ${signal}` : `code ${code}`}); see ${entry.logFile}`);
-    });
-  };
-  let stopping = false;
-  for (const entry of liveNodes(cluster)) start(entry);
-  writeCluster(cluster);
-  printTable(cluster);
+  const busy = await firstBusyPort(
+    liveNodes(cluster).flatMap((n) => [
+      { host: '127.0.0.1', port: Number(n.http.split(':')[1]), what: `${n.id}'s HTTP API` },
+      { host: '127.0.0.1', port: Number(n.grpc.split(':')[1]), what: `${n.id}'s gRPC` },
+    ]),
+  );
+  if (busy) {
+    process.stderr.write(
+      `error: port ${busy.port} (${busy.what}) is in use by ${busy.holder ?? 'a process that cannot be identified (another user, or no /proc here)'}.\n` +
+        `Nothing was started. Stop whatever holds it (another raft-otel cluster: Ctrl-C where it runs, or ` +
+        `\`raft-otel down --data-dir <its data dir>\`), or run this cluster on other ports: ` +
+        (resuming
+          ? `its ports are kept with its data, so use a new --data-dir with --http-port and --grpc-port.\n`
+          : `raft-otel up --http-port 9001 --grpc-port 9101.\n`),
+    );
+    return 1;
+  }
+  return new Supervisor(cluster, values['data-dir']).run();
+}
 
-  const t0 = Date.now();
-  let leader: string | null = null;
-  let term = 0;
-  const up = new Map<string, boolean>();
-  const seen = new Set<string>();
-  const watch = setInterval(async () => {
-    const current = readCluster(dataDir); // `members add`, `restart` and friends update it
-    for (const n of liveNodes(current)) {
-      const st = await tryStatus(n, 500);
-      const wasUp = up.get(n.id);
-      if (st && wasUp === false && seen.has(n.id)) console.log(`  ${n.id} is back (${st.role}, term ${st.term})`);
-      if (!st && wasUp === true && isAlive(n.pid)) console.log(`  ${n.id} is not answering (paused?)`);
-      up.set(n.id, !!st);
-      if (st) seen.add(n.id);
-      if (st?.role === 'leader' && (st.id !== leader || st.term !== term)) {
-        const first = leader === null;
-        leader = st.id;
-        term = st.term;
-        console.log(
-          first
-            ? `Leader elected: ${leader} (term ${term}) after ${Date.now() - t0} ms\n${tips(current)}`
-            : `  leader is now ${leader} (term ${term})`,
-        );
+class Supervisor {
+  private stopping = false;
+  private readonly t0 = Date.now();
+  private leader = { id: '', term: 0 };
+  /** What `up` last said about each node, so each change is said once. */
+  private said = new Map<string, 'up' | 'exited' | 'paused' | 'starting'>();
+  /** Exit descriptions of the processes this `up` started, by pid. */
+  private exits = new Map<number, string>();
+  /** The pids this `up` started: until their 'exit' arrives, they are not reported gone (a
+   *  SIGKILLed child is a zombie, not running, until we reap it and learn how it ended). */
+  private children = new Set<number>();
+  private clusterFileLost = false;
+  private done: (code: number) => void = () => {};
+
+  constructor(
+    private cluster: ClusterFile,
+    private readonly dataDirArg: string,
+  ) {}
+
+  async run(): Promise<number> {
+    const finished = new Promise<number>((r) => (this.done = r));
+    mkdirSync(this.cluster.dataDir, { recursive: true }); // a first `up` creates its data dir
+    writeSupervisorPid(this.cluster.dataDir);
+    process.on('SIGINT', () => void this.stop(0));
+    process.on('SIGTERM', () => void this.stop(0));
+    const started = new Map<string, Started>();
+    for (const entry of liveNodes(this.cluster)) started.set(entry.id, this.start(entry));
+    writeCluster(this.cluster);
+    printTable(this.cluster);
+    void this.watch();
+    // Every node must come up once; a node that cannot start stops the whole `up`.
+    Promise.all(liveNodes(this.cluster).map((n) => waitServing(n, started.get(n.id)!, 30_000))).then(
+      () => {},
+      (e: unknown) => {
+        if (this.stopping) return;
+        console.log(`\n${e instanceof Error ? e.message : String(e)}\n\nThe cluster cannot start.`);
+        void this.stop(1);
+      },
+    );
+    return finished;
+  }
+
+  private start(entry: NodeEntry): Started {
+    const s = spawnNode(this.cluster, entry, true);
+    const pid = entry.pid;
+    this.said.set(entry.id, 'starting');
+    this.children.add(pid);
+    s.child.once('exit', (code, signal) => this.exits.set(pid, signal ? `signal ${signal}` : `code ${code}`));
+    return s;
+  }
+
+  /** The cluster as the other commands left it (`restart`, `members add` update the files), with
+   *  cluster.json written back if someone deleted or damaged it. */
+  private current(): ClusterFile {
+    const found = findCluster(this.cluster.dataDir);
+    const damaged = !clusterFileIntact(this.cluster.dataDir);
+    if (found) this.cluster = { ...found, env: this.cluster.env };
+    if (damaged) {
+      writeCluster(this.cluster);
+      if (!this.clusterFileLost)
+        console.log(`  ${clusterFilePath(this.cluster.dataDir)} was deleted or damaged: written again`);
+      this.clusterFileLost = true;
+    } else this.clusterFileLost = false;
+    return this.cluster;
+  }
+
+  /** One poll at a time, so what it prints is in the order it happened. */
+  private async watch(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.poll();
+      } catch (e) {
+        console.log(`  (watching the cluster failed once: ${(e as Error).message})`);
+      }
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+
+  private async poll(): Promise<void> {
+    const c = this.current();
+    const nodes = liveNodes(c);
+    const states = await Promise.all(
+      nodes.map(async (n) => {
+        if (!isRunning(n))
+          return {
+            n,
+            state: this.children.has(n.pid) && !this.exits.has(n.pid) ? null : ('exited' as const),
+            st: null,
+          };
+        if (isPaused(n.pid)) return { n, state: 'paused' as const, st: null };
+        return { n, state: 'up' as const, st: await ownStatus(n, 500) };
+      }),
+    );
+    if (this.stopping) return;
+    for (const { n, state, st } of states) {
+      const before = this.said.get(n.id);
+      if (state === null) continue; // our child, its exit not yet seen: next round
+      if (state === 'exited' && before !== 'exited') {
+        const how = this.exits.get(n.pid);
+        console.log(`  ${n.id} exited${how ? ` (${how})` : ''}; last lines of ${n.logFile}:\n${logTail(n, 0, 5)}`);
+        this.said.set(n.id, 'exited');
+      } else if (state === 'paused' && before !== 'paused') {
+        console.log(`  ${n.id} is paused (SIGSTOP); \`raft-otel resume ${n.id}\` carries on`);
+        this.said.set(n.id, 'paused');
+      } else if (state === 'up' && st && before !== 'up') {
+        if (before === 'exited' || before === 'paused')
+          console.log(`  ${n.id} is ${before === 'paused' ? 'resumed' : 'back'} (${st.role}, term ${st.term})`);
+        this.said.set(n.id, 'up');
       }
     }
-  }, 250);
+    // Leaders in term order: a status from an older term never replaces a newer leader.
+    const leaders = states
+      .map((s) => s.st)
+      .filter((st) => st?.role === 'leader')
+      .sort((a, b) => a!.term - b!.term);
+    for (const st of leaders) {
+      if (st!.term <= this.leader.term) continue;
+      const first = this.leader.term === 0;
+      this.leader = { id: st!.id, term: st!.term };
+      console.log(
+        first
+          ? `Leader elected: ${st!.id} (term ${st!.term}) after ${Date.now() - this.t0} ms\n${tips(c, this.dataDirArg)}`
+          : `  leader is now ${st!.id} (term ${st!.term})`,
+      );
+    }
+  }
 
-  return new Promise<number>((done) => {
-    const stop = async () => {
-      if (stopping) return;
-      stopping = true;
-      clearInterval(watch);
-      console.log('\nStopping the cluster...');
-      const current = readCluster(dataDir);
-      const pids = liveNodes(current)
-        .map((n) => n.pid)
-        .filter(isAlive);
-      for (const pid of pids) process.kill(pid, 'SIGCONT'); // a paused node cannot act on SIGTERM
-      for (const pid of pids) process.kill(pid, 'SIGTERM');
-      const deadline = Date.now() + 10_000;
-      while (pids.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      for (const pid of pids.filter(isAlive)) process.kill(pid, 'SIGKILL');
-      console.log(`Stopped. The data stays in ${dataDir}: \`npm start\` resumes this cluster.`);
-      done(0);
-    };
-    process.on('SIGINT', () => void stop());
-    process.on('SIGTERM', () => void stop());
-  });
+  private async stop(code: number): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    console.log(code ? 'Stopping the nodes that started...' : '\nStopping the cluster...');
+    const c = findCluster(this.cluster.dataDir) ?? this.cluster;
+    const pids = new Set([...c.nodes, ...this.cluster.nodes].filter(isRunning).map((n) => n.pid));
+    await stopPids([...pids]);
+    removeSupervisorPid(this.cluster.dataDir);
+    if (!code)
+      console.log(
+        `Stopped. The data stays in ${this.cluster.dataDir}: ${startCommand(this.dataDirArg, DEFAULT_DATA_DIR)} resumes this cluster.`,
+      );
+    this.done(code);
+  }
 }
 
 function newCluster(dataDir: string, n: number, httpBase: number, grpcBase: number, clusterId: string): ClusterFile {
@@ -202,16 +325,17 @@ function printTable(c: ClusterFile): void {
   console.log('\nWaiting for a leader...');
 }
 
-function tips(c: ClusterFile): string {
+function tips(c: ClusterFile, dataDirArg: string): string {
   const first = liveNodes(c)[0];
+  const dir = dataDirArg === DEFAULT_DATA_DIR ? '' : ` --data-dir ${c.dataDir}`;
   return [
     '',
     'Try, from another terminal:',
     `  curl -X PUT http://${first.http}/kv/hello -d '{"value":"world"}'`,
     `  curl http://${first.http}/kv/hello`,
-    '  npm run raft-otel -- status          # a table of all nodes',
-    '  npm run raft-otel -- kill <leader>   # kill -9 the leader and watch a new one take over',
-    '  npm run raft-otel -- restart <node>  # bring it back',
+    `  npm run raft-otel -- status${dir}          # a table of all nodes`,
+    `  npm run raft-otel -- kill <leader>${dir}   # kill -9 the leader and watch a new one take over`,
+    `  npm run raft-otel -- restart <node>${dir}  # bring it back`,
     '',
     'Ctrl-C stops the cluster.',
   ].join('\n');

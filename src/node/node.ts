@@ -540,6 +540,8 @@ export class RaftNode extends EventEmitter {
     return {
       id: this.cfg.id,
       clusterId: this.cfg.clusterId,
+      // Tells a supervisor its own node from another process answering on the same port.
+      pid: process.pid,
       role: st.role,
       term: st.term,
       leader: st.leader,

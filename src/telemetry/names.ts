@@ -1,4 +1,4 @@
-// Span names and attribute keys of the trace model (design section 5), in one place so the code,
+// Span names and attribute keys of the trace model (docs/trace-model.md), in one place so the code,
 // the docs and the exercises agree.
 export const SPAN = {
   election: 'raft.election',

@@ -1,4 +1,4 @@
-// Raft's story as traces (design section 5). The node calls into this at a few points (propose,
+// Raft's story as traces (docs/trace-model.md). The node calls into this at a few points (propose,
 // persist, apply, each observation of the core) and the transport through its RpcHooks; this file
 // decides what each span is, who its parent is, and what it says.
 //

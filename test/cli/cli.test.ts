@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const MAIN = resolve('src/cli/main.ts');
+const MAIN = resolve('bin/raft-otel.mjs');
 const dataDir = mkdtempSync(join(tmpdir(), 'raft-cli-'));
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, '--data-dir', dataDir], {
+  const r = spawnSync(process.execPath, [MAIN, ...args, '--data-dir', dataDir], {
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -42,8 +42,6 @@ class Up {
   readonly proc: ChildProcess;
   constructor(http: number, grpc: number) {
     this.proc = spawn(process.execPath, [
-      '--import',
-      'tsx',
       MAIN,
       'up',
       '--data-dir',

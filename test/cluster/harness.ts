@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-const MAIN = resolve('src/cli/main.ts');
+const MAIN = resolve('bin/raft-otel.mjs');
 
 export async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
@@ -82,7 +82,7 @@ export class TestCluster {
   /** Starts (or restarts) a node's process. */
   launch(node: TestNode): void {
     const out = openSync(node.logFile, 'a');
-    node.proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'node', ...node.args], {
+    node.proc = spawn(process.execPath, [MAIN, 'node', ...node.args], {
       stdio: ['ignore', out, out],
       env: { ...process.env, RAFT_LOG_LEVEL: 'info', ...node.env },
     });

@@ -1,0 +1,177 @@
+// The fast build: src/**/*.ts -> dist/src/**/*.js with esbuild (type-stripping only, one output
+// file per source file, same layout as `tsc -p tsconfig.build.json`), so the command line and the
+// nodes run plain JavaScript instead of compiling TypeScript at every start. Type checking stays
+// with `npm run typecheck`.
+//
+// It rebuilds only when something under src/ (or this script) is newer than the last build, so
+// editing src/ and re-running `npm start` just works. `bin/raft-otel.mjs` calls ensureBuilt() on
+// every run (a stat of each source file: a few milliseconds); `npm install` runs it as `prepare`.
+//
+//   node scripts/build.mjs                  build if stale
+//   node scripts/build.mjs --force          build now
+//   node scripts/build.mjs --if-possible    as `prepare`: skip quietly without src/ or esbuild
+//                                           (a production install, or Docker's first layer)
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import console from 'node:console';
+import { performance } from 'node:perf_hooks';
+import process from 'node:process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const STAMP = '.build-stamp';
+const LOCK = '.build-lock';
+/** A lock older than this was left by a build that died. */
+const STALE_LOCK_MS = 60_000;
+
+/** Every .ts file under dir, and the newest modification time of those files and their folders
+ *  (a folder's time changes when a file is added, removed or renamed in it). */
+/** @param {string} dir @param {string[]} files @param {{ ms: number }} newest
+ *  @returns {{ files: string[], newest: number }} */
+function sources(dir, files = [], newest = { ms: statSync(dir).mtimeMs }) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      newest.ms = Math.max(newest.ms, statSync(path).mtimeMs);
+      sources(path, files, newest);
+    } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
+      files.push(path);
+      newest.ms = Math.max(newest.ms, statSync(path).mtimeMs);
+    }
+  }
+  return { files, newest: newest.ms };
+}
+
+/** @param {string} root */
+function stampMs(root) {
+  try {
+    return statSync(join(root, 'dist', STAMP)).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+/** True when dist/ holds a build at least as new as every source file.
+ *  @param {string} root */
+export function isFresh(root = ROOT) {
+  const built = stampMs(root);
+  if (built < 0) return false;
+  if (!existsSync(join(root, 'src'))) return true; // an install without sources runs what it has
+  const { newest } = sources(join(root, 'src'));
+  return newest <= built && statSync(fileURLToPath(import.meta.url)).mtimeMs <= built;
+}
+
+async function loadEsbuild() {
+  try {
+    return await import('esbuild');
+  } catch {
+    return null;
+  }
+}
+
+/** Transpiles src/ into dist/. Each file is written to a temporary name and renamed, so a process
+ *  starting meanwhile reads either the old file or the new one, never half of one.
+ *  @param {string} root */
+export async function build(root = ROOT) {
+  const esbuild = await loadEsbuild();
+  if (!esbuild) throw new Error('esbuild is not installed: run `npm install`');
+  const { files } = sources(join(root, 'src'));
+  const t0 = performance.now();
+  const result = await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: files.map((f) => relative(root, f)),
+    outdir: 'dist',
+    outbase: '.',
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    // With NODE_OPTIONS=--enable-source-maps, stack traces point at the TypeScript. Not on by
+    // default: Node then parses the source map of every module it loads (OTel's included), which
+    // cost a node about 40 ms of its start-up.
+    sourcemap: 'linked',
+    sourcesContent: false,
+    write: false,
+    logLevel: 'error',
+  });
+  for (const out of result.outputFiles) {
+    mkdirSync(dirname(out.path), { recursive: true });
+    const tmp = `${out.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, out.contents);
+    renameSync(tmp, out.path);
+  }
+  writeFileSync(join(root, 'dist', STAMP), `${new Date().toISOString()} ${files.length} files\n`);
+  return { files: files.length, ms: performance.now() - t0 };
+}
+
+/** Builds unless dist/ is fresh; several processes starting at once build once (a lock file).
+ *  Returns the compiled CLI entry point, or null when there is none and none can be built
+ *  (no esbuild, no dist/): the caller then runs the TypeScript sources.
+ *  @param {string} root @returns {Promise<string | null>} */
+export async function ensureBuilt(root = ROOT) {
+  const main = join(root, 'dist', 'src', 'cli', 'main.js');
+  if (isFresh(root)) return main;
+  if (!existsSync(join(root, 'src')) || !(await loadEsbuild())) return existsSync(main) ? main : null;
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  const lock = join(root, 'dist', LOCK);
+  const deadline = Date.now() + 2 * STALE_LOCK_MS;
+  for (;;) {
+    let fd;
+    try {
+      fd = openSync(lock, 'wx');
+    } catch {
+      // Someone else is building: wait for it, then use its build.
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { force: true });
+      } catch {
+        /* released meanwhile */
+      }
+      if (Date.now() > deadline) throw new Error(`waited too long for another build (lock file ${lock})`);
+      await sleep(25);
+      if (isFresh(root)) return main;
+      continue;
+    }
+    try {
+      if (!isFresh(root)) await build(root);
+      return main;
+    } finally {
+      closeSync(fd);
+      rmSync(lock, { force: true });
+    }
+  }
+}
+
+/** The command line: `node scripts/build.mjs [--force | --if-possible]`. Also what `prepare`
+ *  calls (through an inline `node -e` that first checks this file exists: Docker's first layer
+ *  runs `npm ci` with package.json alone).
+ *  @param {string | undefined} arg */
+export async function run(arg) {
+  try {
+    if (arg === '--if-possible' && (!existsSync(join(ROOT, 'src')) || !(await loadEsbuild()))) {
+      console.log('build: skipped (no src/ or no esbuild here)');
+    } else if (arg === '--force') {
+      const r = await build();
+      console.log(`build: ${r.files} files -> dist/ in ${r.ms.toFixed(0)} ms`);
+    } else {
+      const fresh = isFresh();
+      await ensureBuilt();
+      console.log(fresh ? 'build: dist/ is up to date' : 'build: dist/ rebuilt');
+    }
+  } catch (e) {
+    // esbuild has already printed each error with its file and line.
+    console.error(`build failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    process.exitCode = 1;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run(process.argv[2]);

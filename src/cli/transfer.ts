@@ -1,0 +1,27 @@
+// `raft-otel transfer-leadership [--to ID]`: the leader hands over (TimeoutNow).
+import { parseArgs } from 'node:util';
+import { readCluster } from './cluster-file.js';
+import { checkIds, common, help, leaderNode, out, type CommonValues } from './common.js';
+import { call, expectOk } from './http.js';
+
+export const transferHelp = `raft-otel transfer-leadership [--to ID]
+
+Hands leadership over (thesis 3.10): the leader brings the target up to date, then tells it to
+start an election at once. Without --to, the most up-to-date follower takes over.
+`;
+
+export async function transferCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { ...common, to: { type: 'string' } } });
+  const v = values as CommonValues & { to?: string };
+  if (v.help) return help(transferHelp);
+  const c = readCluster(v['data-dir']);
+  if (v.to) {
+    const problem = checkIds(c, [v.to]);
+    if (problem) return help(transferHelp, problem);
+  }
+  const r = await call(await leaderNode(c), 'POST', '/admin/transfer-leadership', v.to ? { to: v.to } : {}, 10_000);
+  expectOk(r);
+  const b = r.body as { leader: string };
+  out(v.json, b, `leader is now ${b.leader}`);
+  return 0;
+}
