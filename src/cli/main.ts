@@ -24,6 +24,8 @@ import { checkCommand, checkHelp } from './check-cmd.js';
 import { benchCommand, benchHelp } from './bench-cmd.js';
 import { lockCommand, lockHelp } from './lock-cmd.js';
 import { simCommand, simHelp } from './sim.js';
+import { secretCommand, secretHelp } from './secret-cmd.js';
+import { certsCommand, certsHelp } from './certs-cmd.js';
 
 interface Command {
   summary: string;
@@ -72,6 +74,12 @@ const commands: Record<string, Command> = {
     summary: 'run one node in the foreground (every setting a flag and an env variable)',
     help: nodeHelp,
     run: nodeCommand,
+  },
+  secret: { summary: 'make the cluster secret peers authenticate with', help: secretHelp, run: secretCommand },
+  certs: {
+    summary: 'make a CA and node certificates for mutual TLS between peers',
+    help: certsHelp,
+    run: certsCommand,
   },
   sim: {
     summary: 'run the deterministic simulator for one seed and print its timeline',

@@ -17,6 +17,7 @@ import {
 } from './cluster-file.js';
 import { tryStatus } from './http.js';
 import { spawnNode } from './spawn.js';
+import { ensureClusterSecret } from './secret-cmd.js';
 
 export const upHelp = `raft-otel up [options]
 
@@ -71,6 +72,9 @@ export async function upCommand(argv: string[]): Promise<number> {
     cluster = newCluster(dataDir, n, Number(values['http-port']), Number(values['grpc-port']), values['cluster-id']!);
   }
   cluster.env = clusterEnv();
+  // Peers authenticate with a secret only this cluster's nodes read (made once, kept across runs).
+  if (!cluster.env.RAFT_CLUSTER_SECRET && !cluster.env.RAFT_CLUSTER_SECRET_FILE)
+    cluster.env.RAFT_CLUSTER_SECRET_FILE = ensureClusterSecret(join(dataDir, 'cluster-secret'));
 
   const children = new Map<string, ReturnType<typeof spawnNode>>();
   const start = (entry: NodeEntry) => {

@@ -76,7 +76,14 @@ export class RaftNode extends EventEmitter {
   /** The last log index known to be on disk. */
   private durableIndex = 0;
   grpcPort = 0;
-  readonly counters = { leaderChanges: 0, electionsStarted: 0, electionsWon: 0, proposals: 0, rejectedMessages: 0 };
+  readonly counters = {
+    leaderChanges: 0,
+    electionsStarted: 0,
+    electionsWon: 0,
+    proposals: 0,
+    rejectedMessages: 0,
+    refusedPeerCalls: 0,
+  };
 
   private constructor(cfg: NodeConfig, storage: DiskStorage, raft: Raft, deps: NodeDeps) {
     super();
@@ -93,6 +100,11 @@ export class RaftNode extends EventEmitter {
       chaos: this.chaos,
       hooks,
       handler: (m) => this.handleRequest(m),
+      security: cfg.security,
+      onRefused: (reason, peer) => {
+        this.counters.refusedPeerCalls++;
+        this.log.warn('peer_refused', { peer, reason });
+      },
     });
     const timeoutMs = cfg.tickMs * cfg.electionTicks;
     this.clients = new PeerClients({
@@ -106,6 +118,7 @@ export class RaftNode extends EventEmitter {
       timeoutMs,
       snapshotTimeoutMs: Math.max(10_000, 10 * timeoutMs),
       maxInFlightPerPeer: 256,
+      security: cfg.security,
     });
   }
 

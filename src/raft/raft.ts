@@ -305,7 +305,11 @@ export class Raft {
           return { ok: false, reason: 'cannot remove the last voter', leader: this.id };
         break;
       default:
-        return { ok: false, reason: `unknown change type ${String((change as ConfChange).type)}`, leader: this.id };
+        return {
+          ok: false,
+          reason: `unknown change type ${String((change as { type?: unknown }).type)}`,
+          leader: this.id,
+        };
     }
     const entry: Entry = {
       index: this.log.lastIndex() + 1,
@@ -565,7 +569,10 @@ export class Raft {
   private endElection(preVote: boolean, outcome: 'won' | 'lost' | 'superseded'): void {
     let granted = 0;
     let rejected = 0;
-    for (const g of this.votes.values()) g ? granted++ : rejected++;
+    for (const g of this.votes.values()) {
+      if (g) granted++;
+      else rejected++;
+    }
     this.observe({
       type: 'election_ended',
       term: this.term,
@@ -816,7 +823,24 @@ export class Raft {
     pr.recentActive = true;
     pr.ackedSeq = Math.max(pr.ackedSeq, m.seq);
 
-    if (!m.success) {
+    if (!m.success && m.lastLogIndex < pr.match) {
+      // The follower's log now ends before what it once confirmed: it lost entries it had
+      // acknowledged (a disk that lied about fsync, a data directory restored from a backup).
+      // Its rejections would all look stale (they are at or below match) and it would stay
+      // behind for good, so start over from where its log ends. Lowering match is safe: commit
+      // never moves back, and a lower match only delays the next commit.
+      this.observe({
+        type: 'follower_backtracked',
+        term: this.term,
+        peer: pr.id,
+        rejectedIndex: m.rejectedIndex,
+        conflictIndex: m.conflictIndex,
+        conflictTerm: m.conflictTerm,
+        nextIndex: m.lastLogIndex + 1,
+      });
+      pr.resetTo(m.lastLogIndex);
+      this.sendAppend(pr);
+    } else if (!m.success) {
       // Stale rejections (to appends we have since superseded) are ignored.
       const stale = pr.state === 'replicate' ? m.rejectedIndex <= pr.match : m.rejectedIndex !== pr.next - 1;
       if (!stale && m.rejectedIndex > pr.match) {

@@ -1,6 +1,7 @@
 // Real clusters for tests: each node is its own OS process (`raft-otel node`) on loopback ports,
 // in a temporary data directory, so kill -9, SIGSTOP and restarts are the real thing.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -38,6 +39,8 @@ export interface TestNode {
 export class TestCluster {
   nodes: TestNode[] = [];
   readonly dir = mkdtempSync(join(tmpdir(), 'raft-cluster-'));
+  /** The cluster secret every node is given (RAFT_CLUSTER_SECRET); a test's env may override it. */
+  readonly secret = randomBytes(16).toString('hex');
 
   static async start(
     n = 3,
@@ -70,7 +73,7 @@ export class TestCluster {
           String(opts.admin ?? true),
           ...(opts.extraArgs ?? []),
         ],
-        env: opts.env ?? {},
+        env: { RAFT_CLUSTER_SECRET: c.secret, ...opts.env },
       };
       c.nodes.push(node);
     }
@@ -112,7 +115,7 @@ export class TestCluster {
         '--join',
         'true',
       ],
-      env: {},
+      env: { RAFT_CLUSTER_SECRET: this.secret },
     };
     this.nodes.push(node);
     this.launch(node);
