@@ -73,6 +73,23 @@ export function adminRouter(node: RaftNode): Router {
         throw new ClientError(400, 'bad_request', 'grpc and http must be host:port');
       }
       if (!node.isLeader()) throw notLeader(node.cfg.id, node.leaderId());
+      // Validate everything before committing anything: the address registration is a committed
+      // entry, and registering an existing member's id would re-point its peers at the new address.
+      const refused = node.raft.checkConfChange({ type: 'add_learner', node: id as string });
+      if (refused)
+        throw new ClientError(409, 'membership_change_refused', `${refused.reason}; nothing was changed`, {
+          leader: refused.leader,
+        });
+      const { voters, learners } = node.raft.conf;
+      for (const member of [...voters, ...learners]) {
+        const a = node.address(member);
+        if (a && (a.grpc === grpc || a.http === http))
+          throw new ClientError(
+            409,
+            'address_in_use',
+            `${member} already uses ${a.grpc === grpc ? `grpc ${grpc}` : `http ${http}`}; nothing was changed`,
+          );
+      }
       const steps: string[] = [];
       await node.propose({ op: 'register_member', id: id as string, grpc: grpc as string, http: http as string });
       steps.push(`registered ${id} at grpc ${grpc}, http ${http}`);

@@ -69,7 +69,8 @@ export class RaftNode extends EventEmitter {
   private writes = new Map<number, PendingWrite>();
   private rpcWaiters = new Map<string, Waiter<ResponseMessage>>();
   private readWaiters = new Map<string, Waiter<number>>();
-  private applyWaiters: { index: number; resolve: () => void }[] = [];
+  private applyWaiters: { index: number; resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }[] =
+    [];
   /** performance.now() when this node last heard from its leader (for bounded-staleness reads). */
   private lastLeaderContact = -Infinity;
   private knownLeader: NodeId | null = null;
@@ -475,6 +476,8 @@ export class RaftNode extends EventEmitter {
       return { value: this.sm.get(key), index: this.sm.appliedIndex };
     }
     const requestId = `${this.cfg.id}-r${++this.counter}`;
+    // One deadline for the whole read: learning the read index, then applying up to it.
+    const deadline = performance.now() + this.cfg.requestTimeoutMs;
     const index = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.readWaiters.delete(requestId);
@@ -485,7 +488,7 @@ export class RaftNode extends EventEmitter {
       this.raft.readIndex(requestId, consistency === 'lease');
       this.kick();
     });
-    await this.waitApplied(index);
+    await this.waitApplied(index, deadline);
     return { value: this.sm.get(key), index: this.sm.appliedIndex };
   }
 
@@ -503,16 +506,39 @@ export class RaftNode extends EventEmitter {
     else w.resolve(rs.index);
   }
 
-  private waitApplied(index: number): Promise<void> {
+  /** Waits until this node has applied `index`, or fails with 503 at `deadline` (a node that
+   *  cannot catch up, say cut off from its leader, must not hold the client forever). */
+  private waitApplied(index: number, deadline: number): Promise<void> {
     if (this.sm.appliedIndex >= index) return Promise.resolve();
-    return new Promise((resolve) => this.applyWaiters.push({ index, resolve }));
+    return new Promise((resolve, reject) => {
+      const w = {
+        index,
+        resolve,
+        reject,
+        timer: setTimeout(
+          () => {
+            this.applyWaiters = this.applyWaiters.filter((x) => x !== w);
+            reject(
+              readFailed(
+                `${this.cfg.id} had applied up to ${this.sm.appliedIndex}, not the read index ${index}, within ${this.cfg.requestTimeoutMs} ms (it is behind its leader)`,
+              ),
+            );
+          },
+          Math.max(0, deadline - performance.now()),
+        ),
+      };
+      this.applyWaiters.push(w);
+    });
   }
 
   private releaseApplyWaiters(): void {
     if (!this.applyWaiters.length) return;
     const ready = this.applyWaiters.filter((w) => w.index <= this.sm.appliedIndex);
     this.applyWaiters = this.applyWaiters.filter((w) => w.index > this.sm.appliedIndex);
-    for (const w of ready) w.resolve();
+    for (const w of ready) {
+      clearTimeout(w.timer);
+      w.resolve();
+    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -599,6 +625,11 @@ export class RaftNode extends EventEmitter {
       clearTimeout(w.timer);
       w.reject(readFailed(`${this.cfg.id} is shutting down`));
     }
+    for (const w of this.applyWaiters) {
+      clearTimeout(w.timer);
+      w.reject(readFailed(`${this.cfg.id} is shutting down`));
+    }
+    this.applyWaiters = [];
     this.clients.close();
     if (graceful) await this.server.close();
     else this.server.forceClose();

@@ -262,6 +262,23 @@ export class Raft {
   /** Thesis §4.1: one server at a time. New servers join as learners (non-voting) so they can
    *  catch up before they count towards a majority; `promote` makes a caught-up learner a voter. */
   proposeConfChange(change: ConfChange): ConfChangeResult {
+    const refused = this.checkConfChange(change);
+    if (refused) return refused;
+    const entry: Entry = {
+      index: this.log.lastIndex() + 1,
+      term: this.term,
+      type: 'config',
+      data: JSON.stringify({ type: change.type, node: change.node }),
+      context: '',
+    };
+    this.pendingConfIndex = entry.index;
+    this.appendAsLeader([entry]);
+    return { ok: true, index: entry.index, term: entry.term };
+  }
+
+  /** Why `change` would be refused now, or null: callers that must do something before proposing
+   *  it (record the new server's address) ask first, so a refused change leaves no trace. */
+  checkConfChange(change: ConfChange): Extract<ConfChangeResult, { ok: false }> | null {
     if (this.role !== 'leader') return { ok: false, reason: 'not_leader', leader: this.leader };
     if (this.leadTransferee !== null) return { ok: false, reason: 'transfer_in_progress', leader: this.leader };
     if (this.pendingConfIndex > this.commitIndex) {
@@ -311,16 +328,7 @@ export class Raft {
           leader: this.id,
         };
     }
-    const entry: Entry = {
-      index: this.log.lastIndex() + 1,
-      term: this.term,
-      type: 'config',
-      data: JSON.stringify({ type: change.type, node: change.node }),
-      context: '',
-    };
-    this.pendingConfIndex = entry.index;
-    this.appendAsLeader([entry]);
-    return { ok: true, index: entry.index, term: entry.term };
+    return null;
   }
 
   /** Thesis §3.10: bring `target` up to date, then tell it to start an election at once. */
