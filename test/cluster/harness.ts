@@ -44,7 +44,13 @@ export class TestCluster {
 
   static async start(
     n = 3,
-    opts: { env?: Record<string, string>; admin?: boolean; extraArgs?: string[] } = {},
+    opts: {
+      env?: Record<string, string>;
+      admin?: boolean;
+      extraArgs?: string[];
+      /** Environment for one node only (its certificate, say), on top of `env`. */
+      nodeEnv?: (id: string) => Record<string, string>;
+    } = {},
   ): Promise<TestCluster> {
     const c = new TestCluster();
     const ports = await freePorts(2 * n);
@@ -73,7 +79,7 @@ export class TestCluster {
           String(opts.admin ?? true),
           ...(opts.extraArgs ?? []),
         ],
-        env: { RAFT_CLUSTER_SECRET: c.secret, ...opts.env },
+        env: { RAFT_CLUSTER_SECRET: c.secret, ...opts.env, ...opts.nodeEnv?.(id) },
       };
       c.nodes.push(node);
     }
