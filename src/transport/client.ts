@@ -131,6 +131,8 @@ export class PeerClients {
         'grpc.initial_reconnect_backoff_ms': 50,
         'grpc.min_reconnect_backoff_ms': 50,
         'grpc.max_reconnect_backoff_ms': 500,
+        // With mTLS, the server is known by its node id (its certificate's name), not its address.
+        ...(this.opts.security.tls ? { 'grpc.ssl_target_name_override': id } : {}),
       });
       p = { address, client, inFlight: 0 };
       this.peers.set(id, p);

@@ -81,7 +81,7 @@ export function certificateNames(cert: PeerCertificate | undefined): string[] {
     const m = /^\s*DNS:(.+)$/.exec(part);
     if (m) names.push(m[1].trim());
   }
-  return names;
+  return [...new Set(names)];
 }
 
 function header(md: Metadata, name: string): string {
