@@ -16,6 +16,10 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => c?.stop());
 
+interface ErrorBody {
+  error?: { code?: string; message?: string };
+}
+
 async function raw(node: TestNode, method: string, path: string, headers: Record<string, string>, body?: string) {
   const r = await fetch(`http://${node.http}${path}`, {
     method,
@@ -24,9 +28,9 @@ async function raw(node: TestNode, method: string, path: string, headers: Record
     signal: AbortSignal.timeout(10_000),
   });
   const text = await r.text();
-  let json: { error?: { code?: string; message?: string } } | null = null;
+  let json: ErrorBody | null = null;
   try {
-    json = JSON.parse(text) as typeof json;
+    json = JSON.parse(text) as ErrorBody;
   } catch {
     /* asserted below */
   }
@@ -157,7 +161,7 @@ describe('internal headers are not honoured from clients (case 8)', () => {
       10_000,
       `${follower.id} to know leader ${leader.id}`,
     );
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       { 'X-Raft-Forwarded-By': 'n9' },
       { 'X-Raft-Forwarded-By': leader.id, 'X-Raft-Forward-Proof': 'f'.repeat(64) },
     ]) {
