@@ -304,7 +304,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       for (const [k, v] of acked) {
         let got: { status: number; body: { value?: string } | null } = { status: 0, body: null };
         for (let attempt = 0; attempt < 20; attempt++) {
-          got = (await c.get(n, k)) as typeof got;
+          got = await c.get(n, k);
           if (got.status !== 503) break;
           await new Promise((res) => setTimeout(res, 250));
         }

@@ -102,18 +102,12 @@ export function createApp(node: RaftNode): express.Express {
         throw new ClientError(400, 'bad_request', 'expected must be a string, or null for "absent"');
       const valueErr = valueProblem(value);
       if (valueErr) throw new ClientError(valueErr.includes('longer') ? 413 : 400, 'bad_value', valueErr);
-      await write(
-        node,
-        req,
-        res,
-        { op: 'cas', key, expected: expected as string | null, value: value as string },
-        (r) => {
-          if (r.op !== 'cas') return false;
-          if (r.swapped) return { swapped: true, index: r.index };
-          res.status(412);
-          return { swapped: false, current: r.current, index: r.index };
-        },
-      );
+      await write(node, req, res, { op: 'cas', key, expected, value: value as string }, (r) => {
+        if (r.op !== 'cas') return false;
+        if (r.swapped) return { swapped: true, index: r.index };
+        res.status(412);
+        return { swapped: false, current: r.current, index: r.index };
+      });
     }),
   );
 

@@ -47,12 +47,13 @@ export function forge(
   const Ctor = raftProto().raft.Raft;
   const client = new Ctor(address, creds(o), OPTIONS);
   return new Promise<Forged>((resolve) => {
-    const fn = (client as unknown as Record<string, Function>)[method].bind(client) as (
+    type Unary = (
       req: unknown,
       md: Metadata,
       opts: { deadline: Date },
       cb: (err: ServiceError | null, reply: unknown) => void,
     ) => void;
+    const fn = (client as unknown as Record<string, Unary>)[method].bind(client);
     fn(request, metadata(o, request.header.from), { deadline: new Date(Date.now() + 10_000) }, (err, reply) => {
       client.close();
       resolve({ code: err?.code ?? 0, details: err?.details ?? '', reply });

@@ -111,7 +111,7 @@ describe('admin changes validate before they commit anything (case 3)', () => {
       http: '127.0.0.1:2',
     });
     expect(r.status, r.text).toBe(409);
-    expect(r.body.error.message).toMatch(/already a member.*nothing was changed/);
+    expect((r.body as ErrorBody).error?.message).toMatch(/already a member.*nothing was changed/);
     // The follower still gets every write: the leader still sends to its real address.
     expect((await c.put(leader, 'still-reached', 'yes')).status).toBe(200);
     await c.until(
@@ -126,7 +126,7 @@ describe('admin changes validate before they commit anything (case 3)', () => {
       http: '127.0.0.1:2',
     });
     expect(taken.status, taken.text).toBe(409);
-    expect(taken.body.error.code).toBe('address_in_use');
+    expect((taken.body as ErrorBody).error?.code).toBe('address_in_use');
   });
 });
 
@@ -143,7 +143,7 @@ describe('every wait has a deadline (case 5)', () => {
       const r = await c.get(follower, 'unreachable');
       const took = Date.now() - t0;
       expect(r.status, r.text).toBe(503);
-      expect(r.body.error.code).toBe('read_unavailable');
+      expect((r.body as ErrorBody).error?.code).toBe('read_unavailable');
       expect(r.headers.get('retry-after')).toBe('1');
       expect(took).toBeLessThan(REQUEST_TIMEOUT_MS + 1000);
     } finally {

@@ -60,7 +60,7 @@ describe('peers over mutual TLS', () => {
     for (let i = 0; i < 10; i++) expect((await c.put(leader, `t${i}`, `${i}`)).status).toBe(200);
     for (const n of c.nodes) {
       const r = await c.get(n, 't9');
-      expect(r.body?.value, `${n.id}: ${r.status} ${r.text}\n${c.logTails()}`).toBe('9');
+      expect((r.body as { value?: string } | null)?.value, `${n.id}: ${r.status} ${r.text}\n${c.logTails()}`).toBe('9');
     }
     expect(c.log(leader)).not.toMatch(/peer_refused/);
   });

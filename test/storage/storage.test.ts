@@ -127,7 +127,7 @@ describe('DiskStorage', () => {
     const buf = await readFile(wal);
     buf[20] ^= 0xff; // inside the first record
     await writeFile(wal, buf);
-    const err = await DiskStorage.open(dir, conf).catch((e) => e);
+    const err = (await DiskStorage.open(dir, conf).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(StorageCorruptionError);
     expect(err.message).toMatch(/damaged in the middle of wal-000001\.log at byte 0 \(checksum mismatch\)/);
     expect(err.message).toMatch(/must not serve/);
@@ -186,7 +186,7 @@ describe('DiskStorage', () => {
     const { storage } = await fresh();
     onTestFinished(() => storage.close());
     storage.faults.failWrites = true;
-    const err = await storage.persist(ready({ entries: [entry(1)] })).catch((e) => e);
+    const err = (await storage.persist(ready({ entries: [entry(1)] })).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(StorageWriteError);
     expect(err.message).toMatch(/injected disk fault.*must not acknowledge anything/);
     storage.faults.failWrites = false;
