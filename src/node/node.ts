@@ -16,11 +16,16 @@ import { PeerClients } from '../transport/client.js';
 import { isRequest, type RequestMessage, type ResponseMessage } from '../transport/codec.js';
 import { NO_TRACING, type NodeTracing } from '../telemetry/raft-tracing.js';
 import { RaftServer, RpcError } from '../transport/server.js';
+import { MAX_MESSAGE_BYTES } from '../transport/proto.js';
 import type { NodeConfig } from './config.js';
 import { ClientError, noLeader, notCommitted, notLeader, outcomeUnknown, readFailed } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import type { Attributes } from '@opentelemetry/api';
 import { ATTR } from '../telemetry/names.js';
+
+/** A batch of entries is cut at this many characters of data and context: at most 3 UTF-8 bytes
+ *  each, plus the framing, stays within the transport's message size limit. */
+const MAX_APPEND_CHARS = Math.floor(MAX_MESSAGE_BYTES / 4);
 
 /** A command's fate: its result and the index of the entry that carried it. When an idempotent
  *  request was replayed, `result.index` is the first application's index, not `index`. */
@@ -74,6 +79,7 @@ export class RaftNode extends EventEmitter {
   /** performance.now() when this node last heard from its leader (for bounded-staleness reads). */
   private lastLeaderContact = -Infinity;
   private knownLeader: NodeId | null = null;
+  private refusedLogged = { at: -Infinity, suppressed: 0 };
   /** The last log index known to be on disk. */
   private durableIndex = 0;
   grpcPort = 0;
@@ -102,10 +108,7 @@ export class RaftNode extends EventEmitter {
       hooks,
       handler: (m) => this.handleRequest(m),
       security: cfg.security,
-      onRefused: (reason, peer) => {
-        this.counters.refusedPeerCalls++;
-        this.log.warn('peer_refused', { peer, reason });
-      },
+      onRefused: (reason, peer) => this.noteRefusedPeer(reason, peer),
     });
     const timeoutMs = cfg.tickMs * cfg.electionTicks;
     this.clients = new PeerClients({
@@ -142,6 +145,7 @@ export class RaftNode extends EventEmitter {
         checkQuorum: cfg.checkQuorum,
         maxInflight: 64,
         maxEntriesPerAppend: 512,
+        maxCharsPerAppend: MAX_APPEND_CHARS,
         learnerCatchUpMargin: 0,
         random: Math.random,
       },
@@ -390,6 +394,19 @@ export class RaftNode extends EventEmitter {
       this.tracing.noteCause();
     this.kick();
     return reply;
+  }
+
+  /** A peer call refused before it was read. Logged at most once a second (with how many were
+   *  not), so a flood of them cannot flood the log; the counter has them all. */
+  private noteRefusedPeer(reason: string, peer: string): void {
+    this.counters.refusedPeerCalls++;
+    const now = performance.now();
+    if (now - this.refusedLogged.at < 1000) {
+      this.refusedLogged.suppressed++;
+      return;
+    }
+    this.log.warn('peer_refused', { peer, reason, notLoggedSincePrevious: this.refusedLogged.suppressed });
+    this.refusedLogged = { at: now, suppressed: 0 };
   }
 
   /** A reply to one of our calls. */

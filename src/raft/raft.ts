@@ -961,7 +961,7 @@ export class Raft {
     }
     const entries =
       pr.next <= this.log.lastIndex()
-        ? this.log.slice(pr.next, this.log.lastIndex(), this.cfg.maxEntriesPerAppend)
+        ? this.log.slice(pr.next, this.log.lastIndex(), this.cfg.maxEntriesPerAppend, this.cfg.maxCharsPerAppend)
         : [];
     // In probe state an empty append still has a job when the follower is behind: it is the probe
     // whose rejection tells us where its log ends (a new member in an idle cluster needs it).
