@@ -84,7 +84,13 @@ export class TestCluster {
       c.nodes.push(node);
     }
     for (const node of c.nodes) c.launch(node);
-    await c.waitForLeader();
+    try {
+      await c.waitForLeader();
+    } catch (e) {
+      // The caller never gets the cluster, so it cannot stop it: do it here, or the nodes outlive the test.
+      await c.stop();
+      throw e;
+    }
     return c;
   }
 
