@@ -50,6 +50,11 @@ function nodes(doc: any, base?: any): [string, any][] {
   return Object.entries<any>(services).filter(([name]) => /^raft-\d$/.test(name));
 }
 
+/** The one-shot service that makes the cluster secret, as the node services expect it. */
+function secretMaker(): { command: string[]; volumes: string[] } {
+  return (compose as { services: Record<string, { command: string[]; volumes: string[] }> }).services['cluster-secret'];
+}
+
 function envDefault(name: string): string | undefined {
   const m = new RegExp(`${name}=(\\S+)`).exec(dockerfile);
   return m?.[1];
@@ -90,15 +95,14 @@ describe('docker-compose.yml and docker-compose.five.yml', () => {
         expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://otel-collector:4317');
         expect(svc.init, `${name} needs init: true so SIGTERM reaches node`).toBe(true);
         // Peers authenticate: the secret file comes from the volume the cluster-secret service fills.
-        const secretFile = String(env.RAFT_CLUSTER_SECRET_FILE);
-        const secretMount = (svc.volumes as string[])
-          .map((v) => v.split(':'))
-          .find(([, m]) => secretFile.startsWith(`${m}/`));
+        const secretFile = String((env as Record<string, unknown>).RAFT_CLUSTER_SECRET_FILE);
+        const wiring = svc as { volumes: string[]; depends_on: Record<string, unknown> };
+        const secretMount = wiring.volumes.map((v) => v.split(':')).find(([, m]) => secretFile.startsWith(`${m}/`));
         expect(secretMount, `${name} mounts the directory of ${secretFile}`).toBeDefined();
-        const maker = compose.services['cluster-secret'];
-        expect(maker.volumes.map((v: string) => v.split(':')[0])).toContain(secretMount![0]);
+        const maker = secretMaker();
+        expect(maker.volumes.map((v) => v.split(':')[0])).toContain(secretMount![0]);
         expect(maker.command).toEqual(['secret', '--out', secretFile]);
-        expect(svc.depends_on['cluster-secret'], name).toEqual({ condition: 'service_completed_successfully' });
+        expect(wiring.depends_on['cluster-secret'], name).toEqual({ condition: 'service_completed_successfully' });
       }
       expect(volumes.size, 'each node has its own volume').toBe(list.length);
     });
@@ -208,10 +212,10 @@ describe('the nodes exactly as compose runs them', () => {
     const list = nodes(compose);
     // The cluster-secret service's volume becomes a directory here, and its command runs first.
     const hostFor = (text: string) => text.replace(/raft-(\d)/g, '127.0.0.$1').replace(/^\/secret\//, `${dir}/secret/`);
-    const maker = compose.services['cluster-secret'];
+    const maker = secretMaker();
     const made = spawnSync(
       process.execPath,
-      ['--import', 'tsx', resolve('src/cli/main.ts'), ...maker.command.map((a: string) => hostFor(a))],
+      ['--import', 'tsx', resolve('src/cli/main.ts'), ...maker.command.map((a) => hostFor(a))],
       { encoding: 'utf8' },
     );
     expect(made.status, made.stderr).toBe(0);
