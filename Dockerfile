@@ -22,8 +22,8 @@ COPY --from=build /app/dist ./dist
 # The gRPC service definition is loaded at run time.
 COPY proto ./proto
 # The node's log, hard state and snapshots live in a volume; the image's /data belongs to `node`
-# so a fresh named volume does too.
-RUN mkdir -p /data && chown node:node /data
+# so a fresh named volume does too. Likewise /secret, where compose keeps the cluster secret.
+RUN mkdir -p /data /secret && chown node:node /data /secret
 VOLUME /data
 ENV RAFT_DATA_DIR=/data \
     RAFT_GRPC_LISTEN=0.0.0.0:7000 \

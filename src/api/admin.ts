@@ -54,8 +54,8 @@ export function adminRouter(node: RaftNode): Router {
     }
     if (failWrites !== undefined && typeof failWrites !== 'boolean')
       return sendError(res, new ClientError(400, 'bad_disk_fault', 'failWrites must be true or false'));
-    if (slowFsyncMs !== undefined) node.storage.faults.slowFsyncMs = slowFsyncMs as number;
-    if (failWrites !== undefined) node.storage.faults.failWrites = failWrites as boolean;
+    if (slowFsyncMs !== undefined) node.storage.faults.slowFsyncMs = slowFsyncMs;
+    if (failWrites !== undefined) node.storage.faults.failWrites = failWrites;
     node.log.info('disk_faults_changed', { ...node.storage.faults });
     res.json({ disk: node.storage.faults });
   });
@@ -65,22 +65,44 @@ export function adminRouter(node: RaftNode): Router {
   r.post(
     '/members/add',
     handle(async (req, res) => {
-      const { id, grpc, http } = (req.body ?? {}) as Record<string, unknown>;
-      for (const [k, v] of Object.entries({ id, grpc, http })) {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const field = (k: string): string => {
+        const v = body[k];
         if (typeof v !== 'string' || !v) throw new ClientError(400, 'bad_request', `"${k}" is required`);
-      }
-      if (!/^[^\s/:]+:\d+$/.test(grpc as string) || !/^[^\s/:]+:\d+$/.test(http as string)) {
+        return v;
+      };
+      const id = field('id');
+      const grpc = field('grpc');
+      const http = field('http');
+      if (!/^[^\s/:]+:\d+$/.test(grpc) || !/^[^\s/:]+:\d+$/.test(http)) {
         throw new ClientError(400, 'bad_request', 'grpc and http must be host:port');
       }
       if (!node.isLeader()) throw notLeader(node.cfg.id, node.leaderId());
+      // Validate everything before committing anything: the address registration is a committed
+      // entry, and registering an existing member's id would re-point its peers at the new address.
+      const refused = node.raft.checkConfChange({ type: 'add_learner', node: id });
+      if (refused)
+        throw new ClientError(409, 'membership_change_refused', `${refused.reason}; nothing was changed`, {
+          leader: refused.leader,
+        });
+      const { voters, learners } = node.raft.conf;
+      for (const member of [...voters, ...learners]) {
+        const a = node.address(member);
+        if (a && (a.grpc === grpc || a.http === http))
+          throw new ClientError(
+            409,
+            'address_in_use',
+            `${member} already uses ${a.grpc === grpc ? `grpc ${grpc}` : `http ${http}`}; nothing was changed`,
+          );
+      }
       const steps: string[] = [];
-      await node.propose({ op: 'register_member', id: id as string, grpc: grpc as string, http: http as string });
+      await node.propose({ op: 'register_member', id, grpc, http });
       steps.push(`registered ${id} at grpc ${grpc}, http ${http}`);
-      await node.changeMembership({ type: 'add_learner', node: id as string });
+      await node.changeMembership({ type: 'add_learner', node: id });
       steps.push(`added ${id} as a learner`);
       const deadline = Date.now() + 30_000;
       for (;;) {
-        const pr = node.raft.status().progress[id as string];
+        const pr = node.raft.status().progress[id];
         if (pr && pr.match >= node.raft.log.lastIndex()) break;
         if (Date.now() > deadline)
           throw new ClientError(
@@ -92,7 +114,7 @@ export function adminRouter(node: RaftNode): Router {
         await new Promise((r) => setTimeout(r, 50));
       }
       steps.push(`${id} caught up`);
-      await node.changeMembership({ type: 'promote', node: id as string });
+      await node.changeMembership({ type: 'promote', node: id });
       steps.push(`promoted ${id} to voter`);
       res.json({ members: node.raft.conf, steps });
     }),
@@ -126,7 +148,7 @@ export function adminRouter(node: RaftNode): Router {
       const { to } = (req.body ?? {}) as { to?: unknown };
       if (to !== undefined && typeof to !== 'string')
         throw new ClientError(400, 'bad_request', '"to" must be a node id');
-      const leader = await node.transferLeadership(to as string | undefined);
+      const leader = await node.transferLeadership(to);
       res.json({ leader });
     }),
   );

@@ -11,12 +11,14 @@ import type { RaftNode, ReadConsistency } from '../node/node.js';
 import { adminRouter } from './admin.js';
 import { locksRouter } from './locks.js';
 import { handle, sendError } from './respond.js';
-import { bodyField, checkedKey, write } from './writes.js';
+import { bodyField, checkedKey, dropUnauthenticatedForward, write } from './writes.js';
 import { httpServerSpans } from '../telemetry/http.js';
 
 export function createApp(node: RaftNode): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // Internal headers count only when a node sent them (before tracing, which records them).
+  app.use(dropUnauthenticatedForward(node));
   app.use((_req, res, next) => {
     res.setHeader('X-Raft-Node', node.cfg.id);
     const leader = node.leaderId();
@@ -100,18 +102,12 @@ export function createApp(node: RaftNode): express.Express {
         throw new ClientError(400, 'bad_request', 'expected must be a string, or null for "absent"');
       const valueErr = valueProblem(value);
       if (valueErr) throw new ClientError(valueErr.includes('longer') ? 413 : 400, 'bad_value', valueErr);
-      await write(
-        node,
-        req,
-        res,
-        { op: 'cas', key, expected: expected as string | null, value: value as string },
-        (r) => {
-          if (r.op !== 'cas') return false;
-          if (r.swapped) return { swapped: true, index: r.index };
-          res.status(412);
-          return { swapped: false, current: r.current, index: r.index };
-        },
-      );
+      await write(node, req, res, { op: 'cas', key, expected, value: value as string }, (r) => {
+        if (r.op !== 'cas') return false;
+        if (r.swapped) return { swapped: true, index: r.index };
+        res.status(412);
+        return { swapped: false, current: r.current, index: r.index };
+      });
     }),
   );
 
@@ -135,9 +131,22 @@ export function createApp(node: RaftNode): express.Express {
     sendError(res, new ClientError(404, 'not_found', `no endpoint ${req.method} ${req.path}; see README "HTTP API"`));
   });
 
-  // Express hands body-parser failures and anything thrown here.
+  // Express hands body-parser failures and anything thrown here. A client's mistake is a 4xx with
+  // the documented error shape, never a 500.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = err as { type?: string; status?: number; message?: string };
+    if (err instanceof URIError)
+      return sendError(
+        res,
+        new ClientError(400, 'bad_path', `the path is not valid percent-encoded UTF-8: ${e.message}`),
+      );
+    if (e.type === 'charset.unsupported')
+      return sendError(res, new ClientError(415, 'unsupported_charset', `${e.message}; send UTF-8 JSON`));
+    if (e.type === 'encoding.unsupported')
+      return sendError(
+        res,
+        new ClientError(415, 'unsupported_encoding', `${e.message}; send the body uncompressed, gzip or deflate`),
+      );
     if (e.type === 'entity.parse.failed')
       return sendError(res, new ClientError(400, 'bad_json', `the body is not valid JSON: ${e.message}`));
     if (e.type === 'entity.too.large')
@@ -146,6 +155,10 @@ export function createApp(node: RaftNode): express.Express {
         new ClientError(413, 'body_too_large', `the body is larger than ${LIMITS.bodyBytes} bytes`),
       );
     if (err instanceof ClientError) return sendError(res, err);
+    // Anything else the request itself caused (a body that is not what its Content-Encoding says,
+    // a Content-Length that lies, an aborted upload): http-errors mark those 4xx.
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
+      return sendError(res, new ClientError(e.status, 'bad_request', e.message ?? 'bad request'));
     node.log.error('http_error', { error: e.message ?? String(err) });
     sendError(res, new ClientError(500, 'internal', 'internal error; the node logged the details'));
   });

@@ -1,6 +1,7 @@
 // Running a write: on the leader directly, or forwarded to it from a follower, with the client's
 // Idempotency-Key and X-Fencing-Token carried inside the command.
-import type { Request, Response } from 'express';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
 import type { KvCommand, KvResult } from '../kv/commands.js';
 import { keyProblem, LIMITS, parseFence } from '../kv/commands.js';
 import { ClientError, noLeader } from '../node/errors.js';
@@ -8,9 +9,37 @@ import type { RaftNode } from '../node/node.js';
 import { withClientSpan } from '../telemetry/http.js';
 
 const FORWARDED_BY = 'x-raft-forwarded-by';
+/** Proves a forward came from a node of this cluster: an HMAC of the sender's id under the cluster
+ *  secret, so the secret itself never travels over HTTP. */
+const FORWARD_PROOF = 'x-raft-forward-proof';
 /** Request headers that must reach the leader with a forwarded write (trace context is injected
  *  afresh: the leader's span becomes the child of this node's forwarding span). */
 const FORWARDED_HEADERS = ['idempotency-key', 'x-fencing-token'];
+
+function forwardProof(secret: string, from: string): string {
+  return createHmac('sha256', secret).update(`raft-otel forward from ${from}`).digest('hex');
+}
+
+/** Honours X-Raft-Forwarded-By only from a node that proves it knows the cluster secret: a
+ *  client must not make a node believe a write was forwarded to it (that node would refuse to
+ *  forward it on, or trace a hop that never happened). Without a secret, the header is never
+ *  honoured (a forwarded write may then hop twice while leadership moves; each hop has a timeout). */
+export function dropUnauthenticatedForward(node: RaftNode) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const from = req.headers[FORWARDED_BY];
+    const proof = req.headers[FORWARD_PROOF];
+    const secret = node.cfg.security?.secret ?? null;
+    let genuine = false;
+    if (typeof from === 'string' && typeof proof === 'string' && secret !== null) {
+      const want = Buffer.from(forwardProof(secret, from));
+      const got = Buffer.from(proof);
+      genuine = want.length === got.length && timingSafeEqual(want, got);
+    }
+    if (!genuine) delete req.headers[FORWARDED_BY];
+    delete req.headers[FORWARD_PROOF];
+    next();
+  };
+}
 
 export function checkedKey(key: string | string[]): string {
   if (Array.isArray(key)) throw new ClientError(400, 'bad_key', 'one key per request');
@@ -81,6 +110,7 @@ export async function forward(node: RaftNode, req: Request, res: Response): Prom
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     [FORWARDED_BY]: node.cfg.id,
+    ...(node.cfg.security?.secret ? { [FORWARD_PROOF]: forwardProof(node.cfg.security.secret, node.cfg.id) } : {}),
     'x-raft-cluster': node.cfg.clusterId,
     ...Object.fromEntries(FORWARDED_HEADERS.filter((h) => req.header(h) !== undefined).map((h) => [h, req.header(h)!])),
   };

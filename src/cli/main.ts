@@ -70,6 +70,14 @@ const commands: Record<string, Command> = {
     summary: 'run one node in the foreground (every setting a flag and an env variable)',
     run: async (a) => (await import('./node-cmd.js')).nodeCommand(a),
   },
+  secret: {
+    summary: 'make the cluster secret peers authenticate with',
+    run: async (a) => (await import('./secret-cmd.js')).secretCommand(a),
+  },
+  certs: {
+    summary: 'make a CA and node certificates for mutual TLS between peers',
+    run: async (a) => (await import('./certs-cmd.js')).certsCommand(a),
+  },
   sim: {
     summary: 'run the deterministic simulator for one seed and print its timeline',
     run: async (a) => (await import('./sim.js')).simCommand(a),

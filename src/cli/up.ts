@@ -29,6 +29,7 @@ import { stopPids } from './down.js';
 import { ownStatus } from './http.js';
 import { firstBusyPort } from './ports.js';
 import { logTail, spawnNode, waitServing, type Started } from './spawn.js';
+import { ensureClusterSecret } from './secret-cmd.js';
 
 export const upHelp = `raft-otel up [options]
 
@@ -96,6 +97,9 @@ export async function upCommand(argv: string[]): Promise<number> {
     cluster = newCluster(dataDir, n, http, grpc, values['cluster-id']);
   }
   cluster.env = clusterEnv();
+  // Peers authenticate with a secret only this cluster's nodes read (made once, kept across runs).
+  if (!cluster.env.RAFT_CLUSTER_SECRET && !cluster.env.RAFT_CLUSTER_SECRET_FILE)
+    cluster.env.RAFT_CLUSTER_SECRET_FILE = ensureClusterSecret(join(dataDir, 'cluster-secret'));
 
   const busy = await firstBusyPort(
     liveNodes(cluster).flatMap((n) => [

@@ -1,7 +1,9 @@
 // Every setting of a node, declared once: the flag, the environment variable, the default and
 // what it means. The `node` command parses flags and environment from this table, `--help` prints
 // it, and the README and the compose file are checked against it.
+import { readFileSync } from 'node:fs';
 import { chaosFromEnv, type ChaosSettings } from '../transport/chaos.js';
+import { loadPeerTls, MIN_SECRET_LENGTH, type PeerSecurity } from '../transport/peer-auth.js';
 
 export interface PeerAddress {
   id: string;
@@ -30,12 +32,19 @@ export interface NodeConfig {
   adminToken: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   chaos: ChaosSettings;
+  clusterSecretFile: string;
+  insecurePeers: boolean;
+  peerTlsCa: string;
+  peerTlsCert: string;
+  peerTlsKey: string;
+  /** How peers authenticate, built from the settings above and RAFT_CLUSTER_SECRET. */
+  security: PeerSecurity;
 }
 
 type Kind = 'string' | 'int' | 'bool' | 'peers' | 'level';
 
 export interface OptionSpec {
-  key: keyof Omit<NodeConfig, 'chaos'>;
+  key: keyof Omit<NodeConfig, 'chaos' | 'security'>;
   flag: string;
   env: string;
   kind: Kind;
@@ -166,6 +175,46 @@ export const NODE_OPTIONS: OptionSpec[] = [
     help: 'if set, /admin/ requests need the header Authorization: Bearer <token>',
   },
   {
+    key: 'clusterSecretFile',
+    flag: 'cluster-secret-file',
+    env: 'RAFT_CLUSTER_SECRET_FILE',
+    kind: 'string',
+    default: '',
+    help: 'file holding the cluster secret every peer call must carry (raft-otel up and compose make it); RAFT_CLUSTER_SECRET gives the secret itself',
+  },
+  {
+    key: 'insecurePeers',
+    flag: 'insecure-peers',
+    env: 'RAFT_INSECURE_PEERS',
+    kind: 'bool',
+    default: 'false',
+    help: 'accept peer calls without a secret or certificate: anyone who reaches the gRPC port can rewrite the data',
+  },
+  {
+    key: 'peerTlsCa',
+    flag: 'peer-tls-ca',
+    env: 'RAFT_PEER_TLS_CA',
+    kind: 'string',
+    default: '',
+    help: 'mutual TLS between peers: the CA certificate (PEM) peers must be signed by (raft-otel certs makes them)',
+  },
+  {
+    key: 'peerTlsCert',
+    flag: 'peer-tls-cert',
+    env: 'RAFT_PEER_TLS_CERT',
+    kind: 'string',
+    default: '',
+    help: "mutual TLS: this node's certificate (PEM), whose CN is the node's id",
+  },
+  {
+    key: 'peerTlsKey',
+    flag: 'peer-tls-key',
+    env: 'RAFT_PEER_TLS_KEY',
+    kind: 'string',
+    default: '',
+    help: "mutual TLS: this node's private key (PEM)",
+  },
+  {
     key: 'logLevel',
     flag: 'log-level',
     env: 'RAFT_LOG_LEVEL',
@@ -177,6 +226,40 @@ export const NODE_OPTIONS: OptionSpec[] = [
 
 /** Chaos defaults come from their own variables (see transport/chaos.ts). */
 export const CHAOS_ENV = ['RAFT_CHAOS_DROP', 'RAFT_CHAOS_DROP_REPLY', 'RAFT_CHAOS_DELAY_MS', 'RAFT_CHAOS_CUT'];
+/** The cluster secret itself, for setups with environment only (no flag: a flag shows in `ps`). */
+export const SECRET_ENV = 'RAFT_CLUSTER_SECRET';
+
+/** Builds the peer security from the settings: a secret (file or variable) and/or mTLS, or an
+ *  explicit --insecure-peers. Without any, the node refuses to start: an open peer port lets any
+ *  process that reaches it replace the cluster's data. */
+export function peerSecurity(cfg: NodeConfig, env: NodeJS.ProcessEnv): PeerSecurity {
+  let secret: string | null = null;
+  if (cfg.clusterSecretFile) {
+    try {
+      secret = readFileSync(cfg.clusterSecretFile, 'utf8').trim();
+    } catch (e) {
+      throw new Error(`cannot read the cluster secret file ${cfg.clusterSecretFile} (${(e as Error).message})`, {
+        cause: e,
+      });
+    }
+  } else if (env[SECRET_ENV]) secret = env[SECRET_ENV].trim();
+  if (secret !== null && secret.length < MIN_SECRET_LENGTH)
+    throw new Error(
+      `the cluster secret is ${secret.length} characters; use at least ${MIN_SECRET_LENGTH} random ones (raft-otel secret --out FILE makes one)`,
+    );
+  const tlsParts = [cfg.peerTlsCa, cfg.peerTlsCert, cfg.peerTlsKey].filter(Boolean).length;
+  if (tlsParts !== 0 && tlsParts !== 3)
+    throw new Error('mutual TLS needs all three of --peer-tls-ca, --peer-tls-cert and --peer-tls-key');
+  const tls = tlsParts === 3 ? loadPeerTls({ ca: cfg.peerTlsCa, cert: cfg.peerTlsCert, key: cfg.peerTlsKey }) : null;
+  if (!secret && !tls && !cfg.insecurePeers)
+    throw new Error(
+      'peers are not authenticated: give the cluster secret with --cluster-secret-file FILE (or RAFT_CLUSTER_SECRET_FILE, ' +
+        'or RAFT_CLUSTER_SECRET), or mutual TLS with --peer-tls-ca/--peer-tls-cert/--peer-tls-key. `raft-otel up` and the ' +
+        'compose file set up a secret for you; `raft-otel secret --out FILE` makes one. Only on a network no one else ' +
+        'can reach: --insecure-peers true. See README "Peer security"',
+    );
+  return { secret, tls };
+}
 
 export function parsePeers(text: string): PeerAddress[] {
   if (!text.trim()) return [];
@@ -248,6 +331,7 @@ export function loadNodeConfig(
       `heartbeat (${cfg.heartbeatTicks} ticks) must be shorter than the election timeout (${cfg.electionTicks} ticks)`,
     );
   cfg.chaos = chaosFromEnv(env);
+  cfg.security = peerSecurity(cfg, env);
   return cfg;
 }
 

@@ -16,11 +16,16 @@ import { PeerClients } from '../transport/client.js';
 import { isRequest, type RequestMessage, type ResponseMessage } from '../transport/codec.js';
 import { NO_TRACING, type NodeTracing } from '../telemetry/raft-tracing.js';
 import { RaftServer, RpcError } from '../transport/server.js';
+import { MAX_MESSAGE_BYTES } from '../transport/proto.js';
 import type { NodeConfig } from './config.js';
 import { ClientError, noLeader, notCommitted, notLeader, outcomeUnknown, readFailed } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import type { Attributes } from '@opentelemetry/api';
 import { ATTR } from '../telemetry/names.js';
+
+/** A batch of entries is cut at this many characters of data and context: at most 3 UTF-8 bytes
+ *  each, plus the framing, stays within the transport's message size limit. */
+const MAX_APPEND_CHARS = Math.floor(MAX_MESSAGE_BYTES / 4);
 
 /** A command's fate: its result and the index of the entry that carried it. When an idempotent
  *  request was replayed, `result.index` is the first application's index, not `index`. */
@@ -69,14 +74,23 @@ export class RaftNode extends EventEmitter {
   private writes = new Map<number, PendingWrite>();
   private rpcWaiters = new Map<string, Waiter<ResponseMessage>>();
   private readWaiters = new Map<string, Waiter<number>>();
-  private applyWaiters: { index: number; resolve: () => void }[] = [];
+  private applyWaiters: { index: number; resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }[] =
+    [];
   /** performance.now() when this node last heard from its leader (for bounded-staleness reads). */
   private lastLeaderContact = -Infinity;
   private knownLeader: NodeId | null = null;
+  private refusedLogged = { at: -Infinity, suppressed: 0 };
   /** The last log index known to be on disk. */
   private durableIndex = 0;
   grpcPort = 0;
-  readonly counters = { leaderChanges: 0, electionsStarted: 0, electionsWon: 0, proposals: 0, rejectedMessages: 0 };
+  readonly counters = {
+    leaderChanges: 0,
+    electionsStarted: 0,
+    electionsWon: 0,
+    proposals: 0,
+    rejectedMessages: 0,
+    refusedPeerCalls: 0,
+  };
 
   private constructor(cfg: NodeConfig, storage: DiskStorage, raft: Raft, deps: NodeDeps) {
     super();
@@ -93,6 +107,8 @@ export class RaftNode extends EventEmitter {
       chaos: this.chaos,
       hooks,
       handler: (m) => this.handleRequest(m),
+      security: cfg.security,
+      onRefused: (reason, peer) => this.noteRefusedPeer(reason, peer),
     });
     const timeoutMs = cfg.tickMs * cfg.electionTicks;
     this.clients = new PeerClients({
@@ -106,6 +122,7 @@ export class RaftNode extends EventEmitter {
       timeoutMs,
       snapshotTimeoutMs: Math.max(10_000, 10 * timeoutMs),
       maxInFlightPerPeer: 256,
+      security: cfg.security,
     });
   }
 
@@ -128,6 +145,7 @@ export class RaftNode extends EventEmitter {
         checkQuorum: cfg.checkQuorum,
         maxInflight: 64,
         maxEntriesPerAppend: 512,
+        maxCharsPerAppend: MAX_APPEND_CHARS,
         learnerCatchUpMargin: 0,
         random: Math.random,
       },
@@ -378,6 +396,19 @@ export class RaftNode extends EventEmitter {
     return reply;
   }
 
+  /** A peer call refused before it was read. Logged at most once a second (with how many were
+   *  not), so a flood of them cannot flood the log; the counter has them all. */
+  private noteRefusedPeer(reason: string, peer: string): void {
+    this.counters.refusedPeerCalls++;
+    const now = performance.now();
+    if (now - this.refusedLogged.at < 1000) {
+      this.refusedLogged.suppressed++;
+      return;
+    }
+    this.log.warn('peer_refused', { peer, reason, notLoggedSincePrevious: this.refusedLogged.suppressed });
+    this.refusedLogged = { at: now, suppressed: 0 };
+  }
+
   /** A reply to one of our calls. */
   private deliver(reply: ResponseMessage): void {
     if (this.stopped) return;
@@ -462,6 +493,8 @@ export class RaftNode extends EventEmitter {
       return { value: this.sm.get(key), index: this.sm.appliedIndex };
     }
     const requestId = `${this.cfg.id}-r${++this.counter}`;
+    // One deadline for the whole read: learning the read index, then applying up to it.
+    const deadline = performance.now() + this.cfg.requestTimeoutMs;
     const index = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.readWaiters.delete(requestId);
@@ -472,7 +505,7 @@ export class RaftNode extends EventEmitter {
       this.raft.readIndex(requestId, consistency === 'lease');
       this.kick();
     });
-    await this.waitApplied(index);
+    await this.waitApplied(index, deadline);
     return { value: this.sm.get(key), index: this.sm.appliedIndex };
   }
 
@@ -490,16 +523,39 @@ export class RaftNode extends EventEmitter {
     else w.resolve(rs.index);
   }
 
-  private waitApplied(index: number): Promise<void> {
+  /** Waits until this node has applied `index`, or fails with 503 at `deadline` (a node that
+   *  cannot catch up, say cut off from its leader, must not hold the client forever). */
+  private waitApplied(index: number, deadline: number): Promise<void> {
     if (this.sm.appliedIndex >= index) return Promise.resolve();
-    return new Promise((resolve) => this.applyWaiters.push({ index, resolve }));
+    return new Promise((resolve, reject) => {
+      const w = {
+        index,
+        resolve,
+        reject,
+        timer: setTimeout(
+          () => {
+            this.applyWaiters = this.applyWaiters.filter((x) => x !== w);
+            reject(
+              readFailed(
+                `${this.cfg.id} had applied up to ${this.sm.appliedIndex}, not the read index ${index}, within ${this.cfg.requestTimeoutMs} ms (it is behind its leader)`,
+              ),
+            );
+          },
+          Math.max(0, deadline - performance.now()),
+        ),
+      };
+      this.applyWaiters.push(w);
+    });
   }
 
   private releaseApplyWaiters(): void {
     if (!this.applyWaiters.length) return;
     const ready = this.applyWaiters.filter((w) => w.index <= this.sm.appliedIndex);
     this.applyWaiters = this.applyWaiters.filter((w) => w.index > this.sm.appliedIndex);
-    for (const w of ready) w.resolve();
+    for (const w of ready) {
+      clearTimeout(w.timer);
+      w.resolve();
+    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -588,6 +644,11 @@ export class RaftNode extends EventEmitter {
       clearTimeout(w.timer);
       w.reject(readFailed(`${this.cfg.id} is shutting down`));
     }
+    for (const w of this.applyWaiters) {
+      clearTimeout(w.timer);
+      w.reject(readFailed(`${this.cfg.id} is shutting down`));
+    }
+    this.applyWaiters = [];
     this.clients.close();
     if (graceful) await this.server.close();
     else this.server.forceClose();

@@ -52,10 +52,22 @@ export class RaftLog {
   }
 
   /** Entries in [lo, hi], at most `max` of them. Callers ensure lo > snapshotIndex. */
-  slice(lo: number, hi: number, max = Infinity): Entry[] {
+  slice(lo: number, hi: number, max = Infinity, maxChars = Infinity): Entry[] {
     if (lo <= this.snapshotIndex) throw new Error(`slice(${lo}) reaches into the snapshot (${this.snapshotIndex})`);
-    const end = Math.min(hi, this.lastIndex(), lo + max - 1);
+    let end = Math.min(hi, this.lastIndex(), lo + max - 1);
     if (end < lo) return [];
+    if (maxChars !== Infinity) {
+      // Always at least one entry, then as many as fit in the budget.
+      let chars = 0;
+      for (let i = lo; i <= end; i++) {
+        const e = this.entries[i - this.snapshotIndex - 1];
+        chars += e.data.length + e.context.length;
+        if (chars > maxChars && i > lo) {
+          end = i - 1;
+          break;
+        }
+      }
+    }
     return this.entries.slice(lo - this.snapshotIndex - 1, end - this.snapshotIndex);
   }
 

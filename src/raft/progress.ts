@@ -45,6 +45,15 @@ export class Progress {
     this.resetFlow();
   }
 
+  /** The follower's log ends at `lastIndex`, below what it had confirmed: it lost entries. Probe
+   *  again from there, as for a follower we knew nothing about. */
+  resetTo(lastIndex: number): void {
+    this.state = 'probe';
+    this.match = lastIndex;
+    this.next = lastIndex + 1;
+    this.resetFlow();
+  }
+
   becomeReplicate(): void {
     this.state = 'replicate';
     this.next = this.match + 1;

@@ -262,6 +262,23 @@ export class Raft {
   /** Thesis §4.1: one server at a time. New servers join as learners (non-voting) so they can
    *  catch up before they count towards a majority; `promote` makes a caught-up learner a voter. */
   proposeConfChange(change: ConfChange): ConfChangeResult {
+    const refused = this.checkConfChange(change);
+    if (refused) return refused;
+    const entry: Entry = {
+      index: this.log.lastIndex() + 1,
+      term: this.term,
+      type: 'config',
+      data: JSON.stringify({ type: change.type, node: change.node }),
+      context: '',
+    };
+    this.pendingConfIndex = entry.index;
+    this.appendAsLeader([entry]);
+    return { ok: true, index: entry.index, term: entry.term };
+  }
+
+  /** Why `change` would be refused now, or null: callers that must do something before proposing
+   *  it (record the new server's address) ask first, so a refused change leaves no trace. */
+  checkConfChange(change: ConfChange): Extract<ConfChangeResult, { ok: false }> | null {
     if (this.role !== 'leader') return { ok: false, reason: 'not_leader', leader: this.leader };
     if (this.leadTransferee !== null) return { ok: false, reason: 'transfer_in_progress', leader: this.leader };
     if (this.pendingConfIndex > this.commitIndex) {
@@ -305,18 +322,13 @@ export class Raft {
           return { ok: false, reason: 'cannot remove the last voter', leader: this.id };
         break;
       default:
-        return { ok: false, reason: `unknown change type ${String(change.type)}`, leader: this.id };
+        return {
+          ok: false,
+          reason: `unknown change type ${String((change as { type?: unknown }).type)}`,
+          leader: this.id,
+        };
     }
-    const entry: Entry = {
-      index: this.log.lastIndex() + 1,
-      term: this.term,
-      type: 'config',
-      data: JSON.stringify({ type: change.type, node: change.node }),
-      context: '',
-    };
-    this.pendingConfIndex = entry.index;
-    this.appendAsLeader([entry]);
-    return { ok: true, index: entry.index, term: entry.term };
+    return null;
   }
 
   /** Thesis §3.10: bring `target` up to date, then tell it to start an election at once. */
@@ -819,7 +831,24 @@ export class Raft {
     pr.recentActive = true;
     pr.ackedSeq = Math.max(pr.ackedSeq, m.seq);
 
-    if (!m.success) {
+    if (!m.success && m.lastLogIndex < pr.match) {
+      // The follower's log now ends before what it once confirmed: it lost entries it had
+      // acknowledged (a disk that lied about fsync, a data directory restored from a backup).
+      // Its rejections would all look stale (they are at or below match) and it would stay
+      // behind for good, so start over from where its log ends. Lowering match is safe: commit
+      // never moves back, and a lower match only delays the next commit.
+      this.observe({
+        type: 'follower_backtracked',
+        term: this.term,
+        peer: pr.id,
+        rejectedIndex: m.rejectedIndex,
+        conflictIndex: m.conflictIndex,
+        conflictTerm: m.conflictTerm,
+        nextIndex: m.lastLogIndex + 1,
+      });
+      pr.resetTo(m.lastLogIndex);
+      this.sendAppend(pr);
+    } else if (!m.success) {
       // Stale rejections (to appends we have since superseded) are ignored.
       const stale = pr.state === 'replicate' ? m.rejectedIndex <= pr.match : m.rejectedIndex !== pr.next - 1;
       if (!stale && m.rejectedIndex > pr.match) {
@@ -932,7 +961,7 @@ export class Raft {
     }
     const entries =
       pr.next <= this.log.lastIndex()
-        ? this.log.slice(pr.next, this.log.lastIndex(), this.cfg.maxEntriesPerAppend)
+        ? this.log.slice(pr.next, this.log.lastIndex(), this.cfg.maxEntriesPerAppend, this.cfg.maxCharsPerAppend)
         : [];
     // In probe state an empty append still has a job when the follower is behind: it is the probe
     // whose rejection tells us where its log ends (a new member in an idle cluster needs it).

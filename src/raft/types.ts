@@ -297,6 +297,9 @@ export interface RaftConfig {
   maxInflight: number;
   /** Entries per AppendEntries message. */
   maxEntriesPerAppend: number;
+  /** Characters of entry data and context per AppendEntries (at least one entry is always sent),
+   *  so a batch stays below the transport's message size limit. Unlimited when absent. */
+  maxCharsPerAppend?: number;
   /** A learner is promotable once its match index is within this many entries of the leader's. */
   learnerCatchUpMargin: number;
   /** Uniform [0,1) generator, injected so the simulator can replay a run from its seed. */

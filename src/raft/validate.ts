@@ -17,8 +17,15 @@ const MESSAGE_TYPES = new Set([
 ]);
 const ENTRY_TYPES = new Set(['normal', 'noop', 'config']);
 
+/** The largest term or index a message may carry. The core adds one to terms and indexes it
+ *  receives (a candidate's term, the next index), so they must stay exact JavaScript integers after
+ *  that: a peer that sent Number.MAX_SAFE_INTEGER would leave every node unable to campaign at the
+ *  next term, for good (the term is durable). 2^52 is beyond any real cluster's reach (a thousand
+ *  elections a second for 140,000 years) and leaves room for every increment. */
+export const MAX_TERM_OR_INDEX = 2 ** 52;
+
 function isIndex(n: unknown): n is number {
-  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= MAX_TERM_OR_INDEX;
 }
 
 function entriesProblem(m: {
@@ -97,8 +104,6 @@ export function messageProblem(m: Message): string | null {
     case 'ReadIndex':
       return typeof m.requestId === 'string' ? null : 'invalid read request id';
     case 'ReadIndexResponse':
-      return typeof m.requestId === 'string' && Number.isSafeInteger(m.index) && m.index >= -1
-        ? null
-        : 'invalid read response';
+      return typeof m.requestId === 'string' && (m.index === -1 || isIndex(m.index)) ? null : 'invalid read response';
   }
 }

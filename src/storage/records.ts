@@ -45,11 +45,24 @@ export function decodeRecord(buf: Buffer, offset: number): Decoded {
   }
 }
 
-/** Whether any intact record starts anywhere after `from` (a sign the damage is not at the tail). */
-export function intactRecordAfter(buf: Buffer, from: number): number {
-  for (let i = from + 1; i + HEADER_BYTES <= buf.length; i++) {
-    const d = decodeRecord(buf, i);
-    if (d.kind === 'record') return i;
-  }
-  return -1;
+/** Whether a failed decode at `offset` is a torn write (an append a crash interrupted, hence never
+ *  fsynced, never acknowledged) rather than damage to a record that was complete. Only the last
+ *  record of the newest segment can be torn, and only in the ways a crashed append leaves it:
+ *   - fewer bytes than a header;
+ *   - a header announcing more bytes than follow, unless the bytes that do follow carry the
+ *     header's checksum (then the record is complete and its length field is what got damaged);
+ *   - zeros where the rest of the file should be (a file extended but never written), whether
+ *     from the record's start or at the end of its payload: JSON never ends in a zero byte.
+ *  A complete record whose checksum fails is damage: that record was fsynced, perhaps acknowledged. */
+export function isTornTail(buf: Buffer, offset: number): boolean {
+  const rest = buf.length - offset;
+  if (rest < HEADER_BYTES) return true;
+  const len = buf.readUInt32LE(offset);
+  const sum = buf.readUInt32LE(offset + 4);
+  if (buf.subarray(offset).every((b) => b === 0)) return true;
+  if (len > MAX_RECORD_BYTES) return false;
+  const end = offset + HEADER_BYTES + len;
+  if (end > buf.length) return crc32(buf.subarray(offset + HEADER_BYTES)) !== sum;
+  // Complete by its length: torn only if it is the last thing in the file and ends in zeros.
+  return end === buf.length && len > 0 && buf[end - 1] === 0;
 }

@@ -7,17 +7,19 @@
 // The rule that makes recovery trustworthy: every WAL record is fdatasync'd before persist()
 // resolves, and nothing is written without that sync (a change of the commit index alone waits for
 // the next synced record; it is learned again from the leader anyway). So only the last record
-// can be torn by a crash, and that record was never acknowledged: it is truncated and reported.
-// Damage followed by intact records means acknowledged data is gone: the node refuses to start.
+// can be torn by a crash (short, or zero-filled), and that record was never acknowledged: it is
+// truncated and reported. Any other failure, a complete record whose checksum fails included, is
+// damage to data that may have been acknowledged: the node refuses to start, writes a DAMAGED
+// marker so it never serves under its id again, and says how to replace it.
 //
 // Group commit comes from the runtime: while one persist() is waiting for its fsync, new
 // proposals pile up in the core and leave together in the next Ready, one record, one fsync.
-import { open, readFile, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, readFile, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfState, Entry, HardState, InitialState, Ready, Snapshot } from '../raft/types.js';
-import { decodeRecord, encodeRecord, intactRecordAfter } from './records.js';
-import { StorageCorruptionError, StorageWriteError } from './errors.js';
+import { decodeRecord, encodeRecord, isTornTail } from './records.js';
+import { DAMAGE_MARKER, DamagedServerError, StorageCorruptionError, StorageWriteError } from './errors.js';
 
 /** One WAL record: what one Ready asked to persist. */
 interface WalRecord {
@@ -84,8 +86,20 @@ export class DiskStorage {
   static async open(dir: string, bootstrapConf: ConfState): Promise<{ storage: DiskStorage; loaded: LoadResult }> {
     mkdirSync(dir, { recursive: true });
     const s = new DiskStorage(dir);
-    const loaded = await s.recover(bootstrapConf);
-    return { storage: s, loaded };
+    const marker = join(dir, DAMAGE_MARKER);
+    const recorded = await readFile(marker, 'utf8').catch(() => null);
+    if (recorded !== null) throw new DamagedServerError(dir, recorded);
+    try {
+      const loaded = await s.recover(bootstrapConf);
+      return { storage: s, loaded };
+    } catch (e) {
+      // Damage is remembered: a later start refuses too, whatever happens to the files meanwhile.
+      if (e instanceof StorageCorruptionError) {
+        await writeFile(marker, `${new Date().toISOString()} ${e.message}\n`);
+        await syncDir(dir);
+      }
+      throw e;
+    }
   }
 
   private async recover(bootstrapConf: ConfState): Promise<LoadResult> {
@@ -130,9 +144,11 @@ export class DiskStorage {
           offset = d.end;
           continue;
         }
-        // Damage. Only the tail of the newest segment may be an unfinished (never acknowledged) write.
-        const later = intactRecordAfter(buf, offset);
-        if (i < segments.length - 1 || later >= 0) throw new StorageCorruptionError(file, offset, d.reason);
+        // Only the tail of the newest segment may be an unfinished (never acknowledged) write, and
+        // only in the shapes a crashed append leaves (see isTornTail); anything else is damage.
+        if (i < segments.length - 1 || !isTornTail(buf, offset)) {
+          throw new StorageCorruptionError(file, offset, d.reason, hasRecordAfter(buf, offset) ? 'middle' : 'last');
+        }
         const lost = buf.length - offset;
         const fh = await open(path, 'r+');
         await fh.truncate(offset);
@@ -268,6 +284,13 @@ export class DiskStorage {
     await this.wal?.close();
     this.wal = null;
   }
+}
+
+/** Whether the bytes after the record at `offset` hold anything (another record, even damaged). */
+function hasRecordAfter(buf: Buffer, offset: number): boolean {
+  if (buf.length - offset < 8) return false;
+  const end = offset + 8 + buf.readUInt32LE(offset);
+  return end < buf.length;
 }
 
 function walName(seq: number): string {

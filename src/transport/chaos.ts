@@ -58,7 +58,7 @@ export function chaosFromEnv(env: NodeJS.ProcessEnv): ChaosSettings {
 /** Validates settings sent to the admin API; returns why they are wrong, or null. */
 export function chaosProblem(s: Partial<ChaosSettings>): string | null {
   for (const k of ['dropRate', 'dropReplyRate'] as const) {
-    if (s[k] !== undefined && !(typeof s[k] === 'number' && s[k]! >= 0 && s[k]! <= 1))
+    if (s[k] !== undefined && !(typeof s[k] === 'number' && s[k] >= 0 && s[k] <= 1))
       return `${k} must be a number between 0 and 1`;
   }
   if (s.delayMs !== undefined) {
@@ -73,7 +73,7 @@ export function chaosProblem(s: Partial<ChaosSettings>): string | null {
     }
   }
   for (const k of ['cutOut', 'cutIn'] as const) {
-    if (s[k] !== undefined && !(Array.isArray(s[k]) && s[k]!.every((x) => typeof x === 'string')))
+    if (s[k] !== undefined && !(Array.isArray(s[k]) && s[k].every((x) => typeof x === 'string')))
       return `${k} must be a list of node ids`;
   }
   return null;

@@ -2,7 +2,7 @@
 // with backoff (grpc-js), and a cap on calls in flight per peer, so a dead or black-holed peer
 // can neither grow memory without bound nor slow down heartbeats to the live ones (each peer has
 // its own channel). A message that cannot go is dropped: Raft retries by design.
-import { credentials, status, type Client, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { status, type Client, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { NodeId } from '../raft/types.js';
 import type { Chaos } from './chaos.js';
 import {
@@ -15,6 +15,7 @@ import {
 } from './codec.js';
 import type { RaftClient } from './generated/raft/Raft.js';
 import type { RpcHooks } from './hooks.js';
+import { authenticate, channelCredentials, type PeerSecurity } from './peer-auth.js';
 import { MAX_MESSAGE_BYTES, raftProto } from './proto.js';
 
 export interface ClientOptions {
@@ -31,6 +32,8 @@ export interface ClientOptions {
   timeoutMs: number;
   snapshotTimeoutMs: number;
   maxInFlightPerPeer: number;
+  /** The cluster secret and/or TLS material every call carries. */
+  security: PeerSecurity;
 }
 
 interface Peer {
@@ -88,7 +91,7 @@ export class PeerClients {
           if (decoded) this.opts.deliver(decoded);
         },
         (e: Partial<ServiceError>) =>
-          this.opts.onFailure?.(m.to, method, e.code ?? status.UNKNOWN, e.details ?? e.message ?? String(e)),
+          this.opts.onFailure?.(m.to, method, e.code ?? status.UNKNOWN, e.details ?? e.message ?? 'unknown failure'),
       )
       .finally(() => {
         peer.inFlight--;
@@ -99,10 +102,15 @@ export class PeerClients {
     const timeout = method === 'InstallSnapshot' ? this.opts.snapshotTimeoutMs : this.opts.timeoutMs;
     const deadline = new Date(Date.now() + timeout);
     return new Promise((resolve, reject) => {
-      const fn = (client as unknown as Record<string, Function>)[method].bind(client);
-      fn(encodeRequest(m), metadata, { deadline }, (err: ServiceError | null, reply: unknown) =>
-        err ? reject(err) : resolve(reply),
-      );
+      authenticate(metadata, this.opts.security, this.opts.nodeId);
+      type Unary = (
+        req: unknown,
+        md: Metadata,
+        opts: { deadline: Date },
+        cb: (err: ServiceError | null, reply: unknown) => void,
+      ) => void;
+      const fn = (client as unknown as Record<RpcMethod, Unary>)[method].bind(client);
+      fn(encodeRequest(m), metadata, { deadline }, (err, reply) => (err ? reject(err) : resolve(reply)));
     });
   }
 
@@ -116,13 +124,15 @@ export class PeerClients {
     }
     if (!p) {
       const Ctor = raftProto().raft.Raft;
-      const client = new Ctor(address, credentials.createInsecure(), {
+      const client = new Ctor(address, channelCredentials(this.opts.security, id), {
         'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
         'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
         // A restarted peer should be reachable again within a heartbeat or two.
         'grpc.initial_reconnect_backoff_ms': 50,
         'grpc.min_reconnect_backoff_ms': 50,
         'grpc.max_reconnect_backoff_ms': 500,
+        // With mTLS, the server is known by its node id (its certificate's name), not its address.
+        ...(this.opts.security.tls ? { 'grpc.ssl_target_name_override': id } : {}),
       });
       p = { address, client, inFlight: 0 };
       this.peers.set(id, p);

@@ -28,5 +28,8 @@ export function raftProto(): ProtoGrpcType {
   return loaded;
 }
 
-/** gRPC's default 4 MB limit is too small for a snapshot of a busy store. */
+/** The largest peer message, sent or received. gRPC's default 4 MB is too small for a snapshot of a
+ *  busy store (a snapshot travels as one message). An AppendEntries batch is cut well below it
+ *  (see MAX_APPEND_CHARS in node.ts). grpc-js refuses a larger message from its length prefix, as
+ *  its frames arrive, before decoding anything. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;

@@ -1,8 +1,9 @@
 // The gRPC server side of one node: decodes each call, refuses what it must (another cluster, a
 // malformed request, a link cut by chaos), hands the request to the node and answers with the
 // node's reply, which the node produces only after its state is durable.
-import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { Server, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { NodeId } from '../raft/types.js';
+import { messageProblem } from '../raft/validate.js';
 import type { Chaos } from './chaos.js';
 import {
   BadMessage,
@@ -13,6 +14,7 @@ import {
   type RpcMethod,
 } from './codec.js';
 import type { RpcHooks } from './hooks.js';
+import { authInterceptor, senderMatches, serverCredentials, type PeerSecurity } from './peer-auth.js';
 import { MAX_MESSAGE_BYTES, raftProto } from './proto.js';
 
 /** An error with the gRPC status to answer with. */
@@ -33,15 +35,23 @@ export interface ServerOptions {
   chaos: Chaos;
   hooks: RpcHooks;
   handler: RequestHandler;
+  /** How callers prove they are members (see peer-auth.ts). */
+  security: PeerSecurity;
+  /** A call refused before it was read (for logs: the reason, never the secret). */
+  onRefused?: (reason: string, peer: string) => void;
 }
 
 export class RaftServer {
-  private server = new Server({
-    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-  });
+  private server: Server;
 
   constructor(private readonly opts: ServerOptions) {
+    const secured = opts.security.secret !== null || opts.security.tls !== null;
+    this.server = new Server({
+      // Larger messages are refused by grpc-js as their frames arrive, before any decoding.
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      interceptors: secured ? [authInterceptor(opts.security, (r, p) => opts.onRefused?.(r, p))] : [],
+    });
     const methods: RpcMethod[] = ['RequestVote', 'AppendEntries', 'InstallSnapshot', 'TimeoutNow', 'ReadIndex'];
     const impl = Object.fromEntries(methods.map((m) => [m, this.unary(m)]));
     this.server.addService(raftProto().raft.Raft.service, impl);
@@ -50,7 +60,7 @@ export class RaftServer {
   /** Binds `host:port` (port 0 picks a free one); resolves with the port bound. */
   listen(address: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) =>
+      this.server.bindAsync(address, serverCredentials(this.opts.security), (err, port) =>
         err ? reject(err) : resolve(port),
       );
     });
@@ -74,7 +84,14 @@ export class RaftServer {
       } catch (e) {
         return fail(status.INVALID_ARGUMENT, e instanceof BadMessage ? e.message : `undecodable ${method}`);
       }
-      const { clusterId, nodeId, chaos, hooks, handler } = this.opts;
+      // Terms and indexes the core cannot represent and increment, and other malformed shapes,
+      // are refused here, at the edge, before any node state is touched.
+      const shape = messageProblem(m);
+      if (shape) return fail(status.INVALID_ARGUMENT, `malformed ${method}: ${shape}`);
+      const { clusterId, nodeId, chaos, hooks, handler, security } = this.opts;
+      // The headers (and certificate) vouched for one node: the message must come from that one.
+      if ((security.secret !== null || security.tls !== null) && !senderMatches(call.metadata, m.from))
+        return fail(status.PERMISSION_DENIED, `the call was authenticated for another node than ${m.from}`);
       if (m.clusterId !== clusterId) {
         return fail(
           status.FAILED_PRECONDITION,

@@ -139,11 +139,16 @@ describe('bad input gets a clear error, never a crash', () => {
   it('refuses gRPC requests from another cluster, without a header, or with nonsense terms', async () => {
     const Client = raftProto().raft.Raft;
     const client = new Client(leader.grpc, credentials.createInsecure()) as any;
+    // As a member would send them (authenticated): what is checked here is what comes after.
+    const member = () => {
+      const md = new Metadata();
+      md.set('raft-from', follower.id);
+      md.set('raft-cluster-secret', c.secret);
+      return md;
+    };
     const callAE = (req: object) =>
       new Promise<ServiceError | null>((ok) =>
-        client.AppendEntries(req, new Metadata(), { deadline: Date.now() + 2000 }, (err: ServiceError | null) =>
-          ok(err),
-        ),
+        client.AppendEntries(req, member(), { deadline: Date.now() + 2000 }, (err: ServiceError | null) => ok(err)),
       );
     const header = { clusterId: 'raft-otel', from: follower.id, to: leader.id, term: 1 };
     const wrong = await callAE({ header: { ...header, clusterId: 'other' } });
@@ -151,11 +156,10 @@ describe('bad input gets a clear error, never a crash', () => {
     expect(wrong?.details).toMatch(/wrong cluster/);
     const noHeader = await callAE({ prevLogIndex: 1 });
     expect(noHeader?.code).toBe(3); // INVALID_ARGUMENT
-    const badEntries = await callAE({
-      header: { ...header, term: 9e15 },
-      prevLogIndex: 0,
-      entries: [{ index: 5, term: 1, type: 'normal' }],
-    });
+    const badTerm = await callAE({ header: { ...header, term: 9e15 }, prevLogIndex: 0, entries: [] });
+    expect(badTerm?.code).toBe(3);
+    expect(badTerm?.details).toMatch(/invalid term/);
+    const badEntries = await callAE({ header, prevLogIndex: 0, entries: [{ index: 5, term: 1, type: 'normal' }] });
     expect(badEntries?.code).toBe(3);
     expect(badEntries?.details).toMatch(/expected 1/);
     const unknownType = await callAE({ header, entries: [{ index: 1, term: 1, type: 'weird' }] });

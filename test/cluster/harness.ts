@@ -1,6 +1,7 @@
 // Real clusters for tests: each node is its own OS process (`raft-otel node`) on loopback ports,
 // in a temporary data directory, so kill -9, SIGSTOP and restarts are the real thing.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -38,10 +39,18 @@ export interface TestNode {
 export class TestCluster {
   nodes: TestNode[] = [];
   readonly dir = mkdtempSync(join(tmpdir(), 'raft-cluster-'));
+  /** The cluster secret every node is given (RAFT_CLUSTER_SECRET); a test's env may override it. */
+  readonly secret = randomBytes(16).toString('hex');
 
   static async start(
     n = 3,
-    opts: { env?: Record<string, string>; admin?: boolean; extraArgs?: string[] } = {},
+    opts: {
+      env?: Record<string, string>;
+      admin?: boolean;
+      extraArgs?: string[];
+      /** Environment for one node only (its certificate, say), on top of `env`. */
+      nodeEnv?: (id: string) => Record<string, string>;
+    } = {},
   ): Promise<TestCluster> {
     const c = new TestCluster();
     const ports = await freePorts(2 * n);
@@ -70,12 +79,18 @@ export class TestCluster {
           String(opts.admin ?? true),
           ...(opts.extraArgs ?? []),
         ],
-        env: opts.env ?? {},
+        env: { RAFT_CLUSTER_SECRET: c.secret, ...opts.env, ...opts.nodeEnv?.(id) },
       };
       c.nodes.push(node);
     }
     for (const node of c.nodes) c.launch(node);
-    await c.waitForLeader();
+    try {
+      await c.waitForLeader();
+    } catch (e) {
+      // The caller never gets the cluster, so it cannot stop it: do it here, or the nodes outlive the test.
+      await c.stop();
+      throw e;
+    }
     return c;
   }
 
@@ -112,7 +127,7 @@ export class TestCluster {
         '--join',
         'true',
       ],
-      env: {},
+      env: { RAFT_CLUSTER_SECRET: this.secret },
     };
     this.nodes.push(node);
     this.launch(node);

@@ -2,7 +2,7 @@
 // when the compose file, the collector and Jaeger configs, the Dockerfile and the settings the
 // code reads drift apart. The last test runs the very command line and environment the compose
 // file gives each node, as local processes, and checks they form a cluster and export spans.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawnSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -50,6 +50,11 @@ function nodes(doc: any, base?: any): [string, any][] {
   return Object.entries<any>(services).filter(([name]) => /^raft-\d$/.test(name));
 }
 
+/** The one-shot service that makes the cluster secret, as the node services expect it. */
+function secretMaker(): { command: string[]; volumes: string[] } {
+  return (compose as { services: Record<string, { command: string[]; volumes: string[] }> }).services['cluster-secret'];
+}
+
 function envDefault(name: string): string | undefined {
   const m = new RegExp(`${name}=(\\S+)`).exec(dockerfile);
   return m?.[1];
@@ -89,6 +94,15 @@ describe('docker-compose.yml and docker-compose.five.yml', () => {
         expect({ ...compose.volumes, ...(five.volumes ?? {}) }).toHaveProperty(vol);
         expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://otel-collector:4317');
         expect(svc.init, `${name} needs init: true so SIGTERM reaches node`).toBe(true);
+        // Peers authenticate: the secret file comes from the volume the cluster-secret service fills.
+        const secretFile = String((env as Record<string, unknown>).RAFT_CLUSTER_SECRET_FILE);
+        const wiring = svc as { volumes: string[]; depends_on: Record<string, unknown> };
+        const secretMount = wiring.volumes.map((v) => v.split(':')).find(([, m]) => secretFile.startsWith(`${m}/`));
+        expect(secretMount, `${name} mounts the directory of ${secretFile}`).toBeDefined();
+        const maker = secretMaker();
+        expect(maker.volumes.map((v) => v.split(':')[0])).toContain(secretMount![0]);
+        expect(maker.command).toEqual(['secret', '--out', secretFile]);
+        expect(wiring.depends_on['cluster-secret'], name).toEqual({ condition: 'service_completed_successfully' });
       }
       expect(volumes.size, 'each node has its own volume').toBe(list.length);
     });
@@ -196,7 +210,15 @@ describe('the nodes exactly as compose runs them', () => {
     // 127.0.0.<i> (so every node keeps ports 7000 and 8000), the image's data dir and listen
     // defaults point there too, and the collector becomes the test's OTLP/HTTP JSON receiver.
     const list = nodes(compose);
-    const hostFor = (text: string) => text.replace(/raft-(\d)/g, '127.0.0.$1');
+    // The cluster-secret service's volume becomes a directory here, and its command runs first.
+    const hostFor = (text: string) => text.replace(/raft-(\d)/g, '127.0.0.$1').replace(/^\/secret\//, `${dir}/secret/`);
+    const maker = secretMaker();
+    const made = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', resolve('src/cli/main.ts'), ...maker.command.map((a) => hostFor(a))],
+      { encoding: 'utf8' },
+    );
+    expect(made.status, made.stderr).toBe(0);
     for (const [name, svc] of list) {
       const i = name.split('-')[1];
       const env: Record<string, string> = {};

@@ -1,0 +1,48 @@
+// `raft-otel secret --out FILE`: makes the cluster secret peers authenticate with, if the file does
+// not exist yet (so `up` on an existing data dir, or compose's init service on every `up`, keeps
+// the secret the nodes already share). The file is created with mode 0600 and never printed.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MIN_SECRET_LENGTH } from '../transport/peer-auth.js';
+
+export const secretHelp = `raft-otel secret --out FILE
+
+Writes a new random cluster secret (32 bytes, hex) to FILE with mode 0600, unless FILE already
+holds one: then it is kept. Every node of a cluster reads the same file with --cluster-secret-file
+FILE (RAFT_CLUSTER_SECRET_FILE). \`raft-otel up\` and docker-compose.yml do this for you.
+`;
+
+/** Returns FILE's path after making sure it holds a usable secret (creating it if absent). */
+export function ensureClusterSecret(file: string): string {
+  if (existsSync(file)) {
+    const existing = readFileSync(file, 'utf8').trim();
+    if (existing.length < MIN_SECRET_LENGTH)
+      throw new Error(
+        `${file} holds no usable cluster secret (${existing.length} characters, at least ${MIN_SECRET_LENGTH} needed); delete it to make a new one`,
+      );
+    return file;
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  // 'wx': never overwrite a secret another process created a moment ago.
+  writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return file;
+}
+
+export function secretCommand(argv: string[]): number {
+  const { values } = parseArgs({
+    args: argv,
+    options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    process.stdout.write(secretHelp);
+    return 0;
+  }
+  if (!values.out) throw new Error('--out FILE is required');
+  const existed = existsSync(values.out);
+  ensureClusterSecret(values.out);
+  console.log(existed ? `kept the cluster secret in ${values.out}` : `wrote a new cluster secret to ${values.out}`);
+  return 0;
+}

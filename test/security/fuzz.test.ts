@@ -1,0 +1,23 @@
+// A short run of bench/fuzz.ts (npm run fuzz runs 10,000 inputs): malformed HTTP requests and
+// forged or malformed gRPC calls against a real 3-node cluster crash nothing, hang nothing, lose
+// no acknowledged write, answer no client mistake with a 500, and let no stranger's call through.
+import { describe, expect, it } from 'vitest';
+import { formatReport, runFuzz } from '../../bench/fuzz.js';
+
+describe('fuzzing a real cluster', () => {
+  it('1,000 inputs: no crash, no hang, no lost write, no 500, no unauthenticated call accepted', async () => {
+    const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+    const report = await runFuzz({ inputs: 1000, seconds: 30, seed, keys: 30, concurrency: 8, log: () => {} });
+    const text = formatReport(report);
+    console.log(text);
+    expect(report.sent, text).toBeGreaterThanOrEqual(500);
+    expect(report.crashes, text).toEqual([]);
+    expect(report.hangs, text).toEqual([]);
+    expect(report.lost, text).toEqual([]);
+    expect(report.serverErrors, text).toEqual([]);
+    expect(report.unauthenticatedAccepted, text).toEqual([]);
+    // The fuzz reached both doors.
+    expect(Object.keys(report.http).length, text).toBeGreaterThan(3);
+    expect(report.grpc['stranger UNAUTHENTICATED'], text).toBeGreaterThan(100);
+  }, 120_000);
+});
