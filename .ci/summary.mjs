@@ -16,7 +16,10 @@ try {
   const raw = JSON.parse(readFileSync(file, 'utf8'));
   report = /** @type {Report} */ (raw);
 } catch (e) {
-  console.log(`no test report at ${file} (${e instanceof Error ? e.message : String(e)}): the test run did not finish`);
+  console.log(
+    `no test report at ${file} (${e instanceof Error ? e.message : String(e)}): a check (types, lint, format) failed ` +
+      'or the test run did not finish; see above',
+  );
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
