@@ -14,7 +14,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SimCluster } from '../../src/sim/cluster.js';
 import { SimDisk } from '../../src/sim/disk.js';
-import type { InitialState, NodeId } from '../../src/raft/types.js';
+import type { AppendEntries, InitialState, NodeId } from '../../src/raft/types.js';
 import { awaitLeader, cluster, commitWrite, expectConverged, followersOf, writeWithRetries } from './helpers.js';
 
 /** The entries a node stores: its live log, or its disk if it is down. */
@@ -183,4 +183,32 @@ describe('a follower whose log went back to a copy with a divergent older-term t
       expectConverged(c);
     },
   );
+
+  it('costs one probe per rejected heartbeat, never two identical ones at once', () => {
+    const seed = 41;
+    const c = cluster({ seed, nodes: 3 });
+    const { f, leader, backup } = divergedCopy(c, seed, 4);
+    c.restart(f);
+    c.heal();
+    for (let i = 0; i < 6; i++) commitWrite(c, `more${i}`, 'v');
+    const last = () => c.raft(leader).log.lastIndex();
+    expect(c.runUntil(() => c.raft(leader).status().progress[f].match === last(), 3000)).toBe(true);
+
+    // Every append the leader sends the follower from now on, with the virtual time it left.
+    const sent: { at: number; prev: number }[] = [];
+    const route = c.net.route.bind(c.net);
+    c.net.route = (m) => {
+      if (m.type === 'AppendEntries' && m.from === leader && m.to === f && !(m as AppendEntries).heartbeat)
+        sent.push({ at: c.now, prev: (m as AppendEntries).prevLogIndex });
+      return route(m);
+    };
+    goBack(c, f, backup);
+    expect(
+      c.runUntil(() => c.node(f).alive && agreeUpTo(c, leader, f) === last(), 3000),
+      `seed ${seed}: ${f} never caught up`,
+    ).toBe(true);
+    expect(sent.length, `seed ${seed}: the leader never probed`).toBeGreaterThan(0);
+    const twins = sent.filter((s, i) => i > 0 && s.at === sent[i - 1].at && s.prev === sent[i - 1].prev);
+    expect(twins, `seed ${seed}: probes sent twice at once: ${JSON.stringify(twins)}`).toEqual([]);
+  });
 });
