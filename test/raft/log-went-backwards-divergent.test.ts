@@ -14,7 +14,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SimCluster } from '../../src/sim/cluster.js';
 import { SimDisk } from '../../src/sim/disk.js';
-import type { AppendEntries, InitialState, NodeId } from '../../src/raft/types.js';
+import type { InitialState, NodeId } from '../../src/raft/types.js';
 import { awaitLeader, cluster, commitWrite, expectConverged, followersOf, writeWithRetries } from './helpers.js';
 
 /** The entries a node stores: its live log, or its disk if it is down. */
@@ -178,7 +178,7 @@ describe('a follower whose log went back to a copy with a divergent older-term t
         done,
         `seed ${seed}: commit ${c.raft(leader).commitIndex} of ${last}; ${f} agrees up to ${agreeUpTo(c, leader, f)}`,
       ).toBe(true);
-      expect((pending as { status: string }[]).every((w) => w.status === 'acked')).toBe(true);
+      expect(pending.every((w) => w?.status === 'acked')).toBe(true);
       for (const id of rest.slice(1)) c.restart(id);
       expectConverged(c);
     },
@@ -198,8 +198,8 @@ describe('a follower whose log went back to a copy with a divergent older-term t
     const sent: { at: number; prev: number }[] = [];
     const route = c.net.route.bind(c.net);
     c.net.route = (m) => {
-      if (m.type === 'AppendEntries' && m.from === leader && m.to === f && !(m as AppendEntries).heartbeat)
-        sent.push({ at: c.now, prev: (m as AppendEntries).prevLogIndex });
+      if (m.type === 'AppendEntries' && m.from === leader && m.to === f && !m.heartbeat)
+        sent.push({ at: c.now, prev: m.prevLogIndex });
       return route(m);
     };
     goBack(c, f, backup);
