@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Entry, Ready } from '../../src/raft/types.js';
 import { DiskStorage } from '../../src/storage/storage.js';
-import { StorageCorruptionError } from '../../src/storage/errors.js';
+import { DamagedServerError, StorageCorruptionError } from '../../src/storage/errors.js';
 import { HEADER_BYTES } from '../../src/storage/records.js';
 
 const conf = { voters: ['n1', 'n2', 'n3'], learners: [] };
@@ -64,6 +64,10 @@ describe('a damaged length field is damage, not a torn tail', () => {
       // Nothing was cut: record 3 (acknowledged) is still on disk, byte for byte.
       expect(await readFile(wal)).toEqual(buf);
       expect((await readdir(dir)).includes('DAMAGED')).toBe(true);
+      // A second start refuses too, and says how to replace the server once, not twice.
+      const again = (await DiskStorage.open(dir, conf).catch((e: unknown) => e)) as Error;
+      expect(again).toBeInstanceOf(DamagedServerError);
+      expect(again.message.split('Replacing a damaged server').length - 1).toBe(1);
     });
   }
 });
