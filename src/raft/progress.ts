@@ -26,6 +26,8 @@ export class Progress {
   recentActive = false;
   /** Highest leadership-confirmation round this follower acknowledged (ReadIndex, leases). */
   ackedSeq = 0;
+  /** The heartbeat round in which the match was last forgotten (see forgetMatch). */
+  matchLostSeq = 0;
   /** Whether this peer is a learner that has already been reported as caught up. */
   caughtUpReported = false;
 
@@ -45,12 +47,18 @@ export class Progress {
     this.resetFlow();
   }
 
-  /** The follower's log ends at `lastIndex`, below what it had confirmed: it lost entries. Probe
-   *  again from there, as for a follower we knew nothing about. */
-  resetTo(lastIndex: number): void {
+  /** A heartbeat anchored at `match` was rejected: the follower no longer holds what it once
+   *  confirmed (a disk that lied about fsync). Nothing it holds is proven any more, not even the
+   *  entries below its new end, which may come from an older term: the match drops to 0, and only a
+   *  successful append may raise it again (a match the leader counts toward commit must be proven,
+   *  or an entry could be committed on a minority). Probe as if the rejected heartbeat had been the
+   *  probe, so the usual backtracking finds where the logs agree. `seq` is the current heartbeat
+   *  round: replies to rounds up to it were anchored at the match just forgotten. */
+  forgetMatch(rejectedIndex: number, seq: number): void {
     this.state = 'probe';
-    this.match = lastIndex;
-    this.next = lastIndex + 1;
+    this.match = 0;
+    this.next = rejectedIndex + 1;
+    this.matchLostSeq = seq;
     this.resetFlow();
   }
 

@@ -831,24 +831,18 @@ export class Raft {
     pr.recentActive = true;
     pr.ackedSeq = Math.max(pr.ackedSeq, m.seq);
 
-    if (!m.success && m.lastLogIndex < pr.match) {
-      // The follower's log now ends before what it once confirmed: it lost entries it had
-      // acknowledged (a disk that lied about fsync, a data directory restored from a backup).
-      // Its rejections would all look stale (they are at or below match) and it would stay
-      // behind for good, so start over from where its log ends. Lowering match is safe: commit
-      // never moves back, and a lower match only delays the next commit.
-      this.observe({
-        type: 'follower_backtracked',
-        term: this.term,
-        peer: pr.id,
-        rejectedIndex: m.rejectedIndex,
-        conflictIndex: m.conflictIndex,
-        conflictTerm: m.conflictTerm,
-        nextIndex: m.lastLogIndex + 1,
-      });
-      pr.resetTo(m.lastLogIndex);
-      this.sendAppend(pr);
-    } else if (!m.success) {
+    if (!m.success && m.heartbeat && m.rejectedIndex > 0 && m.rejectedIndex <= pr.match && m.seq > pr.matchLostSeq) {
+      // A heartbeat is anchored at the match index, which the follower confirmed in this term; an
+      // honest follower never rejects it, since it only drops entries that conflict with ours.
+      // So the follower lost entries it had acknowledged (a disk that lied about fsync). Its
+      // rejections would all look stale (they are at or below match) and it would stay behind
+      // for good: forget the match and backtrack from its hints below. Only a heartbeat is
+      // trusted for this: a rejected pipelined append at or below match is merely outdated.
+      // Lowering match is safe: commit never moves back, and a lower match only delays commits.
+      pr.forgetMatch(m.rejectedIndex, this.seq);
+    }
+    let probed = false;
+    if (!m.success) {
       // Stale rejections (to appends we have since superseded) are ignored.
       const stale = pr.state === 'replicate' ? m.rejectedIndex <= pr.match : m.rejectedIndex !== pr.next - 1;
       if (!stale && m.rejectedIndex > pr.match) {
@@ -872,6 +866,7 @@ export class Raft {
           nextIndex: next,
         });
         this.sendAppend(pr);
+        probed = true;
       }
     } else {
       if (m.matchIndex > this.log.lastIndex()) {
@@ -880,7 +875,9 @@ export class Raft {
       }
       this.onFollowerProgress(pr, m.matchIndex);
     }
-    if (m.heartbeat) {
+    // A heartbeat reply allows the next append, unless its rejection just sent one (a second would
+    // duplicate that probe).
+    if (m.heartbeat && !probed) {
       pr.onHeartbeatReply(this.now, 2 * this.cfg.heartbeatTick);
       if (pr.match < this.log.lastIndex()) this.sendAppend(pr);
     }

@@ -25,7 +25,11 @@ export class StorageCorruptionError extends Error {
 /** A node that found damage earlier refuses to start again, even if the evidence was removed. */
 export class DamagedServerError extends Error {
   constructor(dir: string, recorded: string) {
-    super(`this data directory (${dir}) was found damaged before: ${recorded.trim()} ${REPLACE}`);
+    // The recorded message usually says how to replace the server already: say it once.
+    const what = recorded.trim();
+    super(
+      `this data directory (${dir}) was found damaged before: ${what}${what.includes(REPLACE) ? '' : ` ${REPLACE}`}`,
+    );
     this.name = 'DamagedServerError';
   }
 }

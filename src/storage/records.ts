@@ -47,7 +47,9 @@ export function decodeRecord(buf: Buffer, offset: number): Decoded {
 
 /** Whether a failed decode at `offset` is a torn write (an append a crash interrupted, hence never
  *  fsynced, never acknowledged) rather than damage to a record that was complete. Only the last
- *  record of the newest segment can be torn, and only in the ways a crashed append leaves it:
+ *  record of the newest segment can be torn, so first of all no intact record may follow it: a
+ *  damaged length field can point past the end of the file, and cutting there would throw away
+ *  every fsynced, acknowledged record after it. Then it must have a shape a crashed append leaves:
  *   - fewer bytes than a header;
  *   - a header announcing more bytes than follow, unless the bytes that do follow carry the
  *     header's checksum (then the record is complete and its length field is what got damaged);
@@ -55,6 +57,7 @@ export function decodeRecord(buf: Buffer, offset: number): Decoded {
  *     from the record's start or at the end of its payload: JSON never ends in a zero byte.
  *  A complete record whose checksum fails is damage: that record was fsynced, perhaps acknowledged. */
 export function isTornTail(buf: Buffer, offset: number): boolean {
+  if (intactRecordAfter(buf, offset) >= 0) return false;
   const rest = buf.length - offset;
   if (rest < HEADER_BYTES) return true;
   const len = buf.readUInt32LE(offset);
@@ -66,3 +69,19 @@ export function isTornTail(buf: Buffer, offset: number): boolean {
   // Complete by its length: torn only if it is the last thing in the file and ends in zeros.
   return end === buf.length && len > 0 && buf[end - 1] === 0;
 }
+
+/** The offset of the first intact record that starts after `from`, or -1. Every byte position is
+ *  tried, because the damaged record's length cannot be trusted to say where the next one starts.
+ *  A false find inside a torn record's payload is impossible: a header's length is below
+ *  MAX_RECORD_BYTES (2^28), so its fourth byte is below 0x10, a control character that JSON
+ *  always escapes; and every record we write is a JSON object, so its payload starts with `{`
+ *  (checked first, so the scan only computes checksums where a record could start). */
+export function intactRecordAfter(buf: Buffer, from: number): number {
+  for (let i = from + 1; i + HEADER_BYTES < buf.length; i++) {
+    if (buf[i + HEADER_BYTES] !== OPEN_BRACE) continue;
+    if (decodeRecord(buf, i).kind === 'record') return i;
+  }
+  return -1;
+}
+
+const OPEN_BRACE = 0x7b;

@@ -18,7 +18,7 @@ import { open, readFile, readdir, rename, rm, stat, writeFile, type FileHandle }
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfState, Entry, HardState, InitialState, Ready, Snapshot } from '../raft/types.js';
-import { decodeRecord, encodeRecord, isTornTail } from './records.js';
+import { HEADER_BYTES, decodeRecord, encodeRecord, intactRecordAfter, isTornTail } from './records.js';
 import { DAMAGE_MARKER, DamagedServerError, StorageCorruptionError, StorageWriteError } from './errors.js';
 
 /** One WAL record: what one Ready asked to persist. */
@@ -95,8 +95,17 @@ export class DiskStorage {
     } catch (e) {
       // Damage is remembered: a later start refuses too, whatever happens to the files meanwhile.
       if (e instanceof StorageCorruptionError) {
-        await writeFile(marker, `${new Date().toISOString()} ${e.message}\n`);
-        await syncDir(dir);
+        // The damage is what the operator must hear about; a marker that cannot be written (a
+        // read-only or failing disk) must not take its place, only be mentioned alongside it.
+        try {
+          await writeFile(marker, `${new Date().toISOString()} ${e.message}\n`);
+          await syncDir(dir);
+        } catch (markerErr) {
+          e.message +=
+            ` (The ${DAMAGE_MARKER} marker could not be written: ` +
+            `${markerErr instanceof Error ? markerErr.message : String(markerErr)}. ` +
+            'A later start will not know about this damage: do not restart this server under its id.)';
+        }
       }
       throw e;
     }
@@ -147,7 +156,8 @@ export class DiskStorage {
         // Only the tail of the newest segment may be an unfinished (never acknowledged) write, and
         // only in the shapes a crashed append leaves (see isTornTail); anything else is damage.
         if (i < segments.length - 1 || !isTornTail(buf, offset)) {
-          throw new StorageCorruptionError(file, offset, d.reason, hasRecordAfter(buf, offset) ? 'middle' : 'last');
+          const middle = hasRecordAfter(buf, offset) || intactRecordAfter(buf, offset) >= 0;
+          throw new StorageCorruptionError(file, offset, d.reason, middle ? 'middle' : 'last');
         }
         const lost = buf.length - offset;
         const fh = await open(path, 'r+');
@@ -288,8 +298,8 @@ export class DiskStorage {
 
 /** Whether the bytes after the record at `offset` hold anything (another record, even damaged). */
 function hasRecordAfter(buf: Buffer, offset: number): boolean {
-  if (buf.length - offset < 8) return false;
-  const end = offset + 8 + buf.readUInt32LE(offset);
+  if (buf.length - offset < HEADER_BYTES) return false;
+  const end = offset + HEADER_BYTES + buf.readUInt32LE(offset);
   return end < buf.length;
 }
 

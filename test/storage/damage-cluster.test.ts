@@ -1,6 +1,7 @@
 // Issue 9, case 4, on real processes: a bit flip in the last complete, fsynced WAL record is
 // damage (the node refuses to serve under its id, now and after any restart), not a torn tail;
-// and a follower whose log went backwards (its data directory restored from an older copy) is
+// and a follower whose log went backwards (as a disk that lied about fsync leaves it; simulated
+// with an older copy of its directory from the same term, so its term and vote are unchanged) is
 // caught up by the leader instead of being left behind for good.
 import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -75,14 +76,14 @@ describe('a follower whose log went backwards', () => {
     const follower = c.nodes.find((n) => n.id !== leader.id)!;
     for (let i = 0; i < 5; i++) expect((await c.put(leader, `early${i}`, 'v')).status).toBe(200);
     await c.until(async () => (await c!.get(follower, 'early4', stale)).status === 200, 5000, 'early4 on the follower');
-    // An "older backup" of the follower's data directory.
+    // An older copy of the follower's data directory (no election since: same term, same vote).
     await c.kill(follower);
     const backup = `${follower.dataDir}.backup`;
     cpSync(follower.dataDir, backup, { recursive: true });
     await c.restart(follower);
     for (let i = 0; i < 20; i++) expect((await c.put(leader, `late${i}`, 'v')).status).toBe(200);
     await c.until(async () => (await c!.get(follower, 'late19', stale)).status === 200, 5000, 'late19 on the follower');
-    // The follower comes back from the backup: 20 acknowledged entries shorter than the leader thinks.
+    // The follower's log goes back to that copy: 20 acknowledged entries shorter than the leader thinks.
     await c.kill(follower);
     rmSync(follower.dataDir, { recursive: true, force: true });
     cpSync(backup, follower.dataDir, { recursive: true });
