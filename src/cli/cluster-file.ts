@@ -52,9 +52,13 @@ export function supervisorPidPath(dataDir: string): string {
   return join(resolve(dataDir), 'up.pid');
 }
 
+/** Through a .tmp file and a rename, both mode 0600: the records name the credential files and
+ *  the nodes' command lines, which other users of the machine have no business reading. */
 function writeAtomically(path: string, text: string): void {
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
+  const tmp = `${path}.tmp`;
+  rmSync(tmp, { force: true }); // a .tmp left by a crash may have another mode: make it anew
+  writeFileSync(tmp, text, { mode: 0o600 });
+  renameSync(tmp, path);
 }
 
 function readJson(path: string): unknown {

@@ -18,11 +18,22 @@ async function waitGone(pids: number[], ms: number): Promise<void> {
 /** Stops these node processes: SIGCONT (a paused node cannot act on SIGTERM), SIGTERM, then
  *  SIGKILL for any still running after the grace period. */
 export async function stopPids(pids: number[], graceMs = 10_000): Promise<void> {
-  for (const pid of pids) process.kill(pid, 'SIGCONT');
-  for (const pid of pids) process.kill(pid, 'SIGTERM');
+  for (const pid of pids) signal(pid, 'SIGCONT');
+  for (const pid of pids) signal(pid, 'SIGTERM');
   await waitGone(pids, graceMs);
-  for (const pid of pids.filter(isAlive)) process.kill(pid, 'SIGKILL');
+  for (const pid of pids.filter(isAlive)) signal(pid, 'SIGKILL');
   await waitGone(pids, 2000);
+}
+
+/** Sends the signal, and goes on when the process is gone already (it may exit between our check
+ *  and the kill: ESRCH) or is not ours to signal (EPERM): one such pid must not orphan the rest. */
+export function signal(pid: number, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function downCommand(argv: string[]): Promise<number> {
@@ -35,7 +46,7 @@ export async function downCommand(argv: string[]): Promise<number> {
   if (!c && !up) throw new Error(`no cluster at ${v['data-dir']}: nothing to stop`);
   const running = c ? c.nodes.filter(isRunning) : [];
   if (up) {
-    process.kill(up, 'SIGTERM'); // `up` stops its nodes and exits
+    signal(up, 'SIGTERM'); // `up` stops its nodes and exits
     await waitGone([up], 15_000);
   }
   // Whatever is still running: nodes `up` did not know of, or all of them when `up` was gone.

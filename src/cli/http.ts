@@ -1,6 +1,7 @@
 // The commands' HTTP client for nodes' APIs, with errors that say what to do next.
 import { request, type IncomingHttpHeaders } from 'node:http';
-import type { NodeEntry } from './cluster-file.js';
+import type { ClusterFile, NodeEntry } from './cluster-file.js';
+import { adminHeaders } from './credentials.js';
 
 /** A node's GET /status (the fields the commands read). */
 export interface NodeStatus {
@@ -81,6 +82,18 @@ function notAnswering(node: Pick<NodeEntry, 'id' | 'http'>, e: Error): Error {
     `${node.id} is not answering at http://${node.http} (${code}). Is it running? \`raft-otel status\` shows the cluster; \`raft-otel restart ${node.id}\` starts it again`,
     { cause: e },
   );
+}
+
+/** A request to the node's /admin/ API, with the cluster's admin token. */
+export function adminCall(
+  c: Pick<ClusterFile, 'dataDir' | 'env'>,
+  node: Pick<NodeEntry, 'id' | 'http'>,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = 5000,
+): Promise<HttpResult> {
+  return call(node, method, path, body, timeoutMs, adminHeaders(c));
 }
 
 /** The node's status, or null when it does not answer. */

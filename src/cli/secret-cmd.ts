@@ -2,7 +2,7 @@
 // not exist yet (so `up` on an existing data dir, or compose's init service on every `up`, keeps
 // the secret the nodes already share). The file is created with mode 0600 and never printed.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MIN_SECRET_LENGTH } from '../transport/peer-auth.js';
@@ -16,11 +16,17 @@ FILE (RAFT_CLUSTER_SECRET_FILE). \`raft-otel up\` and docker-compose.yml do this
 
 /** Returns FILE's path after making sure it holds a usable secret (creating it if absent). */
 export function ensureClusterSecret(file: string): string {
+  return ensureSecretFile(file, 'cluster secret', MIN_SECRET_LENGTH);
+}
+
+/** Returns FILE's path after making sure it holds a random `what` (32 bytes, hex), made once with
+ *  mode 0600 and kept after, so every run of a cluster shares it. */
+export function ensureSecretFile(file: string, what: string, minLength: number): string {
   if (existsSync(file)) {
     const existing = readFileSync(file, 'utf8').trim();
-    if (existing.length < MIN_SECRET_LENGTH)
+    if (existing.length < minLength)
       throw new Error(
-        `${file} holds no usable cluster secret (${existing.length} characters, at least ${MIN_SECRET_LENGTH} needed); delete it to make a new one`,
+        `${file} holds no usable ${what} (${existing.length} characters, at least ${minLength} needed); delete it to make a new one`,
       );
     return file;
   }
@@ -28,6 +34,17 @@ export function ensureClusterSecret(file: string): string {
   // 'wx': never overwrite a secret another process created a moment ago.
   writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);
+  return file;
+}
+
+/** Writes `value` to FILE with mode 0600, replacing what was there (through a new file, so the
+ *  value never sits in a file anyone else could read, not even for a moment). Returns the path. */
+export function writeSecretFile(file: string, value: string): string {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp`;
+  rmSync(tmp, { force: true });
+  writeFileSync(tmp, value.trim() + '\n', { mode: 0o600, flag: 'wx' });
+  renameSync(tmp, file);
   return file;
 }
 

@@ -3,6 +3,7 @@
 // A peer whose certificate comes from another CA is refused at the handshake; a member's
 // certificate only lets it speak as itself.
 import { status as grpcStatus } from '@grpc/grpc-js';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,9 @@ const good = join(dir, 'cluster');
 const rogue = join(dir, 'rogue');
 
 beforeAll(async () => {
+  // The certificates come from the openssl command: without it this test must fail, not skip.
+  if (spawnSync('openssl', ['version']).error)
+    throw new Error('the mTLS tests need the openssl command, which is missing: install it (apt-get install openssl)');
   makeCerts(good, ['n1', 'n2', 'n3']);
   makeCerts(rogue, ['n1']); // same name, another CA
   c = await TestCluster.start(3, {
