@@ -70,8 +70,11 @@ export function cli(args: string[], timeoutMs = 30_000): Promise<Result> {
 export class Up {
   out = '';
   readonly proc: ChildProcess;
-  constructor(args: string[]) {
-    this.proc = spawn(process.execPath, [BIN, 'up', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(args: string[], env: Record<string, string> = {}) {
+    this.proc = spawn(process.execPath, [BIN, 'up', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     ups.add(this.proc);
     this.proc.stdout!.on('data', (d) => (this.out += d));
     this.proc.stderr!.on('data', (d) => (this.out += d));
