@@ -1,7 +1,8 @@
 // `raft-otel down`: stops what `up` started, found through the supervisor's pid file and each
 // node's own node.json, so a deleted cluster.json cannot leave nodes running.
 import { parseArgs } from 'node:util';
-import { findCluster, isAlive, isRunning, supervisorPid } from './cluster-file.js';
+import { findCluster, isRunning, supervisorPid } from './cluster-file.js';
+import { isAlive, signal } from './pids.js';
 import { common, help, out } from './common.js';
 
 export const downHelp = `raft-otel down [--data-dir DIR]
@@ -23,17 +24,6 @@ export async function stopPids(pids: number[], graceMs = 10_000): Promise<void> 
   await waitGone(pids, graceMs);
   for (const pid of pids.filter(isAlive)) signal(pid, 'SIGKILL');
   await waitGone(pids, 2000);
-}
-
-/** Sends the signal, and goes on when the process is gone already (it may exit between our check
- *  and the kill: ESRCH) or is not ours to signal (EPERM): one such pid must not orphan the rest. */
-export function signal(pid: number, sig: NodeJS.Signals): boolean {
-  try {
-    process.kill(pid, sig);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export async function downCommand(argv: string[]): Promise<number> {

@@ -1,22 +1,8 @@
 // The commands' HTTP client for nodes' APIs, with errors that say what to do next.
 import { request, type IncomingHttpHeaders } from 'node:http';
+import type { NodeStatus } from '../api/status.js';
 import type { ClusterFile, NodeEntry } from './cluster-file.js';
 import { adminHeaders } from './credentials.js';
-
-/** A node's GET /status (the fields the commands read). */
-export interface NodeStatus {
-  id: string;
-  clusterId: string;
-  /** The node's process id: tells this cluster's node from another one on the same port. */
-  pid?: number;
-  role: 'follower' | 'pre_candidate' | 'candidate' | 'leader';
-  term: number;
-  leader: string | null;
-  commitIndex: number;
-  lastApplied: number;
-  lastLogIndex: number;
-  members: { voters: string[]; learners: string[] };
-}
 
 /** The API's error body: {error: {code, message, ...}}. */
 export interface ApiError {
@@ -110,7 +96,8 @@ export async function tryStatus(node: Pick<NodeEntry, 'id' | 'http'>, timeoutMs 
  *  another process on that port (another cluster's node, say). */
 export async function ownStatus(node: NodeEntry, timeoutMs = 1000): Promise<NodeStatus | null> {
   const st = await tryStatus(node, timeoutMs);
-  return st && (st.pid === undefined || st.pid === node.pid) && st.id === node.id ? st : null;
+  // The pid tells this cluster's node from another one on the same port.
+  return st && st.pid === node.pid && st.id === node.id ? st : null;
 }
 
 /** Throws the API's error (code and message) for an error answer. */

@@ -1,7 +1,7 @@
 // `raft-otel members [add ID | remove ID]`: single-server membership changes on the local cluster.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatPeers } from '../node/config.js';
+import { formatPeers, splitHostPort } from '../node/config.js';
 import { findNode, isRunning, liveNodes, readCluster, saveNode, type NodeEntry } from './cluster-file.js';
 import { common, help, leaderNode, out, someNode } from './common.js';
 import { adminCall, apiError, expectOk, tryStatus } from './http.js';
@@ -48,7 +48,7 @@ export async function membersCommand(argv: string[]): Promise<number> {
       return help(membersHelp, `"${id}" is not an id: use letters, digits, - or _`);
     if (c.nodes.some((n) => n.id === id))
       throw new Error(`${id} was a member of this cluster already; a returning server needs a new id`);
-    const port = (addr: string) => Number(addr.split(':')[1]);
+    const port = (addr: string) => splitHostPort(addr).port;
     const httpPort = Math.max(...c.nodes.map((n) => port(n.http))) + 1;
     const grpcPort = Math.max(...c.nodes.map((n) => port(n.grpc))) + 1;
     const busy = await firstBusyPort([

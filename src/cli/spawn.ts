@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeNodeFile, type ClusterFile, type NodeEntry } from './cluster-file.js';
 import { inheritedEnv } from './credentials.js';
-import { ownStatus, type NodeStatus } from './http.js';
+import type { NodeStatus } from '../api/status.js';
+import { ownStatus } from './http.js';
 
 /** The CLI entry point beside this file: main.ts under tsx, main.js once compiled. */
 const fromSources = import.meta.url.endsWith('.ts');

@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatPeers } from '../node/config.js';
+import { formatPeers, splitHostPort } from '../node/config.js';
 import {
   clusterFileIntact,
   clusterFilePath,
@@ -106,8 +106,8 @@ export async function upCommand(argv: string[]): Promise<number> {
 
   const busy = await firstBusyPort(
     liveNodes(cluster).flatMap((n) => [
-      { host: '127.0.0.1', port: Number(n.http.split(':')[1]), what: `${n.id}'s HTTP API` },
-      { host: '127.0.0.1', port: Number(n.grpc.split(':')[1]), what: `${n.id}'s gRPC` },
+      { ...splitHostPort(n.http), what: `${n.id}'s HTTP API` },
+      { ...splitHostPort(n.grpc), what: `${n.id}'s gRPC` },
     ]),
   );
   if (busy) {

@@ -295,6 +295,15 @@ export function parsePeers(text: string): PeerAddress[] {
   });
 }
 
+/** "host:port" split at its last colon; an error naming the address when the port is not one. */
+export function splitHostPort(addr: string): { host: string; port: number } {
+  const i = addr.lastIndexOf(':');
+  const port = Number(addr.slice(i + 1));
+  if (i < 0 || !Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`"${addr}" is not host:port (e.g. 127.0.0.1:8001)`);
+  return { host: addr.slice(0, i), port };
+}
+
 export function formatPeers(peers: PeerAddress[]): string {
   return peers.map((p) => `${p.id}=${p.grpc}/${p.http}`).join(',');
 }

@@ -140,7 +140,9 @@ describe('a node that dies at start is reported, with its log', () => {
     expect(await again.exited(30_000)).toBe(1);
     // The node recorded the damage at the failed restart (its DAMAGED marker): now it refuses at once.
     expect(again.out).toMatch(
-      new RegExp(`${victim} exited at start \\(code 1\\): this data directory \\(.*\\) was found damaged before: storage is damaged`),
+      new RegExp(
+        `${victim} exited at start \\(code 1\\): this data directory \\(.*\\) was found damaged before: storage is damaged`,
+      ),
     );
     expect(again.out).toMatch(/The cluster cannot start/);
     await until('every node to be stopped', () => (Object.values(nodePids(dir)).some(alive) ? null : true));

@@ -4,6 +4,7 @@
 // one add wins, the other is refused at once, and the leader replicates to the winner only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import type { NodeStatus } from '../../src/api/status.js';
 import { freePorts, TestCluster, type TestNode } from '../cluster/harness.js';
 
 let c: TestCluster;
@@ -12,12 +13,6 @@ beforeAll(async () => {
   c = await TestCluster.start(3);
 }, 60_000);
 afterAll(() => c?.stop());
-
-interface Status {
-  leader: string | null;
-  lastApplied: number;
-  members: { voters: string[]; learners: string[] };
-}
 
 /** A second joining process under an id another process already claimed, at its own ports. */
 async function twin(id: string): Promise<TestNode> {
@@ -54,7 +49,7 @@ describe('membership changes run one at a time', () => {
     expect((refused.body as { error?: { code?: string } }).error?.code, refused.text).toBe(
       'membership_change_in_progress',
     );
-    const st = (await c.status(leader)) as Status;
+    const st = (await c.status(leader)) as NodeStatus;
     expect(st.members.voters).toContain('n4');
 
     // The leader sends to the winner's address: a new write reaches it, never the loser.
@@ -64,7 +59,7 @@ describe('membership changes run one at a time', () => {
       10_000,
       `the winning n4 (${winner.http}) to receive a write made after the add`,
     );
-    const lost = (await c.status(loser)) as Status | null;
+    const lost = (await c.status(loser)) as NodeStatus | null;
     expect(lost, `the losing n4 (${loser.http}) stopped answering`).not.toBeNull();
     expect(lost!.lastApplied, `the losing n4 (${loser.http}) was sent entries: its address was registered`).toBe(0);
   }, 60_000);

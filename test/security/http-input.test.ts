@@ -3,6 +3,7 @@
 // change changes nothing, every read ends by the request timeout, and internal headers are not
 // honoured from clients.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NodeStatus } from '../../src/api/status.js';
 import { forwardProof, PROOF_MAX_AGE_MS } from '../../src/api/writes.js';
 import { TestCluster, type TestNode } from '../cluster/harness.js';
 
@@ -158,7 +159,7 @@ describe('internal headers are not honoured from clients (case 8)', () => {
     const leader = await c.waitForLeader();
     const follower = c.nodes.find((n) => n.id !== leader.id)!;
     await c.until(
-      async () => ((await c.status(follower)) as { leader: string | null } | null)?.leader === leader.id,
+      async () => ((await c.status(follower)) as NodeStatus | null)?.leader === leader.id,
       10_000,
       `${follower.id} to know leader ${leader.id}`,
     );
@@ -180,7 +181,7 @@ describe('internal headers are not honoured from clients (case 8)', () => {
     const leader = await c.waitForLeader();
     const follower = c.nodes.find((n) => n.id !== leader.id)!;
     await c.until(
-      async () => ((await c.status(follower)) as { leader: string | null } | null)?.leader === leader.id,
+      async () => ((await c.status(follower)) as NodeStatus | null)?.leader === leader.id,
       10_000,
       `${follower.id} to know leader ${leader.id}`,
     );

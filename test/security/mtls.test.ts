@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NodeStatus } from '../../src/api/status.js';
 import { makeCerts } from '../../src/cli/certs-cmd.js';
 import { TestCluster, type TestNode } from '../cluster/harness.js';
 import { forge, type ForgeOptions } from './forge.js';
@@ -34,7 +35,7 @@ beforeAll(async () => {
   const leader = await c.waitForLeader();
   await c.until(
     async () => {
-      const all = (await Promise.all(c.nodes.map((n) => c.status(n)))) as ({ leader: string } | null)[];
+      const all = (await Promise.all(c.nodes.map((n) => c.status(n)))) as (NodeStatus | null)[];
       return all.every((s) => s?.leader === leader.id);
     },
     10_000,
@@ -72,7 +73,7 @@ describe('peers over mutual TLS', () => {
   it('refuse a peer whose certificate is from another CA, even with the right name', async () => {
     const leader = await c.waitForLeader();
     const follower = c.nodes.find((n) => n.id !== leader.id)!;
-    const { term } = (await c.status(follower)) as { term: number };
+    const { term } = (await c.status(follower)) as NodeStatus;
     const r = await forge(follower.grpc, 'InstallSnapshot', snapshotFrom(follower, 'n1', term + 1), {
       tls: tls(rogue, 'n1', follower.id),
     });
@@ -80,7 +81,7 @@ describe('peers over mutual TLS', () => {
     // No certificate at all: plaintext does not even reach the handshake.
     const plain = await forge(follower.grpc, 'InstallSnapshot', snapshotFrom(follower, 'n1', term + 1));
     expect(plain.code, plain.details).toBe(grpcStatus.UNAVAILABLE);
-    expect(((await c.status(follower)) as { term: number }).term).toBe(term);
+    expect(((await c.status(follower)) as NodeStatus).term).toBe(term);
     expect((await c.get(follower, 't9')).status).toBe(200);
   });
 
@@ -88,7 +89,7 @@ describe('peers over mutual TLS', () => {
     const leader = await c.waitForLeader();
     const victim = c.nodes.find((n) => n.id !== leader.id)!;
     const other = c.nodes.find((n) => n !== victim && n !== leader)!;
-    const { term } = (await c.status(victim)) as { term: number };
+    const { term } = (await c.status(victim)) as NodeStatus;
     // The other follower's certificate, claiming to be the leader.
     const claim = await forge(victim.grpc, 'InstallSnapshot', snapshotFrom(victim, leader.id, term + 1), {
       tls: tls(good, other.id, victim.id),
@@ -101,7 +102,7 @@ describe('peers over mutual TLS', () => {
       claim: other.id,
     });
     expect(body.code, body.details).toBe(grpcStatus.PERMISSION_DENIED);
-    expect(((await c.status(victim)) as { term: number }).term).toBe(term);
+    expect(((await c.status(victim)) as NodeStatus).term).toBe(term);
     expect((await c.get(victim, 't9')).status).toBe(200);
   });
 });
