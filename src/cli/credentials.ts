@@ -5,12 +5,12 @@
 //    the network.
 // Both are made once by `up` and kept across runs. A value given in the environment
 // (RAFT_CLUSTER_SECRET, RAFT_ADMIN_TOKEN) is written to that file and never to cluster.json or
-// node.json: the nodes and the commands are only ever told the file's path.
+// node.json: the nodes and the commands are only ever told the file's path (`up` makes the files:
+// credentialFiles in secret-cmd.ts). This module stays light: every command that calls /admin/
+// loads it, and must not load gRPC with it.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MIN_SECRET_LENGTH } from '../transport/peer-auth.js';
 import type { ClusterFile } from './cluster-file.js';
-import { ensureSecretFile, writeSecretFile } from './secret-cmd.js';
 
 /** Variables holding a credential itself: never persisted, never handed on beside their file. */
 export const SECRET_VALUE_VARS = {
@@ -20,22 +20,6 @@ export const SECRET_VALUE_VARS = {
 
 export function adminTokenPath(dataDir: string): string {
   return join(dataDir, 'admin-token');
-}
-
-/** The _FILE variables for the nodes `up` starts in dataDir: the ones the environment names, else
- *  the data dir's files (made now from the environment's value, or at random when absent). */
-export function credentialFiles(dataDir: string, env: NodeJS.ProcessEnv): Record<string, string> {
-  const secret =
-    env.RAFT_CLUSTER_SECRET_FILE ||
-    (env.RAFT_CLUSTER_SECRET
-      ? writeSecretFile(join(dataDir, 'cluster-secret'), env.RAFT_CLUSTER_SECRET)
-      : ensureSecretFile(join(dataDir, 'cluster-secret'), 'cluster secret', MIN_SECRET_LENGTH));
-  const admin =
-    env.RAFT_ADMIN_TOKEN_FILE ||
-    (env.RAFT_ADMIN_TOKEN
-      ? writeSecretFile(adminTokenPath(dataDir), env.RAFT_ADMIN_TOKEN)
-      : ensureSecretFile(adminTokenPath(dataDir), 'admin token', 16));
-  return { RAFT_CLUSTER_SECRET_FILE: secret, RAFT_ADMIN_TOKEN_FILE: admin };
 }
 
 /** The headers an /admin/ request to this cluster needs: its admin token, when it has one. */

@@ -3,9 +3,10 @@
 // the secret the nodes already share). The file is created with mode 0600 and never printed.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MIN_SECRET_LENGTH } from '../transport/peer-auth.js';
+import { adminTokenPath } from './credentials.js';
 
 export const secretHelp = `raft-otel secret --out FILE
 
@@ -46,6 +47,22 @@ export function writeSecretFile(file: string, value: string): string {
   writeFileSync(tmp, value.trim() + '\n', { mode: 0o600, flag: 'wx' });
   renameSync(tmp, file);
   return file;
+}
+
+/** The _FILE variables for the nodes `up` starts in dataDir: the ones the environment names, else
+ *  the data dir's files (made now from the environment's value, or at random when absent). */
+export function credentialFiles(dataDir: string, env: NodeJS.ProcessEnv): Record<string, string> {
+  const secret =
+    env.RAFT_CLUSTER_SECRET_FILE ||
+    (env.RAFT_CLUSTER_SECRET
+      ? writeSecretFile(join(dataDir, 'cluster-secret'), env.RAFT_CLUSTER_SECRET)
+      : ensureSecretFile(join(dataDir, 'cluster-secret'), 'cluster secret', MIN_SECRET_LENGTH));
+  const admin =
+    env.RAFT_ADMIN_TOKEN_FILE ||
+    (env.RAFT_ADMIN_TOKEN
+      ? writeSecretFile(adminTokenPath(dataDir), env.RAFT_ADMIN_TOKEN)
+      : ensureSecretFile(adminTokenPath(dataDir), 'admin token', 16));
+  return { RAFT_CLUSTER_SECRET_FILE: secret, RAFT_ADMIN_TOKEN_FILE: admin };
 }
 
 export function secretCommand(argv: string[]): number {

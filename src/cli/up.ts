@@ -25,11 +25,12 @@ import {
   type NodeEntry,
 } from './cluster-file.js';
 import { startCommand } from './common.js';
-import { credentialFiles, SECRET_VALUE_VARS } from './credentials.js';
+import { SECRET_VALUE_VARS } from './credentials.js';
 import { stopPids } from './down.js';
 import { ownStatus } from './http.js';
 import { firstBusyPort } from './ports.js';
 import { logTail, spawnNode, waitServing, type Started } from './spawn.js';
+import { credentialFiles } from './secret-cmd.js';
 
 export const upHelp = `raft-otel up [options]
 
