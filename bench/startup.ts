@@ -5,11 +5,15 @@
 // Every cluster runs on free loopback ports in a temporary data dir; every process started here is
 // stopped before the script exits, also on Ctrl-C or an error.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { NodeStatus } from '../src/api/status.js';
+import { findCluster, isRunning } from '../src/cli/cluster-file.js';
+import { signal } from '../src/cli/pids.js';
+import { consecutiveFreePorts } from '../src/cli/ports.js';
 
 const BIN = resolve('bin/raft-otel.mjs');
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
@@ -52,34 +56,18 @@ function exited(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Every pid a data dir's cluster file names (the nodes `up` started, in their own groups). */
-function clusterPids(dir: string): number[] {
-  const pids: number[] = [];
-  try {
-    const c = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as { nodes: { pid: number }[] };
-    pids.push(...c.nodes.map((n) => n.pid).filter(Boolean));
-  } catch {
-    /* no cluster file */
-  }
-  return pids;
+/** The node processes of a data dir's cluster that are still running, found as the commands find
+ *  them (node.json's pids over cluster.json's, each checked to be that node's process). */
+function runningNodePids(dir: string): number[] {
+  return (findCluster(dir)?.nodes ?? []).filter(isRunning).map((n) => n.pid);
 }
 
 function cleanUp(): void {
   for (const child of [...groups]) signalGroup(child, 'SIGKILL');
   for (const dir of dataDirs) {
-    for (const pid of clusterPids(dir)) {
-      if (!alive(pid)) continue;
-      process.kill(pid, 'SIGCONT');
-      process.kill(pid, 'SIGKILL');
+    for (const pid of runningNodePids(dir)) {
+      signal(pid, 'SIGCONT');
+      signal(pid, 'SIGKILL');
     }
     rmSync(dir, { recursive: true, force: true });
   }
@@ -92,35 +80,10 @@ process.on('SIGINT', () => {
 
 // ---- helpers ---------------------------------------------------------------------------------
 
-async function consecutiveFreePorts(n: number): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
-    const free = await Promise.all(
-      Array.from(
-        { length: n },
-        (_, i) =>
-          new Promise<boolean>((ok) => {
-            const s = createServer();
-            s.once('error', () => ok(false));
-            s.listen(base + i, '127.0.0.1', () => s.close(() => ok(true)));
-          }),
-      ),
-    );
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error(`no ${n} consecutive free ports found`);
-}
-
-interface Status {
-  id: string;
-  role: string;
-  term: number;
-}
-
-async function status(http: string): Promise<Status | null> {
+async function status(http: string): Promise<NodeStatus | null> {
   try {
     const r = await fetch(`http://${http}/status`, { signal: AbortSignal.timeout(300) });
-    return r.ok ? ((await r.json()) as Status) : null;
+    return r.ok ? ((await r.json()) as NodeStatus) : null;
   } catch {
     return null;
   }
@@ -195,7 +158,7 @@ async function startCluster(): Promise<Cluster> {
 async function stopCluster(c: Cluster): Promise<void> {
   signalGroup(c.up, 'SIGINT');
   if (!(await exited(c.up, 20_000))) signalGroup(c.up, 'SIGKILL');
-  for (const pid of clusterPids(c.dir)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of runningNodePids(c.dir)) signal(pid, 'SIGKILL');
 }
 
 /** The commands a classroom loops over, against a running cluster. */
@@ -223,8 +186,10 @@ async function nodeStartup(): Promise<void> {
   const base = await consecutiveFreePorts(6);
   const peers = [0, 1, 2].map((i) => `n${i + 1}=127.0.0.1:${base + i}/127.0.0.1:${base + 3 + i}`).join(',');
   const t0 = performance.now();
+  // Peers authenticate with a cluster secret (a node without one refuses to start): a fresh one.
   const node = startBin(['node', '--id', 'n1', '--peers', peers, '--data-dir', join(dir, 'n1')], {
     RAFT_TRACE_DIR: join(dir, 'traces'),
+    RAFT_CLUSTER_SECRET: randomBytes(32).toString('hex'),
   });
   let out = '';
   node.stdout!.on('data', (d) => (out += d));

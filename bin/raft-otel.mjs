@@ -3,8 +3,9 @@
 // this very process, so a command costs one Node start-up and the pid a user sees is the command:
 //   - the compiled JavaScript in dist/, rebuilt first if anything under src/ changed since the
 //     last build (esbuild, a fraction of a second; see scripts/build.mjs);
-//   - without esbuild and without a build (an unusual install), the TypeScript sources through
-//     tsx, registered in-process.
+//   - without esbuild, when src/ changed since the build or there is none (an unusual install),
+//     the TypeScript sources through tsx, registered in-process (with neither esbuild nor tsx, an
+//     old build still runs, with a warning).
 import { join } from 'node:path';
 import process from 'node:process';
 import { pathToFileURL } from 'node:url';

@@ -17,10 +17,12 @@ import {
   openSync,
   closeSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import console from 'node:console';
@@ -32,8 +34,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const STAMP = '.build-stamp';
 const LOCK = '.build-lock';
-/** A lock older than this was left by a build that died. */
+/** A lock older than this was left by a build that died (when its pid cannot tell: see staleLock). */
 const STALE_LOCK_MS = 60_000;
+/** After this long waiting for another build, say so (once). */
+const SAY_WAITING_MS = 2000;
 
 /** Every .ts file under dir, and the newest modification time of those files and their folders
  *  (a folder's time changes when a file is added, removed or renamed in it). */
@@ -80,6 +84,52 @@ async function loadEsbuild() {
   }
 }
 
+/** True when tsx can run the sources in this install. */
+async function haveTsx() {
+  try {
+    await import('tsx/esm/api');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** @param {number} pid */
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return /** @type {NodeJS.ErrnoException} */ (e).code === 'EPERM';
+  }
+}
+
+/** The pid a build lock names, or 0 (being written, or written by an older version).
+ *  @param {string} lock */
+export function lockPid(lock) {
+  try {
+    const pid = Number(readFileSync(lock, 'utf8').trim());
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Whether a build lock was left by a build that is gone: its pid is dead (a Ctrl-C during a
+ *  build), or, when it names no pid, it is older than STALE_LOCK_MS. A missing lock is not stale.
+ *  @param {string} lock @param {number} now */
+export function staleLock(lock, now = Date.now()) {
+  let mtimeMs;
+  try {
+    mtimeMs = statSync(lock).mtimeMs;
+  } catch {
+    return false;
+  }
+  const pid = lockPid(lock);
+  if (pid) return !pidAlive(pid);
+  return now - mtimeMs > STALE_LOCK_MS;
+}
+
 /** Transpiles src/ into dist/. Each file is written to a temporary name and renamed, so a process
  *  starting meanwhile reads either the old file or the new one, never half of one.
  *  @param {string} root */
@@ -121,27 +171,45 @@ export async function build(root = ROOT) {
 export async function ensureBuilt(root = ROOT) {
   const main = join(root, 'dist', 'src', 'cli', 'main.js');
   if (isFresh(root)) return main;
-  if (!existsSync(join(root, 'src')) || !(await loadEsbuild())) return existsSync(main) ? main : null;
+  if (!existsSync(join(root, 'src'))) return existsSync(main) ? main : null;
+  if (!(await loadEsbuild())) {
+    // src/ changed since the build and it cannot be rebuilt: run the sources (tsx) rather than a
+    // build that no longer matches them; with neither, the old build, but never silently.
+    if ((await haveTsx()) || !existsSync(main)) return null;
+    process.stderr.write(
+      'raft-otel: warning: src/ changed since dist/ was built, and neither esbuild nor tsx is installed to run ' +
+        'the new sources: running the OLD build in dist/. `npm install` fixes this.\n',
+    );
+    return main;
+  }
   mkdirSync(join(root, 'dist'), { recursive: true });
   const lock = join(root, 'dist', LOCK);
-  const deadline = Date.now() + 2 * STALE_LOCK_MS;
+  const started = Date.now();
+  const deadline = started + 2 * STALE_LOCK_MS;
+  let said = false;
   for (;;) {
     let fd;
     try {
       fd = openSync(lock, 'wx');
     } catch {
-      // Someone else is building: wait for it, then use its build.
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { force: true });
-      } catch {
-        /* released meanwhile */
-      }
+      // Someone else is building: wait for it, then use its build. A lock whose builder is gone
+      // (its pid is dead: a Ctrl-C mid-build) is taken over at once.
+      if (staleLock(lock)) rmSync(lock, { force: true });
       if (Date.now() > deadline) throw new Error(`waited too long for another build (lock file ${lock})`);
+      if (!said && Date.now() - started > SAY_WAITING_MS) {
+        said = true;
+        const pid = lockPid(lock);
+        process.stderr.write(
+          `raft-otel: waiting for another build of dist/${pid ? ` (pid ${pid})` : ''} to finish (lock file ${lock})\n`,
+        );
+      }
       await sleep(25);
       if (isFresh(root)) return main;
       continue;
     }
     try {
+      // Whose lock this is: a waiting process that finds this pid dead takes the lock over.
+      writeSync(fd, `${process.pid}\n`);
       if (!isFresh(root)) await build(root);
       return main;
     } finally {

@@ -3,21 +3,41 @@
 // "Authorization: Bearer <token>".
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import { chaosProblem, type ChaosSettings } from '../transport/chaos.js';
+import { secretMatches } from '../transport/peer-auth.js';
 import { ClientError, notLeader } from '../node/errors.js';
 import type { RaftNode } from '../node/node.js';
 import { handle, sendError } from './respond.js';
 
 export function adminRouter(node: RaftNode): Router {
   const r = Router();
+  /** The membership change this node is running, if any. One at a time: two adds of one new id
+   *  would both pass the checks before either committed, and the second would re-point the first's
+   *  address. A second change is refused at once (409) rather than queued behind a 30 s catch-up. */
+  let changing: string | null = null;
+  const oneChangeAtATime = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+    if (changing)
+      throw new ClientError(
+        409,
+        'membership_change_in_progress',
+        `${changing} is in progress on ${node.cfg.id}; nothing was changed, retry when it is done`,
+      );
+    changing = what;
+    try {
+      return await run();
+    } finally {
+      changing = null;
+    }
+  };
   r.use((req: Request, res: Response, next: NextFunction) => {
     const token = node.cfg.adminToken;
-    if (token && req.headers.authorization !== `Bearer ${token}`) {
+    // Constant time, as for the cluster secret: the comparison must not tell how much of a guess was right.
+    if (token && !secretMatches(`Bearer ${token}`, req.headers.authorization ?? '')) {
       return sendError(
         res,
         new ClientError(
           401,
           'unauthorized',
-          'this admin API needs "Authorization: Bearer <token>" (the node\'s --admin-token)',
+          'this admin API needs "Authorization: Bearer <token>" (the node\'s --admin-token or --admin-token-file; under raft-otel up, <data-dir>/admin-token)',
         ),
       );
     }
@@ -78,47 +98,52 @@ export function adminRouter(node: RaftNode): Router {
         throw new ClientError(400, 'bad_request', 'grpc and http must be host:port');
       }
       if (!node.isLeader()) throw notLeader(node.cfg.id, node.leaderId());
-      // Validate everything before committing anything: the address registration is a committed
-      // entry, and registering an existing member's id would re-point its peers at the new address.
-      const refused = node.raft.checkConfChange({ type: 'add_learner', node: id });
-      if (refused)
-        throw new ClientError(409, 'membership_change_refused', `${refused.reason}; nothing was changed`, {
-          leader: refused.leader,
-        });
-      const { voters, learners } = node.raft.conf;
-      for (const member of [...voters, ...learners]) {
-        const a = node.address(member);
-        if (a && (a.grpc === grpc || a.http === http))
-          throw new ClientError(
-            409,
-            'address_in_use',
-            `${member} already uses ${a.grpc === grpc ? `grpc ${grpc}` : `http ${http}`}; nothing was changed`,
-          );
-      }
-      const steps: string[] = [];
-      await node.propose({ op: 'register_member', id, grpc, http });
-      steps.push(`registered ${id} at grpc ${grpc}, http ${http}`);
-      await node.changeMembership({ type: 'add_learner', node: id });
-      steps.push(`added ${id} as a learner`);
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const pr = node.raft.status().progress[id];
-        if (pr && pr.match >= node.raft.log.lastIndex()) break;
-        if (Date.now() > deadline)
-          throw new ClientError(
-            504,
-            'learner_not_caught_up',
-            `${id} did not catch up within 30 s; it stays a learner. Is it running?`,
-            { steps },
-          );
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      steps.push(`${id} caught up`);
-      await node.changeMembership({ type: 'promote', node: id });
-      steps.push(`promoted ${id} to voter`);
-      res.json({ members: node.raft.conf, steps });
+      const added = await oneChangeAtATime(`adding ${id}`, () => addMember(id, grpc, http));
+      res.json(added);
     }),
   );
+
+  const addMember = async (id: string, grpc: string, http: string) => {
+    // Validate everything before committing anything: the address registration is a committed
+    // entry, and registering an existing member's id would re-point its peers at the new address.
+    const refused = node.raft.checkConfChange({ type: 'add_learner', node: id });
+    if (refused)
+      throw new ClientError(409, 'membership_change_refused', `${refused.reason}; nothing was changed`, {
+        leader: refused.leader,
+      });
+    const { voters, learners } = node.raft.conf;
+    for (const member of [...voters, ...learners]) {
+      const a = node.address(member);
+      if (a && (a.grpc === grpc || a.http === http))
+        throw new ClientError(
+          409,
+          'address_in_use',
+          `${member} already uses ${a.grpc === grpc ? `grpc ${grpc}` : `http ${http}`}; nothing was changed`,
+        );
+    }
+    const steps: string[] = [];
+    await node.propose({ op: 'register_member', id, grpc, http });
+    steps.push(`registered ${id} at grpc ${grpc}, http ${http}`);
+    await node.changeMembership({ type: 'add_learner', node: id });
+    steps.push(`added ${id} as a learner`);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const pr = node.raft.status().progress[id];
+      if (pr && pr.match >= node.raft.log.lastIndex()) break;
+      if (Date.now() > deadline)
+        throw new ClientError(
+          504,
+          'learner_not_caught_up',
+          `${id} did not catch up within 30 s; it stays a learner. Is it running?`,
+          { steps },
+        );
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    steps.push(`${id} caught up`);
+    await node.changeMembership({ type: 'promote', node: id });
+    steps.push(`promoted ${id} to voter`);
+    return { members: node.raft.conf, steps };
+  };
 
   /** Removes a server. Body: {id}. A leader removing itself hands leadership over first. */
   r.post(
@@ -136,7 +161,7 @@ export function adminRouter(node: RaftNode): Router {
           { leader: to },
         );
       }
-      await node.changeMembership({ type: 'remove', node: id });
+      await oneChangeAtATime(`removing ${id}`, () => node.changeMembership({ type: 'remove', node: id }));
       res.json({ members: node.raft.conf });
     }),
   );

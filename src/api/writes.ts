@@ -1,6 +1,6 @@
 // Running a write: on the leader directly, or forwarded to it from a follower, with the client's
 // Idempotency-Key and X-Fencing-Token carried inside the command.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { KvCommand, KvResult } from '../kv/commands.js';
 import { keyProblem, LIMITS, parseFence } from '../kv/commands.js';
@@ -9,33 +9,64 @@ import type { RaftNode } from '../node/node.js';
 import { withClientSpan } from '../telemetry/http.js';
 
 const FORWARDED_BY = 'x-raft-forwarded-by';
-/** Proves a forward came from a node of this cluster: an HMAC of the sender's id under the cluster
- *  secret, so the secret itself never travels over HTTP. */
+/** Proves that this one request was forwarded by a node of this cluster: "<ms>.<nonce>.<hmac>", an
+ *  HMAC under the cluster secret of the sender, the method, the path, the time and a random nonce
+ *  (the secret itself never travels over HTTP). Someone who sees a forwarded request cannot reuse
+ *  its proof: it names that request only, is accepted once, and only for PROOF_MAX_AGE_MS. */
 const FORWARD_PROOF = 'x-raft-forward-proof';
+/** How far a proof's time may be from the receiver's clock (either way: nodes' clocks differ a little). */
+export const PROOF_MAX_AGE_MS = 5000;
+/** More proofs than this inside one PROOF_MAX_AGE_MS window are not honoured (the replay memory is bounded). */
+const MAX_REMEMBERED_PROOFS = 100_000;
 /** Request headers that must reach the leader with a forwarded write (trace context is injected
  *  afresh: the leader's span becomes the child of this node's forwarding span). */
 const FORWARDED_HEADERS = ['idempotency-key', 'x-fencing-token'];
 
-function forwardProof(secret: string, from: string): string {
-  return createHmac('sha256', secret).update(`raft-otel forward from ${from}`).digest('hex');
+function proofMac(secret: string, from: string, method: string, path: string, ms: number, nonce: string): string {
+  return createHmac('sha256', secret)
+    .update(`raft-otel forward\n${from}\n${method.toUpperCase()}\n${path}\n${ms}\n${nonce}`)
+    .digest('hex');
 }
 
-/** Honours X-Raft-Forwarded-By only from a node that proves it knows the cluster secret: a
- *  client must not make a node believe a write was forwarded to it (that node would refuse to
- *  forward it on, or trace a hop that never happened). Without a secret, the header is never
- *  honoured (a forwarded write may then hop twice while leadership moves; each hop has a timeout). */
+/** The X-Raft-Forward-Proof value for forwarding `method path` from node `from`, now. */
+export function forwardProof(secret: string, from: string, method: string, path: string, ms = Date.now()): string {
+  const nonce = randomBytes(12).toString('hex');
+  return `${ms}.${nonce}.${proofMac(secret, from, method, path, ms, nonce)}`;
+}
+
+/** Honours X-Raft-Forwarded-By only with a fresh, unused proof for this very request: a client
+ *  must not make a node believe a write was forwarded to it (that node would refuse to forward it
+ *  on, or trace a hop that never happened). Without a secret, the header is never honoured (a
+ *  forwarded write may then hop twice while leadership moves; each hop has a timeout). */
 export function dropUnauthenticatedForward(node: RaftNode) {
+  /** Proofs accepted lately, by nonce, with when: each is honoured once. */
+  const used = new Map<string, number>();
+  const genuine = (secret: string, from: string, req: Request, proof: string): boolean => {
+    const m = /^(\d{1,15})\.([0-9a-f]{24})\.([0-9a-f]{64})$/.exec(proof);
+    if (!m) return false;
+    const [, msText, nonce, mac] = m;
+    const ms = Number(msText);
+    const now = Date.now();
+    if (Math.abs(now - ms) > PROOF_MAX_AGE_MS) return false;
+    const want = Buffer.from(proofMac(secret, from, req.method, req.originalUrl, ms, nonce), 'hex');
+    if (!timingSafeEqual(want, Buffer.from(mac, 'hex'))) return false;
+    // A proof accepted at time t may be valid until t + 2 windows (its own time may lead ours by one):
+    // remember it that long. The map is in acceptance order, so the expired ones are at its start.
+    for (const [n, t] of used) {
+      if (now - t <= 2 * PROOF_MAX_AGE_MS) break;
+      used.delete(n);
+    }
+    if (used.has(nonce) || used.size >= MAX_REMEMBERED_PROOFS) return false;
+    used.set(nonce, now);
+    return true;
+  };
   return (req: Request, _res: Response, next: NextFunction) => {
     const from = req.headers[FORWARDED_BY];
     const proof = req.headers[FORWARD_PROOF];
     const secret = node.cfg.security?.secret ?? null;
-    let genuine = false;
-    if (typeof from === 'string' && typeof proof === 'string' && secret !== null) {
-      const want = Buffer.from(forwardProof(secret, from));
-      const got = Buffer.from(proof);
-      genuine = want.length === got.length && timingSafeEqual(want, got);
-    }
-    if (!genuine) delete req.headers[FORWARDED_BY];
+    const ok =
+      typeof from === 'string' && typeof proof === 'string' && secret !== null && genuine(secret, from, req, proof);
+    if (!ok) delete req.headers[FORWARDED_BY];
     delete req.headers[FORWARD_PROOF];
     next();
   };
@@ -110,7 +141,9 @@ export async function forward(node: RaftNode, req: Request, res: Response): Prom
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     [FORWARDED_BY]: node.cfg.id,
-    ...(node.cfg.security?.secret ? { [FORWARD_PROOF]: forwardProof(node.cfg.security.secret, node.cfg.id) } : {}),
+    ...(node.cfg.security?.secret
+      ? { [FORWARD_PROOF]: forwardProof(node.cfg.security.secret, node.cfg.id, req.method, req.originalUrl) }
+      : {}),
     'x-raft-cluster': node.cfg.clusterId,
     ...Object.fromEntries(FORWARDED_HEADERS.filter((h) => req.header(h) !== undefined).map((h) => [h, req.header(h)!])),
   };

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { parseDelay } from '../transport/chaos.js';
 import { findNode, liveNodes, readCluster } from './cluster-file.js';
 import { checkIds, common, help, out, type CommonValues } from './common.js';
-import { call, expectOk } from './http.js';
+import { adminCall, expectOk } from './http.js';
 
 export const chaosHelp = `raft-otel chaos [--drop R] [--drop-reply R] [--delay MIN-MAX] [--slow-fsync MS] [--fail-writes true|false] [--node ID] [--off]
 
@@ -77,9 +77,11 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const targets = v.node ? [findNode(c, v.node)] : liveNodes(c);
   const results: Record<string, ChaosView> = {};
   for (const n of targets) {
-    if (Object.keys(net).length) expectOk(await call(n, 'POST', '/admin/chaos', net));
-    if (Object.keys(disk).length) expectOk(await call(n, 'POST', '/admin/disk', disk));
-    results[n.id] = (await call(n, 'GET', '/admin/chaos')).body as ChaosView;
+    if (Object.keys(net).length) expectOk(await adminCall(c, n, 'POST', '/admin/chaos', net));
+    if (Object.keys(disk).length) expectOk(await adminCall(c, n, 'POST', '/admin/disk', disk));
+    const view = await adminCall(c, n, 'GET', '/admin/chaos');
+    expectOk(view);
+    results[n.id] = view.body as ChaosView;
   }
   const human = Object.entries(results)
     .map(([id, { chaos: ch, disk: d }]) => {

@@ -10,8 +10,9 @@
 //
 // A recorded pid counts as the node only while that process's command line names the node's data
 // dir (on Linux, from /proc): after a reboot or a crash, the number may belong to anything.
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { commandLine, isAlive, isOwnProcess } from './pids.js';
 
 export interface NodeEntry {
   id: string;
@@ -52,9 +53,13 @@ export function supervisorPidPath(dataDir: string): string {
   return join(resolve(dataDir), 'up.pid');
 }
 
+/** Through a .tmp file and a rename, both mode 0600: the records name the credential files and
+ *  the nodes' command lines, which other users of the machine have no business reading. */
 function writeAtomically(path: string, text: string): void {
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
+  const tmp = `${path}.tmp`;
+  rmSync(tmp, { force: true }); // a .tmp left by a crash may have another mode: make it anew
+  writeFileSync(tmp, text, { mode: 0o600 });
+  renameSync(tmp, path);
 }
 
 function readJson(path: string): unknown {
@@ -162,32 +167,10 @@ export function findNode(c: ClusterFile, id: string): NodeEntry {
   return n;
 }
 
-export function isAlive(pid: number): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** The process's command line (Linux /proc), or null where it cannot be read. */
-export function commandLine(pid: number): string | null {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-  } catch {
-    return null;
-  }
-}
-
 /** True when the node's recorded pid is alive and is that node (its command line names its
  *  data dir), not a process that reused the number. Without /proc, a live pid is trusted. */
 export function isRunning(entry: Pick<NodeEntry, 'pid' | 'dataDir'>): boolean {
-  if (!isAlive(entry.pid)) return false;
-  if (!existsSync('/proc/self/cmdline')) return true;
-  const cmd = commandLine(entry.pid);
-  return cmd === null || cmd.includes(entry.dataDir);
+  return isOwnProcess(entry.pid, entry.dataDir);
 }
 
 /** True when the process is stopped (SIGSTOP): `pause` froze it. Linux only; false elsewhere. */

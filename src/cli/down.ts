@@ -1,7 +1,8 @@
 // `raft-otel down`: stops what `up` started, found through the supervisor's pid file and each
 // node's own node.json, so a deleted cluster.json cannot leave nodes running.
 import { parseArgs } from 'node:util';
-import { findCluster, isAlive, isRunning, supervisorPid } from './cluster-file.js';
+import { findCluster, isRunning, supervisorPid } from './cluster-file.js';
+import { isAlive, signal } from './pids.js';
 import { common, help, out } from './common.js';
 
 export const downHelp = `raft-otel down [--data-dir DIR]
@@ -18,10 +19,10 @@ async function waitGone(pids: number[], ms: number): Promise<void> {
 /** Stops these node processes: SIGCONT (a paused node cannot act on SIGTERM), SIGTERM, then
  *  SIGKILL for any still running after the grace period. */
 export async function stopPids(pids: number[], graceMs = 10_000): Promise<void> {
-  for (const pid of pids) process.kill(pid, 'SIGCONT');
-  for (const pid of pids) process.kill(pid, 'SIGTERM');
+  for (const pid of pids) signal(pid, 'SIGCONT');
+  for (const pid of pids) signal(pid, 'SIGTERM');
   await waitGone(pids, graceMs);
-  for (const pid of pids.filter(isAlive)) process.kill(pid, 'SIGKILL');
+  for (const pid of pids.filter(isAlive)) signal(pid, 'SIGKILL');
   await waitGone(pids, 2000);
 }
 
@@ -35,7 +36,7 @@ export async function downCommand(argv: string[]): Promise<number> {
   if (!c && !up) throw new Error(`no cluster at ${v['data-dir']}: nothing to stop`);
   const running = c ? c.nodes.filter(isRunning) : [];
   if (up) {
-    process.kill(up, 'SIGTERM'); // `up` stops its nodes and exits
+    signal(up, 'SIGTERM'); // `up` stops its nodes and exits
     await waitGone([up], 15_000);
   }
   // Whatever is still running: nodes `up` did not know of, or all of them when `up` was gone.

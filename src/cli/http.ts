@@ -1,21 +1,8 @@
 // The commands' HTTP client for nodes' APIs, with errors that say what to do next.
 import { request, type IncomingHttpHeaders } from 'node:http';
-import type { NodeEntry } from './cluster-file.js';
-
-/** A node's GET /status (the fields the commands read). */
-export interface NodeStatus {
-  id: string;
-  clusterId: string;
-  /** The node's process id: tells this cluster's node from another one on the same port. */
-  pid?: number;
-  role: 'follower' | 'pre_candidate' | 'candidate' | 'leader';
-  term: number;
-  leader: string | null;
-  commitIndex: number;
-  lastApplied: number;
-  lastLogIndex: number;
-  members: { voters: string[]; learners: string[] };
-}
+import type { NodeStatus } from '../api/status.js';
+import type { ClusterFile, NodeEntry } from './cluster-file.js';
+import { adminHeaders } from './credentials.js';
 
 /** The API's error body: {error: {code, message, ...}}. */
 export interface ApiError {
@@ -83,6 +70,18 @@ function notAnswering(node: Pick<NodeEntry, 'id' | 'http'>, e: Error): Error {
   );
 }
 
+/** A request to the node's /admin/ API, with the cluster's admin token. */
+export function adminCall(
+  c: Pick<ClusterFile, 'dataDir' | 'env'>,
+  node: Pick<NodeEntry, 'id' | 'http'>,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = 5000,
+): Promise<HttpResult> {
+  return call(node, method, path, body, timeoutMs, adminHeaders(c));
+}
+
 /** The node's status, or null when it does not answer. */
 export async function tryStatus(node: Pick<NodeEntry, 'id' | 'http'>, timeoutMs = 1000): Promise<NodeStatus | null> {
   try {
@@ -97,7 +96,8 @@ export async function tryStatus(node: Pick<NodeEntry, 'id' | 'http'>, timeoutMs 
  *  another process on that port (another cluster's node, say). */
 export async function ownStatus(node: NodeEntry, timeoutMs = 1000): Promise<NodeStatus | null> {
   const st = await tryStatus(node, timeoutMs);
-  return st && (st.pid === undefined || st.pid === node.pid) && st.id === node.id ? st : null;
+  // The pid tells this cluster's node from another one on the same port.
+  return st && st.pid === node.pid && st.id === node.id ? st : null;
 }
 
 /** Throws the API's error (code and message) for an error answer. */

@@ -2,6 +2,7 @@
 // cluster's files, faults through each node's admin API.
 import type { ClusterControl } from '../check/control.js';
 import { findNode, isRunning, liveNodes, readCluster, saveNode, type ClusterFile } from './cluster-file.js';
+import { adminHeaders } from './credentials.js';
 import { spawnNode, waitServing } from './spawn.js';
 
 export function localControl(dataDir: string): ClusterControl {
@@ -29,7 +30,7 @@ export function localControl(dataDir: string): ClusterControl {
     chaos: async (id, settings) => {
       const r = await fetch(`http://${findNode(cluster(), id).http}/admin/chaos`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...adminHeaders(cluster()) },
         body: JSON.stringify(settings),
         signal: AbortSignal.timeout(2000),
       });

@@ -1,10 +1,10 @@
 // `raft-otel members [add ID | remove ID]`: single-server membership changes on the local cluster.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatPeers } from '../node/config.js';
+import { formatPeers, splitHostPort } from '../node/config.js';
 import { findNode, isRunning, liveNodes, readCluster, saveNode, type NodeEntry } from './cluster-file.js';
 import { common, help, leaderNode, out, someNode } from './common.js';
-import { apiError, call, expectOk, tryStatus } from './http.js';
+import { adminCall, apiError, expectOk, tryStatus } from './http.js';
 import { firstBusyPort } from './ports.js';
 import { spawnNode, waitServing } from './spawn.js';
 import { nodeArgs } from './up.js';
@@ -48,7 +48,7 @@ export async function membersCommand(argv: string[]): Promise<number> {
       return help(membersHelp, `"${id}" is not an id: use letters, digits, - or _`);
     if (c.nodes.some((n) => n.id === id))
       throw new Error(`${id} was a member of this cluster already; a returning server needs a new id`);
-    const port = (addr: string) => Number(addr.split(':')[1]);
+    const port = (addr: string) => splitHostPort(addr).port;
     const httpPort = Math.max(...c.nodes.map((n) => port(n.http))) + 1;
     const grpcPort = Math.max(...c.nodes.map((n) => port(n.grpc))) + 1;
     const busy = await firstBusyPort([
@@ -74,7 +74,8 @@ export async function membersCommand(argv: string[]): Promise<number> {
     c.nodes.push(entry);
     saveNode(c, entry);
     await waitServing(entry, started);
-    const r = await call(
+    const r = await adminCall(
+      c,
       await leaderNode(c),
       'POST',
       '/admin/members/add',
@@ -88,11 +89,11 @@ export async function membersCommand(argv: string[]): Promise<number> {
   }
   const n = findNode(c, id);
   let leader = await leaderNode(c);
-  let r = await call(leader, 'POST', '/admin/members/remove', { id }, 30_000);
+  let r = await adminCall(c, leader, 'POST', '/admin/members/remove', { id }, 30_000);
   const err = apiError(r.body);
   if (r.status === 409 && err?.code === 'leader_changed' && typeof err.leader === 'string') {
     leader = findNode(c, err.leader);
-    r = await call(leader, 'POST', '/admin/members/remove', { id }, 30_000);
+    r = await adminCall(c, leader, 'POST', '/admin/members/remove', { id }, 30_000);
   }
   expectOk(r);
   if (isRunning(n)) process.kill(n.pid, 'SIGTERM');

@@ -3,7 +3,7 @@
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { createApp } from '../api/app.js';
-import { loadNodeConfig, NODE_OPTIONS, nodeOptionsHelp } from '../node/config.js';
+import { loadNodeConfig, NODE_OPTIONS, nodeOptionsHelp, splitHostPort } from '../node/config.js';
 import { createLogger } from '../node/log.js';
 import { telemetryConfig } from '../telemetry/config.js';
 import { NO_TRACING, RaftTracing } from '../telemetry/raft-tracing.js';
@@ -28,11 +28,6 @@ RAFT_TRACES_PER_MINUTE (cap on new traces per node per minute).
 
 SIGTERM or SIGINT stops the node gracefully: a leader hands leadership over first.
 `;
-
-function splitHostPort(addr: string): { host: string; port: number } {
-  const i = addr.lastIndexOf(':');
-  return { host: addr.slice(0, i), port: Number(addr.slice(i + 1)) };
-}
 
 export async function nodeCommand(argv: string[]): Promise<number> {
   const options = Object.fromEntries(NODE_OPTIONS.map((o) => [o.flag, { type: 'string' as const }]));

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { findNode, liveNodes, readCluster, type ClusterFile } from './cluster-file.js';
 import { checkIds, common, help, out, type CommonValues } from './common.js';
-import { call, expectOk } from './http.js';
+import { adminCall, expectOk } from './http.js';
 
 export const partitionHelp = `raft-otel partition GROUP GROUP... [--one-way]
 raft-otel heal
@@ -70,7 +70,7 @@ export async function partitionCommand(argv: string[]): Promise<number> {
     return { id, cutOut: groupOf(id) === 0 ? groups[1] : [], cutIn: groupOf(id) === 1 ? groups[0] : [] };
   });
   const answers = await Promise.all(
-    cuts.map(({ id, cutOut, cutIn }) => call(findNode(c, id), 'POST', '/admin/chaos', { cutOut, cutIn })),
+    cuts.map(({ id, cutOut, cutIn }) => adminCall(c, findNode(c, id), 'POST', '/admin/chaos', { cutOut, cutIn })),
   );
   answers.forEach(expectOk);
   const note = added.length ? ` (${added.join(', ')} in no group: joined the last one)` : '';
@@ -89,7 +89,7 @@ export async function healCommand(argv: string[]): Promise<number> {
   if (positionals.length) return help(partitionHelp, `heal takes no arguments (got ${positionals.join(' ')})`);
   const c = readCluster(v['data-dir']);
   const answers = await Promise.all(
-    liveNodes(c).map((n) => call(n, 'POST', '/admin/chaos', { cutOut: [], cutIn: [] })),
+    liveNodes(c).map((n) => adminCall(c, n, 'POST', '/admin/chaos', { cutOut: [], cutIn: [] })),
   );
   answers.forEach(expectOk);
   out(v.json, { healed: true }, 'healed: every link is back');

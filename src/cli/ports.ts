@@ -3,7 +3,7 @@
 // their logs while another cluster answers in their place.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { commandLine } from './cluster-file.js';
+import { commandLine } from './pids.js';
 
 /** True when host:port can be bound now. */
 export function portFree(host: string, port: number): Promise<boolean> {
@@ -12,6 +12,17 @@ export function portFree(host: string, port: number): Promise<boolean> {
     s.once('error', () => ok(false));
     s.listen({ port, host, exclusive: true }, () => s.close(() => ok(true)));
   });
+}
+
+/** A base port with `n` consecutive ports free on host after it (node i of `up` uses base + i - 1),
+ *  picked at random in 20000-49999 so that parallel runs rarely collide. */
+export async function consecutiveFreePorts(n: number, host = '127.0.0.1', tries = 100): Promise<number> {
+  for (let attempt = 0; attempt < tries; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 30000);
+    const free = await Promise.all(Array.from({ length: n }, (_, i) => portFree(host, base + i)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error(`no ${n} consecutive free ports on ${host} found in ${tries} tries`);
 }
 
 /** The inodes of listening TCP sockets on `port` (Linux /proc/net/tcp and tcp6). */

@@ -6,7 +6,9 @@ import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeNodeFile, type ClusterFile, type NodeEntry } from './cluster-file.js';
-import { ownStatus, type NodeStatus } from './http.js';
+import { inheritedEnv } from './credentials.js';
+import type { NodeStatus } from '../api/status.js';
+import { ownStatus } from './http.js';
 
 /** The CLI entry point beside this file: main.ts under tsx, main.js once compiled. */
 const fromSources = import.meta.url.endsWith('.ts');
@@ -33,7 +35,7 @@ export function spawnNode(c: Pick<ClusterFile, 'clusterId' | 'env'>, entry: Node
     stdio: ['ignore', out, out],
     // Without an OTLP endpoint, each node writes its spans as OTLP JSON under its data dir.
     env: {
-      ...process.env,
+      ...inheritedEnv(c.env),
       ...c.env,
       ...(c.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT
         ? {}

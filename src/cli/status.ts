@@ -2,7 +2,8 @@
 import { parseArgs } from 'node:util';
 import { isPaused, isRunning, liveNodes, readCluster, type NodeEntry } from './cluster-file.js';
 import { common, help, out, type CommonValues } from './common.js';
-import { ownStatus, tryStatus, type NodeStatus } from './http.js';
+import type { NodeStatus } from '../api/status.js';
+import { ownStatus, tryStatus } from './http.js';
 
 export const statusHelp = `raft-otel status [--watch] [--json] [--data-dir DIR]
 

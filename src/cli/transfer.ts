@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { readCluster } from './cluster-file.js';
 import { checkIds, common, help, leaderNode, out, type CommonValues } from './common.js';
-import { call, expectOk } from './http.js';
+import { adminCall, expectOk } from './http.js';
 
 export const transferHelp = `raft-otel transfer-leadership [--to ID]
 
@@ -19,7 +19,14 @@ export async function transferCommand(argv: string[]): Promise<number> {
     const problem = checkIds(c, [v.to]);
     if (problem) return help(transferHelp, problem);
   }
-  const r = await call(await leaderNode(c), 'POST', '/admin/transfer-leadership', v.to ? { to: v.to } : {}, 10_000);
+  const r = await adminCall(
+    c,
+    await leaderNode(c),
+    'POST',
+    '/admin/transfer-leadership',
+    v.to ? { to: v.to } : {},
+    10_000,
+  );
   expectOk(r);
   const b = r.body as { leader: string };
   out(v.json, b, `leader is now ${b.leader}`);

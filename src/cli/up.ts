@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatPeers } from '../node/config.js';
+import { formatPeers, splitHostPort } from '../node/config.js';
 import {
   clusterFileIntact,
   clusterFilePath,
@@ -25,11 +25,12 @@ import {
   type NodeEntry,
 } from './cluster-file.js';
 import { startCommand } from './common.js';
+import { SECRET_VALUE_VARS } from './credentials.js';
 import { stopPids } from './down.js';
 import { ownStatus } from './http.js';
 import { firstBusyPort } from './ports.js';
 import { logTail, spawnNode, waitServing, type Started } from './spawn.js';
-import { ensureClusterSecret } from './secret-cmd.js';
+import { credentialFiles } from './secret-cmd.js';
 
 export const upHelp = `raft-otel up [options]
 
@@ -47,7 +48,10 @@ Options:
 
 It fails at once, naming the port and who holds it, when a port it needs is in use; and it stops
 with the node's log when a node cannot start. The nodes inherit this environment, so RAFT_* and
-OTEL_* variables reach every node. Admin endpoints (/admin/) are on, bound to 127.0.0.1.
+OTEL_* variables reach every node. Admin endpoints (/admin/) are on, bound to 127.0.0.1, and need
+the admin token in <data-dir>/admin-token (mode 0600; the commands send it): "Authorization: Bearer
+<token>". The cluster secret is in <data-dir>/cluster-secret. RAFT_CLUSTER_SECRET or RAFT_ADMIN_TOKEN
+set here are written to those files, never to cluster.json or node.json.
 `;
 
 const POLL_MS = 250;
@@ -96,15 +100,15 @@ export async function upCommand(argv: string[]): Promise<number> {
     const grpc = port('grpc-port', values['grpc-port']);
     cluster = newCluster(dataDir, n, http, grpc, values['cluster-id']);
   }
-  cluster.env = clusterEnv();
-  // Peers authenticate with a secret only this cluster's nodes read (made once, kept across runs).
-  if (!cluster.env.RAFT_CLUSTER_SECRET && !cluster.env.RAFT_CLUSTER_SECRET_FILE)
-    cluster.env.RAFT_CLUSTER_SECRET_FILE = ensureClusterSecret(join(dataDir, 'cluster-secret'));
+  // Peers authenticate with a secret, and /admin/ requests with a token, that only this cluster's
+  // nodes and commands read: files of mode 0600 (made once, kept across runs). The records name
+  // the files, never the values.
+  cluster.env = { ...clusterEnv(), ...credentialFiles(dataDir, process.env) };
 
   const busy = await firstBusyPort(
     liveNodes(cluster).flatMap((n) => [
-      { host: '127.0.0.1', port: Number(n.http.split(':')[1]), what: `${n.id}'s HTTP API` },
-      { host: '127.0.0.1', port: Number(n.grpc.split(':')[1]), what: `${n.id}'s gRPC` },
+      { ...splitHostPort(n.http), what: `${n.id}'s HTTP API` },
+      { ...splitHostPort(n.grpc), what: `${n.id}'s gRPC` },
     ]),
   );
   if (busy) {
@@ -304,11 +308,12 @@ export function nodeArgs(
   ];
 }
 
-/** The environment `up` hands every node. */
+/** The environment `up` hands every node (and records): RAFT_* and OTEL_* but no credential
+ *  itself (credentialFiles turns those into files). */
 function clusterEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env))
-    if (v !== undefined && (k.startsWith('RAFT_') || k.startsWith('OTEL_'))) env[k] = v;
+    if (v !== undefined && (k.startsWith('RAFT_') || k.startsWith('OTEL_')) && !(k in SECRET_VALUE_VARS)) env[k] = v;
   return env;
 }
 

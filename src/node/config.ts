@@ -30,6 +30,7 @@ export interface NodeConfig {
   requestTimeoutMs: number;
   admin: boolean;
   adminToken: string;
+  adminTokenFile: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   chaos: ChaosSettings;
   clusterSecretFile: string;
@@ -172,7 +173,15 @@ export const NODE_OPTIONS: OptionSpec[] = [
     env: 'RAFT_ADMIN_TOKEN',
     kind: 'string',
     default: '',
-    help: 'if set, /admin/ requests need the header Authorization: Bearer <token>',
+    help: 'if set, /admin/ requests need the header Authorization: Bearer <token> (a flag shows in ps: prefer the file)',
+  },
+  {
+    key: 'adminTokenFile',
+    flag: 'admin-token-file',
+    env: 'RAFT_ADMIN_TOKEN_FILE',
+    kind: 'string',
+    default: '',
+    help: 'file holding the admin token (raft-otel up makes <data-dir>/admin-token); wins over --admin-token',
   },
   {
     key: 'clusterSecretFile',
@@ -261,6 +270,19 @@ export function peerSecurity(cfg: NodeConfig, env: NodeJS.ProcessEnv): PeerSecur
   return { secret, tls };
 }
 
+/** The admin token in `file`: a file that cannot be read or is empty is an error, never an open
+ *  admin API. */
+function readAdminToken(file: string): string {
+  let token: string;
+  try {
+    token = readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new Error(`cannot read the admin token file ${file} (${(e as Error).message})`, { cause: e });
+  }
+  if (!token) throw new Error(`the admin token file ${file} is empty`);
+  return token;
+}
+
 export function parsePeers(text: string): PeerAddress[] {
   if (!text.trim()) return [];
   return text.split(',').map((part) => {
@@ -271,6 +293,15 @@ export function parsePeers(text: string): PeerAddress[] {
       );
     return { id: m[1], grpc: m[2], http: m[3] };
   });
+}
+
+/** "host:port" split at its last colon; an error naming the address when the port is not one. */
+export function splitHostPort(addr: string): { host: string; port: number } {
+  const i = addr.lastIndexOf(':');
+  const port = Number(addr.slice(i + 1));
+  if (i < 0 || !Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`"${addr}" is not host:port (e.g. 127.0.0.1:8001)`);
+  return { host: addr.slice(0, i), port };
 }
 
 export function formatPeers(peers: PeerAddress[]): string {
@@ -332,6 +363,7 @@ export function loadNodeConfig(
     );
   cfg.chaos = chaosFromEnv(env);
   cfg.security = peerSecurity(cfg, env);
+  if (cfg.adminTokenFile) cfg.adminToken = readAdminToken(cfg.adminTokenFile);
   return cfg;
 }
 

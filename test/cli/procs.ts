@@ -3,10 +3,12 @@
 // afterEach) stops it even when a test fails half-way: the `up` processes, and every node any
 // data dir's node.json names.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { findCluster } from '../../src/cli/cluster-file.js';
+import { isAlive, isOwnProcess } from '../../src/cli/pids.js';
+import { consecutiveFreePorts } from '../../src/cli/ports.js';
 
 export const BIN = resolve('bin/raft-otel.mjs');
 
@@ -20,24 +22,7 @@ export function dataDir(): string {
 }
 
 /** A base port with `n` consecutive free ports after it (node i of `up` uses base + i - 1). */
-export async function consecutiveFree(n: number): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
-    const ok = await Promise.all(
-      Array.from(
-        { length: n },
-        (_, i) =>
-          new Promise<boolean>((res) => {
-            const s = createServer();
-            s.once('error', () => res(false));
-            s.listen(base + i, '127.0.0.1', () => s.close(() => res(true)));
-          }),
-      ),
-    );
-    if (ok.every(Boolean)) return base;
-  }
-  throw new Error(`no ${n} consecutive free ports found in 100 tries`);
-}
+export const consecutiveFree = (n: number): Promise<number> => consecutiveFreePorts(n);
 
 export interface Result {
   code: number | null;
@@ -70,8 +55,11 @@ export function cli(args: string[], timeoutMs = 30_000): Promise<Result> {
 export class Up {
   out = '';
   readonly proc: ChildProcess;
-  constructor(args: string[]) {
-    this.proc = spawn(process.execPath, [BIN, 'up', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(args: string[], env: Record<string, string> = {}) {
+    this.proc = spawn(process.execPath, [BIN, 'up', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     ups.add(this.proc);
     this.proc.stdout!.on('data', (d) => (this.out += d));
     this.proc.stderr!.on('data', (d) => (this.out += d));
@@ -100,28 +88,12 @@ export class Up {
   }
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isAlive as alive };
 
-/** The pids each node's node.json under the data dir names. */
+/** The pid of each node of the data dir's cluster, as the commands see them (node.json's over
+ *  cluster.json's). */
 export function nodePids(dir: string): Record<string, number> {
-  const pids: Record<string, number> = {};
-  for (const d of readdirSync(dir, { withFileTypes: true })) {
-    if (!d.isDirectory()) continue;
-    try {
-      const n = JSON.parse(readFileSync(join(dir, d.name, 'node.json'), 'utf8')) as { id: string; pid: number };
-      pids[n.id] = n.pid;
-    } catch {
-      /* not a node folder */
-    }
-  }
-  return pids;
+  return Object.fromEntries((findCluster(dir)?.nodes ?? []).map((n) => [n.id, n.pid]));
 }
 
 export async function until<T>(what: string, probe: () => T | null | Promise<T | null>, ms = 15_000): Promise<T> {
@@ -139,14 +111,7 @@ export async function cleanUp(): Promise<void> {
   for (const p of ups) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   ups.clear();
   // Only processes whose command line names the test's data dir: a recorded pid may be reused.
-  const ours = (pid: number, dir: string) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
-    } catch {
-      return alive(pid);
-    }
-  };
-  const pids = dirs.flatMap((d) => Object.values(nodePids(d)).filter((pid) => alive(pid) && ours(pid, d)));
+  const pids = dirs.flatMap((d) => Object.values(nodePids(d)).filter((pid) => isOwnProcess(pid, d)));
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGCONT');
@@ -155,5 +120,5 @@ export async function cleanUp(): Promise<void> {
       /* gone meanwhile */
     }
   }
-  await until('the test processes to exit', () => (pids.some(alive) ? null : true), 5000);
+  await until('the test processes to exit', () => (pids.some(isAlive) ? null : true), 5000);
 }

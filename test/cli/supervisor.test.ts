@@ -9,6 +9,7 @@ import { readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { portFree } from '../../src/cli/ports.js';
 import { alive, cleanUp, cli, consecutiveFree, dataDir, nodePids, until, Up } from './procs.js';
 
 afterEach(cleanUp);
@@ -90,9 +91,18 @@ describe('a node that dies at start is reported, with its log', () => {
   it('restart exits 1 naming the port when the HTTP port of the node was taken meanwhile; the node does not linger', async () => {
     const { dir, http } = await cluster();
     expect((await cli(['kill', 'n2', '--data-dir', dir])).code).toBe(0);
+    // kill returns once the signal is sent: the port is free when the process is gone.
+    await until(
+      `n2's HTTP port ${http + 1} to be released`,
+      async () => ((await portFree('127.0.0.1', http + 1)) ? true : null),
+      5000,
+    );
     // It accepts and drops every connection: a port that is taken, by something that is not a node.
     const squatter: Server = createServer((socket) => socket.destroy());
-    await new Promise<void>((ok) => squatter.listen(http + 1, '127.0.0.1', ok));
+    await new Promise<void>((ok, fail) => {
+      squatter.once('error', fail);
+      squatter.listen(http + 1, '127.0.0.1', ok);
+    });
     try {
       const r = await cli(['restart', 'n2', '--data-dir', dir]);
       expect(r.code).toBe(1);
@@ -138,7 +148,13 @@ describe('a node that dies at start is reported, with its log', () => {
     expect(await up.exited()).toBe(0);
     const again = new Up(['--data-dir', dir, '--http-port', String(http), '--grpc-port', String(grpc)]);
     expect(await again.exited(30_000)).toBe(1);
-    expect(again.out).toMatch(new RegExp(`${victim} exited at start \\(code 1\\): storage is damaged`));
+    // The node recorded the damage at the failed restart (its DAMAGED marker, which holds the time
+    // and the first error): now it refuses at once, quoting that record.
+    expect(again.out).toMatch(
+      new RegExp(
+        `${victim} exited at start \\(code 1\\): this data directory \\(.*\\) was found damaged before: .*storage is damaged in the middle`,
+      ),
+    );
     expect(again.out).toMatch(/The cluster cannot start/);
     await until('every node to be stopped', () => (Object.values(nodePids(dir)).some(alive) ? null : true));
   }, 90_000);

@@ -3,10 +3,12 @@
 // A peer whose certificate comes from another CA is refused at the handshake; a member's
 // certificate only lets it speak as itself.
 import { status as grpcStatus } from '@grpc/grpc-js';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NodeStatus } from '../../src/api/status.js';
 import { makeCerts } from '../../src/cli/certs-cmd.js';
 import { TestCluster, type TestNode } from '../cluster/harness.js';
 import { forge, type ForgeOptions } from './forge.js';
@@ -17,6 +19,9 @@ const good = join(dir, 'cluster');
 const rogue = join(dir, 'rogue');
 
 beforeAll(async () => {
+  // The certificates come from the openssl command: without it this test must fail, not skip.
+  if (spawnSync('openssl', ['version']).error)
+    throw new Error('the mTLS tests need the openssl command, which is missing: install it (apt-get install openssl)');
   makeCerts(good, ['n1', 'n2', 'n3']);
   makeCerts(rogue, ['n1']); // same name, another CA
   c = await TestCluster.start(3, {
@@ -30,7 +35,7 @@ beforeAll(async () => {
   const leader = await c.waitForLeader();
   await c.until(
     async () => {
-      const all = (await Promise.all(c.nodes.map((n) => c.status(n)))) as ({ leader: string } | null)[];
+      const all = (await Promise.all(c.nodes.map((n) => c.status(n)))) as (NodeStatus | null)[];
       return all.every((s) => s?.leader === leader.id);
     },
     10_000,
@@ -68,7 +73,7 @@ describe('peers over mutual TLS', () => {
   it('refuse a peer whose certificate is from another CA, even with the right name', async () => {
     const leader = await c.waitForLeader();
     const follower = c.nodes.find((n) => n.id !== leader.id)!;
-    const { term } = (await c.status(follower)) as { term: number };
+    const { term } = (await c.status(follower)) as NodeStatus;
     const r = await forge(follower.grpc, 'InstallSnapshot', snapshotFrom(follower, 'n1', term + 1), {
       tls: tls(rogue, 'n1', follower.id),
     });
@@ -76,7 +81,7 @@ describe('peers over mutual TLS', () => {
     // No certificate at all: plaintext does not even reach the handshake.
     const plain = await forge(follower.grpc, 'InstallSnapshot', snapshotFrom(follower, 'n1', term + 1));
     expect(plain.code, plain.details).toBe(grpcStatus.UNAVAILABLE);
-    expect(((await c.status(follower)) as { term: number }).term).toBe(term);
+    expect(((await c.status(follower)) as NodeStatus).term).toBe(term);
     expect((await c.get(follower, 't9')).status).toBe(200);
   });
 
@@ -84,7 +89,7 @@ describe('peers over mutual TLS', () => {
     const leader = await c.waitForLeader();
     const victim = c.nodes.find((n) => n.id !== leader.id)!;
     const other = c.nodes.find((n) => n !== victim && n !== leader)!;
-    const { term } = (await c.status(victim)) as { term: number };
+    const { term } = (await c.status(victim)) as NodeStatus;
     // The other follower's certificate, claiming to be the leader.
     const claim = await forge(victim.grpc, 'InstallSnapshot', snapshotFrom(victim, leader.id, term + 1), {
       tls: tls(good, other.id, victim.id),
@@ -97,7 +102,7 @@ describe('peers over mutual TLS', () => {
       claim: other.id,
     });
     expect(body.code, body.details).toBe(grpcStatus.PERMISSION_DENIED);
-    expect(((await c.status(victim)) as { term: number }).term).toBe(term);
+    expect(((await c.status(victim)) as NodeStatus).term).toBe(term);
     expect((await c.get(victim, 't9')).status).toBe(200);
   });
 });

@@ -3,19 +3,12 @@
 // the cluster secret nothing it sends has any effect, and nothing it sends is even decoded.
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NodeStatus } from '../../src/api/status.js';
 import { TestCluster, type TestNode } from '../cluster/harness.js';
 import { forge, forgeRaw } from './forge.js';
 
 let c: TestCluster;
 const KEYS = 50;
-
-interface Status {
-  id: string;
-  role: string;
-  term: number;
-  leader: string | null;
-  commitIndex: number;
-}
 
 beforeAll(async () => {
   c = await TestCluster.start(3);
@@ -24,7 +17,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => c?.stop());
 
-const status = async (n: TestNode) => (await c.status(n)) as Status;
+const status = async (n: TestNode) => (await c.status(n)) as NodeStatus;
 const header = (to: TestNode, term: number, from = 'zz') => ({ clusterId: 'raft-otel', from, to: to.id, term });
 
 /** Every node still serves every acknowledged key with a linearizable read. */
