@@ -468,6 +468,30 @@ export class TestCluster {
     }
   }
 
+  /** The node's structured log lines (JSON), those with `event` when given. */
+  logEvents(node: TestNode, event?: string): Record<string, unknown>[] {
+    const out: Record<string, unknown>[] = [];
+    for (const line of this.log(node).split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        const rec = JSON.parse(line) as Record<string, unknown>;
+        if (!event || rec.event === event) out.push(rec);
+      } catch {
+        /* a line cut short by a kill -9 */
+      }
+    }
+    return out;
+  }
+
+  /** Waits until a node's process exits by itself (e.g. refusing to start); returns its exit code. */
+  async exited(node: TestNode, timeoutMs = DEADLINES.serving): Promise<number | null> {
+    const p = node.proc;
+    if (!p) throw new Error(`${node.id} was not started`);
+    await this.until(() => !isRunning(p), timeoutMs, `${node.id} to exit`);
+    node.proc = null;
+    return p.exitCode;
+  }
+
   logTails(lines = 8): string {
     return this.nodes
       .map((n) => {
