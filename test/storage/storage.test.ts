@@ -136,10 +136,11 @@ describe('DiskStorage', () => {
     const buf = await readFile(wal);
     buf[20] ^= 0xff; // inside the first record
     await writeFile(wal, buf);
-    const err = await DiskStorage.open(dir, conf).catch((e) => e);
+    const err: unknown = await DiskStorage.open(dir, conf).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageCorruptionError);
-    expect(err.message).toMatch(/damaged in the middle of wal-000001\.log at byte 0 \(checksum mismatch\)/);
-    expect(err.message).toMatch(/must not serve/);
+    const { message } = err as StorageCorruptionError;
+    expect(message).toMatch(/damaged in the middle of wal-000001\.log at byte 0 \(checksum mismatch\)/);
+    expect(message).toMatch(/must not serve/);
     // Nothing was truncated: the evidence is kept.
     expect((await readFile(wal)).length).toBe(buf.length);
   });
@@ -195,9 +196,9 @@ describe('DiskStorage', () => {
     const { storage } = await fresh();
     onTestFinished(() => storage.close());
     storage.faults.failWrites = true;
-    const err = await storage.persist(ready({ entries: [entry(1)] })).catch((e) => e);
+    const err: unknown = await storage.persist(ready({ entries: [entry(1)] })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageWriteError);
-    expect(err.message).toMatch(/injected disk fault.*must not acknowledge anything/);
+    expect((err as StorageWriteError).message).toMatch(/injected disk fault.*must not acknowledge anything/);
     storage.faults.failWrites = false;
     await expect(storage.persist(ready({ entries: [entry(1)] }))).rejects.toBe(err);
   });
