@@ -9,12 +9,12 @@
 // No randomness: each process starts its scan at an offset derived from its pid.
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const LOW = 12_000;
 const HIGH = 32_000;
-const DIR = join(tmpdir(), 'raft-otel-test-ports');
+// Fixed, not os.tmpdir(): runs with different TMPDIRs (scripts/repeat-suite.mjs) must see each other.
+const DIR = '/tmp/raft-otel-test-ports';
 const mine = new Set<number>();
 let next = LOW + ((process.pid * 7919) % (HIGH - LOW));
 
