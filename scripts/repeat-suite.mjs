@@ -270,7 +270,11 @@ try {
       const seeds = seedsByFile(r.out);
       for (const f of failures) {
         console.log(`  FAILED ${f.file} > ${f.name}`);
-        const firstLines = plain(f.error).split('\n').slice(0, 6).join('\n      ');
+        const firstLines = plain(f.error)
+          .split('\n')
+          .filter((l) => l.trim() && !/^\s*at /.test(l))
+          .slice(0, 6)
+          .join('\n      ');
         if (firstLines) console.log(`      ${firstLines}`);
         for (const s of seeds.get(f.file) ?? []) console.log(`    seed: ${s}`);
       }
