@@ -125,6 +125,7 @@ describe('pauses and partitions', () => {
     expect(w.status, w.text).toBe(200);
     expect(others).toContain(w.node.id);
     c.signal(old, 'SIGCONT');
+    // On waking it still believes it leads, until it hears of the newer term.
     const st = await c.until(
       async () => {
         const s = await c!.status(old);
@@ -309,6 +310,7 @@ describe('damaged storage', () => {
     writeFileSync(wal, Buffer.concat([readFileSync(wal), Buffer.from([200, 0, 0, 0, 1, 2, 3])]));
     await c.restart(victim);
     expect(c.log(victim)).toMatch(/"event":"storage_recovered".*torn tail/);
+    await c.leaderKnownTo(victim);
     await c.until(
       async () => (await c!.get(victim, 'd9', '?consistency=stale&maxStalenessMs=5000')).status === 200,
       DEADLINES.leader,

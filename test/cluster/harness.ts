@@ -244,7 +244,9 @@ export class TestCluster {
     return this.until(
       async () => {
         this.assertRunning(node, 'while starting');
-        return this.status(node);
+        const st = await this.status(node);
+        if (!st) this.assertPortsFree(node);
+        return st;
       },
       timeoutMs,
       `${node.id} to serve HTTP on ${node.http}`,
@@ -279,6 +281,7 @@ export class TestCluster {
         const live = this.live(among);
         for (const n of live) this.assertRunning(n, 'before the cluster settled');
         const sts = await Promise.all(live.map((n) => this.status(n)));
+        for (const [i, n] of live.entries()) if (!sts[i]) this.assertPortsFree(n);
         seen = this.describe(live, sts);
         const ids = new Set(sts.map((s) => s?.leader ?? null));
         if (ids.size !== 1 || sts.some((s) => !s)) return null;
@@ -323,10 +326,20 @@ export class TestCluster {
   private assertRunning(node: TestNode, when: string): void {
     if (node.proc && !isRunning(node.proc)) {
       const how = node.proc.signalCode ? `signal ${node.proc.signalCode}` : `code ${node.proc.exitCode}`;
+      this.assertPortsFree(node);
       const log = this.log(node);
-      if (/EADDRINUSE/.test(log)) throw new PortTaken(`${node.id}: a port was taken by another process`);
       throw new Error(`${node.id} exited (${how}) ${when}:\n${log.split('\n').slice(-15).join('\n')}`);
     }
+  }
+
+  /** A node that does not answer may have found a port taken between the moment it was chosen and
+   *  its bind (another run, a leftover process): start() then starts the cluster again elsewhere.
+   *  Only called for nodes that do not answer, whose logs are short. */
+  private assertPortsFree(node: TestNode): void {
+    const line = this.log(node)
+      .split('\n')
+      .find((l) => l.includes('EADDRINUSE'));
+    if (line) throw new PortTaken(`${node.id} could not bind its port: ${line}`);
   }
 
   /** One HTTP request. A node whose process runs but does not listen yet (it is starting) is
