@@ -121,16 +121,21 @@ function killGroup(child) {
   }
 }
 
-/** Runs a command in its own process group; resolves with its exit code and output.
+/** Runs a command in its own process group; resolves with its exit code and output, which also
+ *  goes to `logFile` as it comes (to follow a run with tail -f).
  *  @param {string} cmd @param {string[]} args @param {string} cwd @param {NodeJS.ProcessEnv} env
- *  @param {number} timeoutMs @returns {Promise<RunResult>} */
-function run(cmd, args, cwd, env, timeoutMs) {
+ *  @param {number} timeoutMs @param {string} [logFile] @returns {Promise<RunResult>} */
+function run(cmd, args, cwd, env, timeoutMs, logFile) {
   return new Promise((done) => {
     const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     current = child;
     let out = '';
-    child.stdout.on('data', (/** @type {Buffer} */ d) => (out += d.toString()));
-    child.stderr.on('data', (/** @type {Buffer} */ d) => (out += d.toString()));
+    const take = (/** @type {Buffer} */ d) => {
+      out += d.toString();
+      if (logFile) appendFileSync(logFile, d);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -218,8 +223,11 @@ try {
     const tmp = join(dir, '.tmp');
     mkdirSync(tmp);
     const env = { ...process.env, CI: 'true', TMPDIR: tmp, FORCE_COLOR: '0' };
+    const logFile = join(base, `run-${i}.log`);
+    console.log(`run ${i}/${runs}: started; its output goes to ${logFile}`);
     const t0 = Date.now();
-    const r = await run('npm', ['test', ...(filters.length ? ['--', ...filters] : [])], dir, env, runTimeoutMs);
+    const args = ['test', ...(filters.length ? ['--', ...filters] : [])];
+    const r = await run('npm', args, dir, env, runTimeoutMs, logFile);
     const seconds = (Date.now() - t0) / 1000;
     const left = leftovers(dir);
     for (const p of left) {
@@ -287,6 +295,7 @@ try {
       }
     }
     rmSync(dir, { recursive: true, force: true });
+    rmSync(logFile, { force: true });
   }
 } finally {
   cleanUp();

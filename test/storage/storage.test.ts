@@ -1,6 +1,6 @@
 // Durable storage: what is acknowledged survives, torn tails are cut and reported, damage in the
 // middle stops the node, compaction bounds disk use, and faults can be injected.
-import { appendFile, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -34,6 +34,8 @@ function ready(over: Partial<Ready>): Ready {
 
 async function fresh() {
   const dir = await mkdtemp(join(tmpdir(), 'raft-storage-'));
+  // Removed when the test ends (on Linux, also fine while a test's storage is still open).
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
   const { storage, loaded } = await DiskStorage.open(dir, conf);
   return { dir, storage, loaded };
 }
