@@ -18,6 +18,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import console from 'node:console';
 import {
+  appendFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
