@@ -167,22 +167,23 @@ async function npmCi(dir) {
 // eslint-disable-next-line no-control-regex -- the output's colour codes are ANSI escapes
 const plain = (/** @type {string} */ s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 
-/** Seed lines by test file, from vitest's "stdout | <file> > <test>" blocks.
- *  @param {string} output @returns {Map<string, string[]>} */
+/** Seed lines by test file, from vitest's "stdout | <file> > <suite> > <test>" blocks, each with
+ *  the test that printed it ("<suite> <test>", as the JSON report's fullName has it).
+ *  @param {string} output @returns {Map<string, { test: string, line: string }[]>} */
 function seedsByFile(output) {
-  /** @type {Map<string, string[]>} */
+  /** @type {Map<string, { test: string, line: string }[]>} */
   const seeds = new Map();
   /** @type {string | null} */
   let file = null;
+  let test = '';
   for (const line of plain(output).split('\n')) {
-    const header = /^(?:stdout|stderr) \| (\S+)/.exec(line);
+    const header = /^(?:stdout|stderr) \| (\S+)(?: > (.*))?$/.exec(line);
     if (header) {
       file = header[1];
+      test = (header[2] ?? '').split(' > ').join(' ');
       continue;
     }
-    if (file && /\bseeds?\b/i.test(line)) {
-      seeds.set(file, [...(seeds.get(file) ?? []), line.trim()]);
-    }
+    if (file && /\bseeds?\b/i.test(line)) seeds.set(file, [...(seeds.get(file) ?? []), { test, line: line.trim() }]);
   }
   return seeds;
 }
@@ -285,7 +286,11 @@ try {
           .slice(0, 6)
           .join('\n      ');
         if (firstLines) console.log(`      ${firstLines}`);
-        for (const s of seeds.get(f.file) ?? []) console.log(`    seed: ${s}`);
+        // The seeds the failed test printed; if it printed none, every seed of its file (a seed
+        // drawn in a beforeAll shapes every test of the file).
+        const ofFile = seeds.get(f.file) ?? [];
+        const ofTest = ofFile.filter((x) => x.test === f.name);
+        for (const x of ofTest.length ? ofTest : ofFile) console.log(`    seed: ${x.line}`);
       }
       const keep = opts['keep-logs'];
       if (keep) {

@@ -28,6 +28,10 @@ function writers(cluster: TestCluster, rng: Rng, clients = 4) {
   const loops = Array.from({ length: clients }, async (_, w) => {
     while (running) {
       const live = cluster.nodes.filter((n) => n.proc);
+      if (live.length === 0) {
+        await sleep(20); // every node is down (killed all at once): nothing to write to
+        continue;
+      }
       const node = rng.pick(live);
       const key = `w${w}-${seq++}`;
       try {
