@@ -9,8 +9,8 @@ export default defineConfig({
     fileParallelism: false,
     // Bounds for a whole test or hook. The waits inside have their own, shorter deadlines that
     // name what never came; these only catch a test that hangs in a way those do not.
-    testTimeout: 90_000,
-    hookTimeout: 120_000,
+    testTimeout: 150_000,
+    hookTimeout: 200_000,
     // The JSON report is what .ci/run and scripts/repeat-suite.mjs read.
     reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
   },

@@ -92,7 +92,7 @@ class Up {
   mark(): number {
     return this.out.length;
   }
-  async waitFor(re: RegExp, from = 0, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+  async waitFor(re: RegExp, from = 0, timeoutMs = 60_000): Promise<RegExpMatchArray> {
     return waitUntil(`${re} in the output of up`, () => this.out.slice(from).match(re), {
       timeoutMs,
       context: () => `up's output:\n${this.out}`,

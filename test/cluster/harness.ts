@@ -19,9 +19,9 @@ const MAIN = resolve('src/cli/main.ts');
 /** Deadlines, generous for a 2-core machine busy with other work, but bounded. */
 export const DEADLINES = {
   /** A node process from spawn to serving HTTP (tsx compiles the sources at start-up). */
-  serving: 30_000,
+  serving: 45_000,
   /** A cluster from launch to a leader every node knows. */
-  start: 45_000,
+  start: 60_000,
   /** An election after a failure. */
   leader: 20_000,
   /** One HTTP request to a node. */

@@ -310,7 +310,7 @@ describe('the nodes exactly as compose runs them', () => {
       const leader = await waitUntil(
         'a leader among the compose-configured nodes',
         async () => (await Promise.all(http.map(status))).find((s) => s?.role === 'leader'),
-        { timeoutMs: 45_000, context: logs },
+        { timeoutMs: 60_000, context: logs },
       );
       const addr = http[Number(leader.id.slice(1)) - 1];
       const r = await fetch(`http://${addr}/kv/compose`, { method: 'PUT', body: JSON.stringify({ value: 'works' }) });
