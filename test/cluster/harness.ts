@@ -12,7 +12,7 @@ import type { ClusterControl } from '../../src/check/control.js';
 import type { RaftNode } from '../../src/node/node.js';
 import { reservePorts, releasePorts } from '../support/ports.js';
 import { EXIT_WITH_PARENT, isRunning, killChild, onCleanup, spawnTracked } from '../support/processes.js';
-import { describeError, sleep, waitUntil } from '../support/wait.js';
+import { describeError, GiveUp, sleep, waitUntil } from '../support/wait.js';
 
 const MAIN = resolve('src/cli/main.ts');
 
@@ -106,7 +106,7 @@ export interface StartOptions {
 }
 
 /** A node's start failed because a port was taken after it was chosen: start again elsewhere. */
-class PortTaken extends Error {}
+class PortTaken extends GiveUp {}
 
 function portOf(addr: string): number {
   return Number(addr.slice(addr.lastIndexOf(':') + 1));
@@ -278,8 +278,11 @@ export class TestCluster {
     let seen = '';
     return this.until(
       async () => {
+        // Every node the test started and has not stopped must be there: one that exited (a
+        // crash, a port taken) fails the wait at once rather than leaving a smaller cluster.
+        const started = this.nodes.filter((n) => n.proc && !n.paused && (!among || among.includes(n.id)));
+        for (const n of started) this.assertRunning(n, 'before the cluster settled');
         const live = this.live(among);
-        for (const n of live) this.assertRunning(n, 'before the cluster settled');
         const sts = await Promise.all(live.map((n) => this.status(n)));
         for (const [i, n] of live.entries()) if (!sts[i]) this.assertPortsFree(n);
         seen = this.describe(live, sts);
@@ -328,7 +331,7 @@ export class TestCluster {
       const how = node.proc.signalCode ? `signal ${node.proc.signalCode}` : `code ${node.proc.exitCode}`;
       this.assertPortsFree(node);
       const log = this.log(node);
-      throw new Error(`${node.id} exited (${how}) ${when}:\n${log.split('\n').slice(-15).join('\n')}`);
+      throw new GiveUp(`${node.id} exited (${how}) ${when}:\n${log.split('\n').slice(-15).join('\n')}`);
     }
   }
 

@@ -15,8 +15,13 @@ export interface WaitOptions {
 
 type Falsy = null | false | undefined | 0 | '';
 
+/** Thrown by a polled condition to stop waiting at once: what it waits for can no longer come
+ *  (the process exited, its port was taken). Every other error counts as "not yet". */
+export class GiveUp extends Error {}
+
 /** Polls `fn` until it returns something truthy and returns that. An error thrown by `fn` counts as
- *  "not yet" (a node still starting refuses connections) and is reported if the deadline passes.
+ *  "not yet" (a node still starting refuses connections) and is reported if the deadline passes;
+ *  a GiveUp error ends the wait at once.
  *  `what` may be a function, evaluated at the deadline, to describe the last state seen. */
 export async function waitUntil<T>(
   what: string | (() => string),
@@ -31,6 +36,7 @@ export async function waitUntil<T>(
       if (v) return v;
       lastError = undefined; // the latest poll ran without error: an earlier one is no news
     } catch (e) {
+      if (e instanceof GiveUp) throw e;
       lastError = e;
     }
     if (Date.now() >= deadline) {
