@@ -103,7 +103,9 @@ const base = mkdtempSync(join(tmpdir(), 'raft-repeat-'));
 let current = null; // the running suite's process, to kill on Ctrl-C
 const cleanUp = () => {
   if (current) killGroup(current);
-  rmSync(base, { recursive: true, force: true });
+  for (const p of leftovers(base)) killPid(p.pid);
+  // Processes just killed may still be closing files in it: retry a removal that races them.
+  rmSync(base, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 };
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
@@ -111,6 +113,15 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
     cleanUp();
     process.exit(130);
   });
+}
+
+/** @param {number} pid */
+function killPid(pid) {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
 }
 
 /** @param {import('node:child_process').ChildProcess} child */
@@ -232,13 +243,7 @@ try {
     const r = await run('npm', args, dir, env, runTimeoutMs, logFile);
     const seconds = (Date.now() - t0) / 1000;
     const left = leftovers(dir);
-    for (const p of left) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    for (const p of left) killPid(p.pid);
     /** @type {VitestReport | null} */
     let report = null;
     const reportFile = join(dir, '.vitest-results.json');
@@ -300,7 +305,7 @@ try {
         console.log(`  output: ${log}`);
       }
     }
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     rmSync(logFile, { force: true });
   }
 } finally {
