@@ -3,9 +3,9 @@
 // - below Linux's ephemeral range (32768+), so an outgoing connection of any process cannot take
 //   a port between the moment it is chosen and the moment a node binds it;
 // - checked free by binding it;
-// - reserved across processes by a file in the temp dir (O_EXCL) holding the owner's pid, so a
-//   port whose node is down for a restart is not handed to another run meanwhile. A reservation
-//   whose owner is dead is stale and reclaimed.
+// - reserved across processes by a file in /tmp/raft-otel-test-ports (O_EXCL) holding the
+//   owner's pid, so a port whose node is down for a restart is not handed to another run
+//   meanwhile. A reservation whose owner is dead is stale and reclaimed.
 // No randomness: each process starts its scan at an offset derived from its pid.
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
