@@ -108,14 +108,12 @@ export interface StartOptions {
 /** A node's start failed because a port was taken after it was chosen: start again elsewhere. */
 class PortTaken extends GiveUp {}
 
-function portOf(addr: string): number {
-  return Number(addr.slice(addr.lastIndexOf(':') + 1));
-}
-
 export class TestCluster {
   nodes: TestNode[] = [];
   readonly dir = mkdtempSync(join(tmpdir(), 'raft-cluster-'));
   private readonly removeCleanup = onCleanup(() => this.stop());
+  /** Every port reserved for this cluster, also those of nodes a test removed from `nodes`. */
+  private readonly ports: number[] = [];
 
   /** Starts `n` nodes and waits until every one serves and knows the same leader. */
   static async start(n = 3, opts: StartOptions = {}): Promise<TestCluster> {
@@ -134,6 +132,7 @@ export class TestCluster {
 
   private async boot(n: number, opts: StartOptions): Promise<void> {
     const ports = await freePorts(2 * n);
+    this.ports.push(...ports);
     const peers = Array.from(
       { length: n },
       (_, i) => `n${i + 1}=127.0.0.1:${ports[2 * i]}/127.0.0.1:${ports[2 * i + 1]}`,
@@ -175,6 +174,7 @@ export class TestCluster {
   /** Adds a node that joins as a new member (it is not yet in the configuration). */
   async addProcess(id: string): Promise<TestNode> {
     const [g, h] = await freePorts(2);
+    this.ports.push(g, h);
     const members = [...this.nodes.filter((n) => n.proc), { id, grpc: `127.0.0.1:${g}`, http: `127.0.0.1:${h}` }];
     const dataDir = join(this.dir, id);
     const node: TestNode = {
@@ -534,7 +534,7 @@ export class TestCluster {
         if (p) await killChild(p);
       }),
     );
-    releasePorts(this.nodes.flatMap((n) => [portOf(n.grpc), portOf(n.http)]));
+    releasePorts(this.ports);
     if (!process.env.RAFT_TEST_KEEP_DATA) rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -89,4 +89,10 @@ export function releasePorts(ports: Iterable<number>): void {
   }
 }
 
-process.once('exit', () => releasePorts([...mine]));
+/** Gives back every port this process reserved (when a test file ends; its processes are gone). */
+export function releaseAllPorts(): void {
+  releasePorts([...mine]);
+}
+
+// A worker that exits normally; one that is killed leaves stale reservations, reclaimed later.
+process.once('exit', releaseAllPorts);
