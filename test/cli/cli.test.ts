@@ -123,7 +123,7 @@ const cleanUp = async () => {
     /* no cluster.json: no nodes were started */
   }
   releasePorts(ports);
-  rmSync(dataDir, { recursive: true, force: true });
+  if (!process.env.RAFT_TEST_KEEP_DATA) rmSync(dataDir, { recursive: true, force: true });
 };
 afterAll(cleanUp);
 
