@@ -18,9 +18,16 @@ export interface NemesisOptions {
   settleMs: number;
   faults: boolean;
   seed: number;
+  /** Fault kinds the schedule must contain: each is injected at the first step where it is
+   *  possible (a restart needs a node down, a resume a paused one), ahead of the seed's own draws,
+   *  and the nemesis carries on past `durationMs` until every one that can happen has. A test that
+   *  asserts a kind of fault happened schedules it here rather than hoping its seed draws it. */
+  force?: FaultKind[];
   /** A line every second or so. */
   progress?: (line: string) => void;
 }
+
+export type FaultKind = 'kill' | 'restart' | 'pause' | 'resume' | 'partition' | 'heal' | 'chaos';
 
 export interface NemesisResult {
   history: Op[];
@@ -122,49 +129,79 @@ export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
     }
   };
 
+  const pending = [...(o.force ?? [])];
   const nemesis = async () => {
-    while (running && performance.now() - t0 < o.durationMs) {
+    for (;;) {
+      if (!running) break;
+      const up = () => ids.filter((id) => control.running(id) && !paused.has(id));
+      const down = () => ids.filter((id) => !control.running(id));
+      const possible = (k: FaultKind) =>
+        k === 'kill' || k === 'pause'
+          ? up().length > 1
+          : k === 'restart'
+            ? down().length > 0
+            : k === 'resume'
+              ? paused.size > 0
+              : true;
+      const overtime = performance.now() - t0 >= o.durationMs;
+      if (overtime && !pending.some(possible)) break;
       await new Promise((r) => setTimeout(r, rng.int(500, 1200)));
-      if (!running || performance.now() - t0 >= o.durationMs) break;
-      const up = ids.filter((id) => control.running(id) && !paused.has(id));
-      const down = ids.filter((id) => !control.running(id));
+      if (!running) break;
+      if (performance.now() - t0 >= o.durationMs && !pending.some(possible)) break;
       const roll = rng.next();
+      const forced = pending.findIndex(possible);
+      const kind: FaultKind =
+        forced >= 0
+          ? pending.splice(forced, 1)[0]
+          : roll < 0.2 && possible('kill')
+            ? 'kill'
+            : roll < 0.4 && possible('restart')
+              ? 'restart'
+              : roll < 0.5 && possible('pause')
+                ? 'pause'
+                : roll < 0.6 && possible('resume')
+                  ? 'resume'
+                  : roll < 0.75
+                    ? 'partition'
+                    : roll < 0.85
+                      ? 'heal'
+                      : 'chaos';
       try {
-        if (roll < 0.2 && up.length > 1) {
-          const victim = rng.chance(0.5) ? ((await findLeader(control)) ?? rng.pick(up)) : rng.pick(up);
+        if (kind === 'kill') {
+          const victim = rng.chance(0.5) ? ((await findLeader(control)) ?? rng.pick(up())) : rng.pick(up());
           await control.kill(victim);
           note(`kill -9 ${victim}`);
-        } else if (roll < 0.4 && down.length) {
-          const id = rng.pick(down);
+        } else if (kind === 'restart') {
+          const id = rng.pick(down());
           await control.restart(id);
           note(`restart ${id}`);
-        } else if (roll < 0.5 && up.length > 1) {
-          const victim = rng.chance(0.5) ? ((await findLeader(control)) ?? rng.pick(up)) : rng.pick(up);
+        } else if (kind === 'pause') {
+          const victim = rng.chance(0.5) ? ((await findLeader(control)) ?? rng.pick(up())) : rng.pick(up());
           control.pause(victim);
           paused.add(victim);
           note(`pause ${victim} (SIGSTOP)`);
-        } else if (roll < 0.6 && paused.size) {
+        } else if (kind === 'resume') {
           const id = rng.pick([...paused]);
           control.resume(id);
           paused.delete(id);
           note(`resume ${id}`);
-        } else if (roll < 0.75) {
+        } else if (kind === 'partition') {
           const shuffled = [...ids].sort(() => rng.next() - 0.5);
           const cut = rng.int(1, Math.floor(ids.length / 2));
           const groups = [shuffled.slice(0, cut), shuffled.slice(cut)];
           await setCuts(groups);
           note(`partition ${groups.map((g) => `{${g.join(',')}}`).join(' | ')}`);
-        } else if (roll < 0.85) {
+        } else if (kind === 'heal') {
           await setCuts([ids]);
           note('heal the network');
         } else {
           const drop = rng.chance(0.5) ? Number((rng.next() * 0.3).toFixed(2)) : 0;
           const delay: [number, number] = [0, rng.int(0, 40)];
-          for (const id of up) await control.chaos(id, { dropRate: drop, delayMs: delay }).catch(() => {});
+          for (const id of up()) await control.chaos(id, { dropRate: drop, delayMs: delay }).catch(() => {});
           note(`drop ${drop}, delay ${delay[0]}-${delay[1]} ms`);
         }
       } catch (e) {
-        note(`(${(e as Error).message})`);
+        note(`(${kind} failed: ${(e as Error).message})`);
       }
     }
   };

@@ -1,14 +1,29 @@
 // The newcomer's path, end to end: `raft-otel up` starts a cluster and names its leader; the other
 // commands find it through cluster.json; Ctrl-C stops every node; a second `up` resumes the data.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+//
+// The commands do not retry (a person reads the error and tries again), so before each command
+// that needs a leader the test waits until every node knows the same one, with a deadline.
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { releasePorts, reservePorts } from '../support/ports.js';
+import { isRunning, killChild, spawnTracked } from '../support/processes.js';
+import { waitUntil } from '../support/wait.js';
 
 const MAIN = resolve('bin/raft-otel.mjs');
 const dataDir = mkdtempSync(join(tmpdir(), 'raft-cli-'));
+
+interface ClusterJson {
+  nodes: { id: string; http: string; pid: number }[];
+}
+interface StatusRow {
+  id: string;
+  status: { role: string; leader: string | null } | null;
+}
+
+const clusterFile = () => JSON.parse(readFileSync(join(dataDir, 'cluster.json'), 'utf8')) as ClusterJson;
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, [MAIN, ...args, '--data-dir', dataDir], {
@@ -18,30 +33,47 @@ function cli(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-/** A base port with `n` consecutive free ports after it. */
-async function consecutiveFree(n: number): Promise<number> {
-  for (;;) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
-    const ok = await Promise.all(
-      Array.from(
-        { length: n },
-        (_, i) =>
-          new Promise<boolean>((res) => {
-            const s = createServer();
-            s.once('error', () => res(false));
-            s.listen(base + i, '127.0.0.1', () => s.close(() => res(true)));
-          }),
-      ),
-    );
-    if (ok.every(Boolean)) return base;
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
+/** The one leader every answering node of cluster.json knows (asked over HTTP, not through the CLI). */
+async function agreedLeader(up: Up, timeoutMs = 30_000): Promise<string> {
+  let seen = '';
+  return waitUntil(
+    () => `every running node to know one leader (last seen: ${seen})`,
+    async () => {
+      const nodes = clusterFile().nodes.filter((n) => alive(n.pid));
+      const sts = await Promise.all(
+        nodes.map(async (n) => {
+          try {
+            const r = await fetch(`http://${n.http}/status`, { signal: AbortSignal.timeout(2000) });
+            return (await r.json()) as { id: string; role: string; leader: string | null };
+          } catch {
+            return null;
+          }
+        }),
+      );
+      seen = sts.map((s, i) => (s ? `${s.id} ${s.role} leader=${s.leader}` : `${nodes[i].id} no answer`)).join('; ');
+      const leaders = new Set(sts.map((s) => s?.leader));
+      const leader = sts.find((s) => s?.role === 'leader');
+      return leaders.size === 1 && leader && sts.every((s) => s?.leader === leader.id) && leader.id;
+    },
+    { timeoutMs, context: () => `up's output:\n${up.out}` },
+  );
+}
+
+/** `raft-otel up`, with its output collected. */
 class Up {
   out = '';
   readonly proc: ChildProcess;
   constructor(http: number, grpc: number) {
-    this.proc = spawn(process.execPath, [
+    this.proc = spawnTracked(process.execPath, [
       MAIN,
       'up',
       '--data-dir',
@@ -51,78 +83,100 @@ class Up {
       '--grpc-port',
       String(grpc),
     ]);
-    this.proc.stdout!.on('data', (d) => (this.out += d));
-    this.proc.stderr!.on('data', (d) => (this.out += d));
+    this.proc.stdout!.on('data', (d: Buffer) => (this.out += d.toString()));
+    this.proc.stderr!.on('data', (d: Buffer) => (this.out += d.toString()));
   }
-  async waitFor(re: RegExp, ms = 30_000): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const m = this.out.match(re);
-      if (m) return m;
-      if (Date.now() > deadline) throw new Error(`no ${re} in:\n${this.out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  /** Where the output is now: waitFor(..., mark) looks only at what comes after. */
+  mark(): number {
+    return this.out.length;
   }
-  stop(): Promise<number | null> {
-    return new Promise((ok) => {
-      this.proc.once('exit', ok);
-      this.proc.kill('SIGINT');
+  async waitFor(re: RegExp, from = 0, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+    return waitUntil(`${re} in the output of up`, () => this.out.slice(from).match(re), {
+      timeoutMs,
+      context: () => `up's output:\n${this.out}`,
     });
+  }
+  /** Ctrl-C; resolves with the exit code. */
+  async stop(timeoutMs = 30_000): Promise<number | null> {
+    const exited = killChild(this.proc, 'SIGINT');
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((done) => (timer = setTimeout(() => done('late'), timeoutMs)));
+    const code = await Promise.race([exited, late]);
+    clearTimeout(timer);
+    if (code === 'late') throw new Error(`up did not exit within ${timeoutMs} ms of Ctrl-C; its output:\n${this.out}`);
+    return code;
   }
 }
 
 let up: Up | null = null;
-afterAll(async () => {
-  if (up && up.proc.exitCode === null) await up.stop();
-});
+let ports: number[] = [];
+
+// Whatever happens in the test: stop `up`, then any node it started (they run detached, so its
+// death alone does not end them), and give the ports and the data directory back.
+const cleanUp = async () => {
+  if (up && isRunning(up.proc)) await up.stop().catch(() => killChild(up!.proc));
+  try {
+    for (const n of clusterFile().nodes) if (n.pid && alive(n.pid)) process.kill(n.pid, 'SIGKILL');
+  } catch {
+    /* no cluster.json: no nodes were started */
+  }
+  releasePorts(ports);
+  if (!process.env.RAFT_TEST_KEEP_DATA) rmSync(dataDir, { recursive: true, force: true });
+};
+afterAll(cleanUp);
 
 describe('raft-otel up and the commands that use it', () => {
   it('runs a cluster a newcomer can use, hurt, stop and resume', async () => {
-    const http = await consecutiveFree(4);
-    const grpc = await consecutiveFree(4);
-    up = new Up(http, grpc);
-    const [, leader] = await up.waitFor(/Leader elected: (n\d) \(term \d+\)/);
-    expect(up.out).toContain(`http://127.0.0.1:${http}`);
+    const http = await reservePorts(3, true);
+    const grpc = await reservePorts(3, true);
+    ports = [...http, ...grpc];
+    up = new Up(http[0], grpc[0]);
+    await up.waitFor(/Leader elected: (n\d) \(term \d+\)/);
+    expect(up.out).toContain(`http://127.0.0.1:${http[0]}`);
     expect(up.out).toContain('curl -X PUT');
-    const cluster = JSON.parse(readFileSync(join(dataDir, 'cluster.json'), 'utf8'));
-    expect(cluster.nodes.map((n: { id: string }) => n.id)).toEqual(['n1', 'n2', 'n3']);
-    expect(cluster.nodes[2].http).toBe(`127.0.0.1:${http + 2}`);
+    const cluster = clusterFile();
+    expect(cluster.nodes.map((n) => n.id)).toEqual(['n1', 'n2', 'n3']);
+    expect(cluster.nodes[2].http).toBe(`127.0.0.1:${http[2]}`);
 
-    const st = JSON.parse(cli('status', '--json').out);
-    expect(st.filter((s: any) => s.status?.role === 'leader').map((s: any) => s.id)).toEqual([leader]);
+    const leader = await agreedLeader(up);
+    const status = cli('status', '--json');
+    const st = JSON.parse(status.out) as StatusRow[];
+    expect(st.map((s) => s.id)).toEqual(['n1', 'n2', 'n3']);
+    expect(st.filter((s) => s.status?.role === 'leader').map((s) => s.id)).toHaveLength(1);
+    expect(st.map((s) => s.status?.leader)).toContain(leader);
 
-    expect(cli('kv', 'put', 'greeting', 'hello').out).toMatch(/^ok, index \d+/);
+    const put = cli('kv', 'put', 'greeting', 'hello');
+    expect(put.out, put.err).toMatch(/^ok, index \d+/);
     expect(cli('kv', 'get', 'greeting').out).toMatch(/^hello/);
-    expect(cli('kv', 'cas', 'greeting', 'hello', 'hi').out).toMatch(/swapped/);
+    const cas = cli('kv', 'cas', 'greeting', 'hello', 'hi');
+    expect(cas.out, cas.err).toMatch(/swapped/);
     const missing = cli('kv', 'get', 'nothing');
     expect(missing.code).toBe(1);
     expect(missing.out).toMatch(/404 key_not_found/);
 
     // Kill the leader: `up` reports it and the new leader; the data survives.
-    expect(cli('kill', leader).out).toMatch(new RegExp(`killed ${leader}`));
-    await up.waitFor(new RegExp(`${leader} exited \\(signal SIGKILL\\)`));
-    const [, next] = await up.waitFor(/leader is now (n\d)/);
-    expect(next).not.toBe(leader);
-    expect(cli('kv', 'get', 'greeting').out).toMatch(/^hi/);
-    expect(cli('restart', leader).out).toMatch(new RegExp(`restarted ${leader}`));
-    await up.waitFor(new RegExp(`${leader} is back`));
+    const victim = await agreedLeader(up);
+    let mark = up.mark();
+    expect(cli('kill', victim).out).toMatch(new RegExp(`killed ${victim}`));
+    await up.waitFor(new RegExp(`${victim} exited \\(signal SIGKILL\\)`), mark);
+    await up.waitFor(new RegExp(`leader is now (?!${victim})n\\d`), mark);
+    await agreedLeader(up);
+    const got = cli('kv', 'get', 'greeting');
+    expect(got.out, got.err).toMatch(/^hi/);
+    mark = up.mark();
+    expect(cli('restart', victim).out).toMatch(new RegExp(`restarted ${victim}`));
+    await up.waitFor(new RegExp(`${victim} is back`), mark);
 
     // Partition, chaos, heal, transfer.
-    expect(
-      cli(
-        'partition',
-        next,
-        'n1,n2,n3'
-          .split(',')
-          .filter((x) => x !== next)
-          .join(','),
-      ).out,
-    ).toMatch(/partitioned/);
-    await up.waitFor(new RegExp(`leader is now (?!${next})n\\d`), 10_000);
+    const cut = await agreedLeader(up);
+    mark = up.mark();
+    const rest = ['n1', 'n2', 'n3'].filter((x) => x !== cut).join(',');
+    expect(cli('partition', cut, rest).out).toMatch(/partitioned/);
+    await up.waitFor(new RegExp(`leader is now (?!${cut})n\\d`), mark);
     expect(cli('heal').out).toMatch(/healed/);
     expect(cli('chaos', '--delay', '1-3').out).toMatch(/delay 1-3 ms/);
     expect(cli('chaos', '--off').code).toBe(0);
-    const current = JSON.parse(cli('status', '--json').out).find((s: any) => s.status?.role === 'leader').id;
+    const current = await agreedLeader(up);
     const target = ['n1', 'n2', 'n3'].find((id) => id !== current)!;
     const t = cli('transfer-leadership', '--to', target);
     expect(t.out, t.err).toMatch(new RegExp(`leader is now ${target}`));
@@ -134,15 +188,13 @@ describe('raft-otel up and the commands that use it', () => {
     // Ctrl-C stops every node; a second `up` resumes the same cluster with its data.
     expect(await up.stop()).toBe(0);
     expect(up.out).toMatch(/Stopped\. The data stays in/);
-    const pids = JSON.parse(readFileSync(join(dataDir, 'cluster.json'), 'utf8')).nodes.map(
-      (n: { pid: number }) => n.pid,
-    );
-    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+    for (const { id, pid } of clusterFile().nodes) expect(alive(pid), `${id} (pid ${pid}) still runs`).toBe(false);
 
-    up = new Up(http, grpc);
+    up = new Up(http[0], grpc[0]);
     await up.waitFor(/Resuming the cluster/);
     await up.waitFor(/Leader elected/);
+    await agreedLeader(up);
     expect(cli('kv', 'get', 'greeting').out).toMatch(/^hi/);
     expect(await up.stop()).toBe(0);
-  }, 120_000);
+  }, 240_000);
 });

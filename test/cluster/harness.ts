@@ -1,29 +1,91 @@
 // Real clusters for tests: each node is its own OS process (`raft-otel node`) on loopback ports,
 // in a temporary data directory, so kill -9, SIGSTOP and restarts are the real thing.
-import { spawn, type ChildProcess } from 'node:child_process';
+//
+// Nothing here assumes timing: a node takes seconds to start on a loaded machine, so every step
+// waits for what the next one needs (a node serving, a leader known to the node a test talks to)
+// with a deadline and an error that names what never came, with the tail of each node's log.
+import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { ClusterControl } from '../../src/check/control.js';
+import type { NodeStatus } from '../../src/api/status.js';
+import { reservePorts, releasePorts } from '../support/ports.js';
+import { EXIT_WITH_PARENT, isRunning, killChild, onCleanup, spawnTracked } from '../support/processes.js';
+import { describeError, GiveUp, sleep, waitUntil } from '../support/wait.js';
 
 const MAIN = resolve('bin/raft-otel.mjs');
 
+/** Deadlines, generous for a 2-core machine busy with other work, but bounded. */
+export const DEADLINES = {
+  /** A node process from spawn to serving HTTP. */
+  serving: 45_000,
+  /** A cluster from launch to a leader every node knows. */
+  start: 60_000,
+  /** An election after a failure. */
+  leader: 20_000,
+  /** One HTTP request to a node. */
+  request: 20_000,
+  /** A graceful stop (SIGTERM) to the process's exit. */
+  gracefulExit: 20_000,
+};
+
+/** Loopback ports for test processes; reserved until the test worker exits. */
 export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<import('node:net').Server>((ok) => {
-          const s = createServer();
-          s.listen(0, '127.0.0.1', () => ok(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((ok) => s.close(ok))));
-  return ports;
+  return reservePorts(n);
 }
+
+/** What GET /status answers (one type for the CLI, the benchmarks and the tests). */
+export type { NodeStatus } from '../../src/api/status.js';
+
+/** An API error body's `error`. */
+export interface ApiError {
+  code: string;
+  message: string;
+  leader?: string | null;
+  holder?: string;
+  steps?: string[];
+}
+
+/** The fields the HTTP API answers with, across its endpoints (see the README's API table). */
+export interface ApiBody {
+  key?: string;
+  value?: string;
+  index?: number;
+  existed?: boolean;
+  swapped?: boolean;
+  current?: string | null;
+  name?: string;
+  token?: number;
+  held?: boolean;
+  owner?: string;
+  highestToken?: number;
+  members?: { voters: string[]; learners: string[] };
+  steps?: string[];
+  leader?: string;
+  error?: ApiError;
+}
+
+export interface ApiResponse {
+  status: number;
+  /** The JSON body when it is an object, else `{}`. */
+  body: ApiBody;
+  /** The parsed JSON as it came (null when the body is not JSON). */
+  json: unknown;
+  text: string;
+  headers: Headers;
+}
+
+/** Error codes with which the API says a request was not applied, so sending it again is safe. */
+export const NOT_APPLIED = new Set([
+  'no_leader',
+  'not_leader',
+  'not_committed',
+  'leader_unreachable',
+  'leader_unknown_address',
+  'read_unavailable',
+]);
 
 export interface TestNode {
   id: string;
@@ -34,78 +96,89 @@ export interface TestNode {
   proc: ChildProcess | null;
   args: string[];
   env: Record<string, string>;
+  /** Stopped with SIGSTOP and not yet continued. */
+  paused?: boolean;
 }
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  admin?: boolean;
+  extraArgs?: string[];
+  /** Environment for one node only (its certificate, say), on top of `env`. */
+  nodeEnv?: (id: string) => Record<string, string>;
+}
+
+/** A node's start failed because a port was taken after it was chosen: start again elsewhere. */
+class PortTaken extends GiveUp {}
 
 export class TestCluster {
   nodes: TestNode[] = [];
   readonly dir = mkdtempSync(join(tmpdir(), 'raft-cluster-'));
   /** The cluster secret every node is given (RAFT_CLUSTER_SECRET); a test's env may override it. */
   readonly secret = randomBytes(16).toString('hex');
+  private readonly removeCleanup = onCleanup(() => this.stop());
+  /** Every port reserved for this cluster, also those of nodes a test removed from `nodes`. */
+  private readonly ports: number[] = [];
 
-  static async start(
-    n = 3,
-    opts: {
-      env?: Record<string, string>;
-      admin?: boolean;
-      extraArgs?: string[];
-      /** Environment for one node only (its certificate, say), on top of `env`. */
-      nodeEnv?: (id: string) => Record<string, string>;
-    } = {},
-  ): Promise<TestCluster> {
-    const c = new TestCluster();
+  /** Starts `n` nodes and waits until every one serves and knows the same leader. */
+  static async start(n = 3, opts: StartOptions = {}): Promise<TestCluster> {
+    for (let attempt = 1; ; attempt++) {
+      const c = new TestCluster();
+      try {
+        await c.boot(n, opts);
+        return c;
+      } catch (e) {
+        await c.stop();
+        if (e instanceof PortTaken && attempt < 3) continue;
+        throw e;
+      }
+    }
+  }
+
+  private async boot(n: number, opts: StartOptions): Promise<void> {
     const ports = await freePorts(2 * n);
+    this.ports.push(...ports);
     const peers = Array.from(
       { length: n },
       (_, i) => `n${i + 1}=127.0.0.1:${ports[2 * i]}/127.0.0.1:${ports[2 * i + 1]}`,
     ).join(',');
     for (let i = 0; i < n; i++) {
       const id = `n${i + 1}`;
-      const dataDir = join(c.dir, id);
-      const node: TestNode = {
+      const dataDir = join(this.dir, id);
+      this.nodes.push({
         id,
         grpc: `127.0.0.1:${ports[2 * i]}`,
         http: `127.0.0.1:${ports[2 * i + 1]}`,
         dataDir,
-        logFile: join(c.dir, `${id}.log`),
+        logFile: join(this.dir, `${id}.log`),
         proc: null,
-        args: [
-          '--id',
-          id,
-          '--peers',
-          peers,
-          '--data-dir',
-          dataDir,
-          '--admin',
-          String(opts.admin ?? true),
-          ...(opts.extraArgs ?? []),
-        ],
-        env: { RAFT_CLUSTER_SECRET: c.secret, ...opts.env, ...opts.nodeEnv?.(id) },
-      };
-      c.nodes.push(node);
+        args: ['--id', id, '--peers', peers, '--data-dir', dataDir, '--admin', String(opts.admin ?? true)],
+        env: { RAFT_CLUSTER_SECRET: this.secret, ...opts.env, ...opts.nodeEnv?.(id) },
+      });
+      this.nodes[i].args.push(...(opts.extraArgs ?? []));
     }
-    for (const node of c.nodes) c.launch(node);
-    try {
-      await c.waitForLeader();
-    } catch (e) {
-      // The caller never gets the cluster, so it cannot stop it: do it here, or the nodes outlive the test.
-      await c.stop();
-      throw e;
-    }
-    return c;
+    for (const node of this.nodes) this.launch(node);
+    await this.settled(DEADLINES.start);
   }
 
-  /** Starts (or restarts) a node's process. */
+  /** Starts (or restarts) a node's process. The one place that says how a node is launched. */
   launch(node: TestNode): void {
     const out = openSync(node.logFile, 'a');
-    node.proc = spawn(process.execPath, [MAIN, 'node', ...node.args], {
-      stdio: ['ignore', out, out],
-      env: { ...process.env, RAFT_LOG_LEVEL: 'info', ...node.env },
-    });
+    try {
+      node.proc = spawnTracked(process.execPath, ['--import', EXIT_WITH_PARENT, MAIN, 'node', ...node.args], {
+        stdio: ['ignore', out, out],
+        env: { ...process.env, RAFT_LOG_LEVEL: 'info', ...node.env },
+      });
+    } finally {
+      closeSync(out); // the child has its own copy
+    }
+    node.paused = false;
   }
 
   /** Adds a node that joins as a new member (it is not yet in the configuration). */
   async addProcess(id: string): Promise<TestNode> {
     const [g, h] = await freePorts(2);
+    this.ports.push(g, h);
     const members = [...this.nodes.filter((n) => n.proc), { id, grpc: `127.0.0.1:${g}`, http: `127.0.0.1:${h}` }];
     const dataDir = join(this.dir, id);
     const node: TestNode = {
@@ -131,93 +204,280 @@ export class TestCluster {
     };
     this.nodes.push(node);
     this.launch(node);
-    await this.until(async () => (await this.status(node)) !== null, 15_000, `${id} to start`);
+    await this.serving(node);
     return node;
   }
 
   node(id: string): TestNode {
     const n = this.nodes.find((x) => x.id === id);
-    if (!n) throw new Error(`no node ${id}`);
+    if (!n) throw new Error(`no node ${id} (nodes: ${this.nodes.map((x) => x.id).join(', ')})`);
     return n;
   }
 
-  async status(node: TestNode): Promise<any | null> {
+  /** Running and not paused. */
+  live(among?: string[]): TestNode[] {
+    return this.nodes.filter((n) => isRunning(n.proc) && !n.paused && (!among || among.includes(n.id)));
+  }
+
+  /** The node's /status, or null when it does not answer (not started, killed, paused, slow). */
+  async status(node: TestNode, timeoutMs = 2000): Promise<NodeStatus | null> {
     try {
-      const r = await fetch(`http://${node.http}/status`, { signal: AbortSignal.timeout(500) });
-      return r.ok ? await r.json() : null;
+      const r = await fetch(`http://${node.http}/status`, { signal: AbortSignal.timeout(timeoutMs) });
+      return r.ok ? ((await r.json()) as NodeStatus) : null;
     } catch {
       return null;
     }
   }
 
-  async until<T>(fn: () => Promise<T | null | false | undefined>, timeoutMs: number, what: string): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await fn();
-      if (v) return v;
-      if (Date.now() > deadline)
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${this.logTails()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  /** The node's /status; an error naming the node when it does not answer. */
+  async statusOf(node: TestNode): Promise<NodeStatus> {
+    return this.until(() => this.status(node), 5000, `${node.id} to answer /status`);
   }
 
-  /** Waits until the running nodes agree on one leader; returns it. */
-  async waitForLeader(timeoutMs = 20_000, among?: string[]): Promise<TestNode> {
+  /** Polls `fn` until it returns something truthy (see waitUntil); the error carries log tails. */
+  async until<T>(
+    fn: () => Promise<T | null | false | undefined | 0 | ''> | T | null | false | undefined,
+    timeoutMs: number,
+    what: string | (() => string),
+  ): Promise<T> {
+    return waitUntil(what, fn, { timeoutMs, context: () => this.logTails() });
+  }
+
+  /** Waits until the node's HTTP API answers; fails at once if its process exits. */
+  async serving(node: TestNode, timeoutMs = DEADLINES.serving): Promise<NodeStatus> {
     return this.until(
       async () => {
-        const live = this.nodes.filter((n) => n.proc && (!among || among.includes(n.id)));
-        const sts = await Promise.all(live.map((n) => this.status(n)));
-        const leaders = sts.filter((s) => s?.role === 'leader');
-        if (leaders.length !== 1) return null;
-        return this.node(leaders[0].id);
+        this.assertRunning(node, 'while starting');
+        const st = await this.status(node);
+        if (!st) this.assertPortsFree(node);
+        return st;
       },
       timeoutMs,
-      'a leader',
+      `${node.id} to serve HTTP on ${node.http}`,
     );
   }
 
-  async request(node: TestNode, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-    const res = await fetch(`http://${node.http}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...headers },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      signal: AbortSignal.timeout(15_000),
-    });
-    const text = await res.text();
-    let json: any = null;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      /* not JSON */
-    }
-    return { status: res.status, body: json, text, headers: res.headers };
+  /** Waits until the node knows a leader that answers as leader in the same term; returns it. */
+  async leaderKnownTo(node: TestNode, timeoutMs = DEADLINES.leader): Promise<TestNode> {
+    let seen = 'no answer';
+    return this.until(
+      async () => {
+        this.assertRunning(node, 'while waiting for a leader');
+        const st = await this.status(node);
+        seen = st ? `${st.role} in term ${st.term}, leader ${st.leader ?? 'unknown'}` : 'no answer';
+        if (!st?.leader) return null;
+        const leader = this.nodes.find((n) => n.id === st.leader);
+        if (!leader) return null;
+        const lst = leader === node ? st : await this.status(leader);
+        return lst?.role === 'leader' && lst.term === st.term && leader;
+      },
+      timeoutMs,
+      () => `a leader known to ${node.id} (last seen: ${seen})`,
+    );
   }
 
-  put(node: TestNode, key: string, value: string) {
+  /** Waits until every running, unpaused node (or those `among`) serves and knows one leader,
+   *  which answers as leader in that term; returns it. */
+  async settled(timeoutMs = DEADLINES.leader, among?: string[]): Promise<TestNode> {
+    let seen = '';
+    return this.until(
+      async () => {
+        // Every node the test started and has not stopped must be there: one that exited (a
+        // crash, a port taken) fails the wait at once rather than leaving a smaller cluster.
+        const started = this.nodes.filter((n) => n.proc && !n.paused && (!among || among.includes(n.id)));
+        for (const n of started) this.assertRunning(n, 'before the cluster settled');
+        const live = this.live(among);
+        const sts = await Promise.all(live.map((n) => this.status(n)));
+        for (const [i, n] of live.entries()) if (!sts[i]) this.assertPortsFree(n);
+        seen = this.describe(live, sts);
+        const ids = new Set(sts.map((s) => s?.leader ?? null));
+        if (ids.size !== 1 || sts.some((s) => !s)) return null;
+        const leaderId = sts[0]!.leader;
+        const leaderSt =
+          sts.find((s) => s!.id === leaderId) ?? (leaderId ? await this.status(this.node(leaderId)) : null);
+        return leaderSt?.role === 'leader' && sts.every((s) => s!.term === leaderSt.term) && this.node(leaderSt.id);
+      },
+      timeoutMs,
+      () => `every node to serve and know one leader (last seen: ${seen})`,
+    );
+  }
+
+  /** Waits until exactly one of the running, unpaused nodes (or those `among`) is leader, in a
+   *  term no other answering node has passed; returns it. */
+  async waitForLeader(timeoutMs = DEADLINES.leader, among?: string[]): Promise<TestNode> {
+    let seen = '';
+    return this.until(
+      async () => {
+        const live = this.live(among);
+        const sts = await Promise.all(live.map((n) => this.status(n)));
+        seen = this.describe(live, sts);
+        const leaders = sts.filter((s) => s?.role === 'leader');
+        if (leaders.length !== 1) return null;
+        const top = Math.max(...sts.map((s) => s?.term ?? 0));
+        return leaders[0]!.term === top && this.node(leaders[0]!.id);
+      },
+      timeoutMs,
+      () => `a leader${among ? ` among ${among.join(', ')}` : ''} (last seen: ${seen})`,
+    );
+  }
+
+  private describe(nodes: TestNode[], sts: (NodeStatus | null)[]): string {
+    return nodes
+      .map((n, i) => {
+        const s = sts[i];
+        return s ? `${n.id} ${s.role} t${s.term} leader=${s.leader ?? '-'}` : `${n.id} no answer`;
+      })
+      .join('; ');
+  }
+
+  private assertRunning(node: TestNode, when: string): void {
+    if (node.proc && !isRunning(node.proc)) {
+      const how = node.proc.signalCode ? `signal ${node.proc.signalCode}` : `code ${node.proc.exitCode}`;
+      this.assertPortsFree(node);
+      const log = this.log(node);
+      throw new GiveUp(`${node.id} exited (${how}) ${when}:\n${log.split('\n').slice(-15).join('\n')}`);
+    }
+  }
+
+  /** A node that does not answer may have found a port taken between the moment it was chosen and
+   *  its bind (another run, a leftover process): start() then starts the cluster again elsewhere.
+   *  Only called for nodes that do not answer, whose logs are short. */
+  private assertPortsFree(node: TestNode): void {
+    const line = this.log(node)
+      .split('\n')
+      .find((l) => l.includes('EADDRINUSE'));
+    if (line) throw new PortTaken(`${node.id} could not bind its port: ${line}`);
+  }
+
+  /** One HTTP request. A node whose process runs but does not listen yet (it is starting) is
+   *  retried until it does; nothing else is retried: the caller sees what the node answered. */
+  async request(
+    node: TestNode,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse> {
+    const deadline = Date.now() + DEADLINES.serving;
+    for (;;) {
+      let res: Response;
+      try {
+        res = await fetch(`http://${node.http}${path}`, {
+          method,
+          headers: { 'content-type': 'application/json', ...headers },
+          body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+          signal: AbortSignal.timeout(DEADLINES.request),
+        });
+      } catch (e) {
+        const refused = e instanceof Error && (e.cause as { code?: string } | undefined)?.code === 'ECONNREFUSED';
+        const starting = refused && isRunning(node.proc) && !node.paused;
+        if (starting && Date.now() < deadline) {
+          await sleep(50);
+          continue;
+        }
+        const state = isRunning(node.proc) ? 'running' : 'not running';
+        throw new Error(`${method} ${path} to ${node.id} (${node.http}, ${state}) failed: ${describeError(e)}`, {
+          cause: e,
+        });
+      }
+      const text = await res.text();
+      let json: unknown = null;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        /* not JSON */
+      }
+      const obj = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as ApiBody) : {};
+      return { status: res.status, body: obj, json, text, headers: res.headers };
+    }
+  }
+
+  /** Sends to the current leader, again (to whoever leads then) while the answer says the request
+   *  was not applied (an election under way, leadership moved) or the leader went away before
+   *  answering. Only for requests that are safe to repeat in that case. */
+  async leaderRequest(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    timeoutMs = DEADLINES.leader,
+  ): Promise<ApiResponse & { node: TestNode }> {
+    let last = '';
+    return this.until(
+      async () => {
+        const leader = await this.waitForLeader(timeoutMs);
+        const r = await this.request(leader, method, path, body, headers);
+        last = `${leader.id} answered ${r.status} ${r.text.slice(0, 200)}`;
+        return !NOT_APPLIED.has(r.body.error?.code ?? '') && { ...r, node: leader };
+      },
+      timeoutMs,
+      () => `${method} ${path} to be answered by a leader (last: ${last})`,
+    );
+  }
+
+  /** Runs `body` with the leader of a settled cluster. Raft lets leadership move at any moment (a
+   *  loaded machine can starve a leader past its election timeout), and a test of what a steady
+   *  leader does asserts nothing about that: when `body` fails and the leader's term has ended
+   *  meanwhile, it runs again with the new leader and the next `attempt` number (for fresh keys),
+   *  up to `attempts` times. A failure while the same leader led throughout is reported as is. */
+  async withSteadyLeader<T>(body: (leader: TestNode, attempt: number) => Promise<T>, attempts = 3): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const leader = await this.settled();
+      const term = (await this.statusOf(leader)).term;
+      try {
+        return await body(leader, attempt);
+      } catch (e) {
+        const now = await this.status(leader);
+        const steady = now?.role === 'leader' && now.term === term;
+        if (steady || attempt >= attempts) throw e;
+        console.log(
+          `leadership moved during the test (${leader.id} led term ${term}; now ${now ? `${now.role} in term ${now.term}` : 'no answer'}); ` +
+            `running it again (attempt ${attempt + 1} of ${attempts}) after: ${describeError(e)}`,
+        );
+      }
+    }
+  }
+
+  put(node: TestNode, key: string, value: string): Promise<ApiResponse> {
     return this.request(node, 'PUT', `/kv/${encodeURIComponent(key)}`, { value });
   }
 
-  get(node: TestNode, key: string, query = '') {
+  get(node: TestNode, key: string, query = ''): Promise<ApiResponse> {
     return this.request(node, 'GET', `/kv/${encodeURIComponent(key)}${query}`);
   }
 
-  kill(node: TestNode, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
-    const p = node.proc!;
+  /** Kills the node's process and waits for its exit; returns its exit code. A graceful signal
+   *  (SIGTERM) that does not end it within a deadline is an error (and the node is killed). */
+  async kill(node: TestNode, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    const p = node.proc;
+    if (!p) throw new Error(`${node.id} is not running: nothing to kill`);
     node.proc = null;
-    return new Promise((ok) => {
-      if (p.exitCode !== null || p.signalCode !== null) return ok(p.exitCode);
-      p.once('exit', (code) => ok(code));
-      p.kill(signal);
-    });
+    node.paused = false;
+    if (signal === 'SIGKILL') return killChild(p);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((done) => (timer = setTimeout(() => done('late'), DEADLINES.gracefulExit)));
+    const code = await Promise.race([killChild(p, signal), late]);
+    clearTimeout(timer);
+    if (code === 'late') {
+      await killChild(p);
+      throw new Error(`${node.id} did not exit within ${DEADLINES.gracefulExit} ms of ${signal}\n${this.logTails()}`);
+    }
+    return code;
   }
 
   signal(node: TestNode, signal: NodeJS.Signals): void {
-    node.proc!.kill(signal);
+    const p = node.proc;
+    if (!p || !isRunning(p)) throw new Error(`${node.id} is not running: cannot send ${signal}`);
+    p.kill(signal);
+    if (signal === 'SIGSTOP') node.paused = true;
+    if (signal === 'SIGCONT') node.paused = false;
   }
 
+  /** Starts a stopped node again on its ports and data directory; waits until it serves. */
   async restart(node: TestNode): Promise<void> {
+    if (isRunning(node.proc)) throw new Error(`${node.id} is still running: kill it before restarting`);
     this.launch(node);
-    await this.until(async () => (await this.status(node)) !== null, 15_000, `${node.id} to come back`);
+    await this.serving(node);
   }
 
   log(node: TestNode): string {
@@ -228,24 +488,63 @@ export class TestCluster {
     }
   }
 
-  logTails(): string {
-    return this.nodes.map((n) => `--- ${n.id}\n${this.log(n).split('\n').slice(-8).join('\n')}`).join('\n');
+  /** The node's structured log lines (JSON), those with `event` when given. */
+  logEvents(node: TestNode, event?: string): Record<string, unknown>[] {
+    const out: Record<string, unknown>[] = [];
+    for (const line of this.log(node).split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        const rec = JSON.parse(line) as Record<string, unknown>;
+        if (!event || rec.event === event) out.push(rec);
+      } catch {
+        /* a line cut short by a kill -9 */
+      }
+    }
+    return out;
   }
 
+  /** Waits until a node's process exits by itself (e.g. refusing to start); returns its exit code. */
+  async exited(node: TestNode, timeoutMs = DEADLINES.serving): Promise<number | null> {
+    const p = node.proc;
+    if (!p) throw new Error(`${node.id} was not started`);
+    await this.until(() => !isRunning(p), timeoutMs, `${node.id} to exit`);
+    node.proc = null;
+    return p.exitCode;
+  }
+
+  logTails(lines = 8): string {
+    return this.nodes
+      .map((n) => {
+        const state = !n.proc
+          ? 'stopped'
+          : isRunning(n.proc)
+            ? n.paused
+              ? 'paused'
+              : 'running'
+            : `exited: ${n.proc.signalCode ?? `code ${n.proc.exitCode}`}`;
+        return `--- ${n.id} (${state}, ${n.logFile})\n${this.log(n).split('\n').slice(-lines).join('\n')}`;
+      })
+      .join('\n');
+  }
+
+  /** Kills every node, gives the ports back and removes the data (RAFT_TEST_KEEP_DATA=1 keeps it). */
   async stop(): Promise<void> {
+    this.removeCleanup();
     await Promise.all(
-      this.nodes
-        .filter((n) => n.proc)
-        .map((n) => {
-          n.proc!.kill('SIGCONT');
-          return this.kill(n, 'SIGKILL');
-        }),
+      this.nodes.map(async (n) => {
+        const p = n.proc;
+        n.proc = null;
+        n.paused = false;
+        if (p) await killChild(p);
+      }),
     );
+    releasePorts(this.ports);
+    if (!process.env.RAFT_TEST_KEEP_DATA) rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
 /** The nemesis's and benchmarks' handle on a TestCluster. */
-export function controlOf(c: TestCluster): import('../../src/check/control.js').ClusterControl {
+export function controlOf(c: TestCluster): ClusterControl {
   return {
     members: () => c.nodes.map((n) => ({ id: n.id, http: n.http })),
     running: (id) => c.node(id).proc !== null,

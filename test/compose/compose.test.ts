@@ -2,22 +2,66 @@
 // when the compose file, the collector and Jaeger configs, the Dockerfile and the settings the
 // code reads drift apart. The last test runs the very command line and environment the compose
 // file gives each node, as local processes, and checks they form a cluster and export spans.
-import { spawnSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { CHAOS_ENV, NODE_OPTIONS, parsePeers } from '../../src/node/config.js';
+import { releasePorts, reservePorts } from '../support/ports.js';
+import { EXIT_WITH_PARENT, killChild, spawnTracked } from '../support/processes.js';
+import { waitUntil } from '../support/wait.js';
 import { OtlpReceiver } from '../telemetry/receiver.js';
 
+/** What the tests read of a compose service. */
+interface ComposeService {
+  image?: string;
+  hostname?: string;
+  init?: boolean;
+  environment?: Record<string, string | number | boolean>;
+  ports?: string[];
+  volumes?: string[];
+  command?: string[];
+}
+interface ComposeDoc {
+  services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
+}
+/** An OpenTelemetry Collector (or Jaeger v2) configuration, as far as the pipeline checks go. */
+interface PipelineConfig {
+  receivers: Record<string, unknown>;
+  processors: Record<string, unknown>;
+  exporters: Record<string, unknown>;
+  extensions?: Record<string, unknown>;
+  service: {
+    pipelines: Record<string, { receivers?: string[]; processors?: string[]; exporters?: string[] }>;
+    extensions?: string[];
+  };
+}
+
 const read = (f: string) => readFileSync(resolve(f), 'utf8');
-const compose = parse(read('docker-compose.yml'), { merge: true });
-const five = parse(read('docker-compose.five.yml'), { merge: true });
-const collector = parse(read('otel-collector.yaml'));
-const tail = parse(read('otel-collector-tail-sampling.yaml'));
-const jaeger = parse(read('jaeger/config.yaml'));
+const compose = parse(read('docker-compose.yml'), { merge: true }) as ComposeDoc;
+const five = parse(read('docker-compose.five.yml'), { merge: true }) as ComposeDoc;
+const collector = parse(read('otel-collector.yaml')) as PipelineConfig;
+const tail = parse(read('otel-collector-tail-sampling.yaml')) as PipelineConfig;
+const jaeger = parse(read('jaeger/config.yaml')) as PipelineConfig;
 const dockerfile = read('Dockerfile');
+
+/** The value at `path` in a parsed config file; an error naming the path when it is not there. */
+function at(file: string, doc: unknown, path: string): unknown {
+  let v: unknown = doc;
+  for (const part of path.split('.')) {
+    if (typeof v !== 'object' || v === null || !(part in v)) throw new Error(`${file} has no ${path}`);
+    v = (v as Record<string, unknown>)[part];
+  }
+  return v;
+}
+function str(file: string, doc: unknown, path: string): string {
+  const v = at(file, doc, path);
+  if (typeof v !== 'string') throw new Error(`${file}: ${path} is not a string`);
+  return v;
+}
 
 /** Every environment variable the code reads. */
 const TELEMETRY_ENV = [
@@ -38,21 +82,27 @@ const TELEMETRY_ENV = [
 const KNOWN_ENV = new Set([...NODE_OPTIONS.map((o) => o.env), ...CHAOS_ENV, ...TELEMETRY_ENV]);
 
 /** The node services of a compose document, merged with the base file where given. */
-function nodes(doc: any, base?: any): [string, any][] {
-  const services = { ...(base?.services ?? {}) };
-  for (const [name, svc] of Object.entries<any>(doc.services)) {
+function nodes(doc: ComposeDoc, base?: ComposeDoc): [string, ComposeService][] {
+  const services: Record<string, ComposeService> = { ...(base?.services ?? {}) };
+  for (const [name, svc] of Object.entries(doc.services)) {
     services[name] = {
       ...(services[name] ?? {}),
       ...svc,
       environment: { ...(services[name]?.environment ?? {}), ...(svc.environment ?? {}) },
     };
   }
-  return Object.entries<any>(services).filter(([name]) => /^raft-\d$/.test(name));
+  return Object.entries(services).filter(([name]) => /^raft-\d$/.test(name));
+}
+
+/** A service's environment as the strings a process sees. */
+function envOf(svc: ComposeService): Record<string, string> {
+  return Object.fromEntries(Object.entries(svc.environment ?? {}).map(([k, v]) => [k, String(v)]));
 }
 
 /** The one-shot service that makes the cluster secret, as the node services expect it. */
 function secretMaker(): { command: string[]; volumes: string[] } {
-  return (compose as { services: Record<string, { command: string[]; volumes: string[] }> }).services['cluster-secret'];
+  const svc = compose.services['cluster-secret'];
+  return { command: svc?.command ?? [], volumes: svc?.volumes ?? [] };
 }
 
 function envDefault(name: string): string | undefined {
@@ -66,11 +116,13 @@ describe('docker-compose.yml and docker-compose.five.yml', () => {
     ['five nodes', nodes(five, compose)],
   ] as const) {
     it(`${label}: every node's id, peers, ports, volume and environment are consistent`, () => {
-      const httpPort = Number(envDefault('RAFT_HTTP_LISTEN')!.split(':')[1]);
-      const grpcPort = Number(envDefault('RAFT_GRPC_LISTEN')!.split(':')[1]);
+      const httpPort = Number(envDefault('RAFT_HTTP_LISTEN')?.split(':')[1]);
+      const grpcPort = Number(envDefault('RAFT_GRPC_LISTEN')?.split(':')[1]);
+      expect(httpPort, 'the Dockerfile sets RAFT_HTTP_LISTEN').toBeGreaterThan(0);
+      expect(grpcPort, 'the Dockerfile sets RAFT_GRPC_LISTEN').toBeGreaterThan(0);
       const volumes = new Set<string>();
       for (const [name, svc] of list) {
-        const env = svc.environment;
+        const env = envOf(svc);
         const i = Number(name.split('-')[1]);
         expect(env.RAFT_ID, name).toBe(`n${i}`);
         expect(svc.hostname ?? name, name).toBe(name);
@@ -88,7 +140,7 @@ describe('docker-compose.yml and docker-compose.five.yml', () => {
         }
         // The published port follows the local mode: node i on localhost:800<i>.
         expect(svc.ports).toEqual([`127.0.0.1:${8000 + i}:${httpPort}`]);
-        const [vol, mount] = String(svc.volumes[0]).split(':');
+        const [vol, mount] = String(svc.volumes?.[0]).split(':');
         expect(mount).toBe(envDefault('RAFT_DATA_DIR'));
         volumes.add(vol);
         expect({ ...compose.volumes, ...(five.volumes ?? {}) }).toHaveProperty(vol);
@@ -109,35 +161,39 @@ describe('docker-compose.yml and docker-compose.five.yml', () => {
   }
 
   it('pins every image, and the bench service targets the nodes', () => {
-    for (const [name, svc] of Object.entries<any>({ ...compose.services, ...five.services })) {
+    for (const [name, svc] of Object.entries({ ...compose.services, ...five.services })) {
       if (!svc.image) continue;
       expect(svc.image, name).toMatch(/:[\w.-]+$/);
       expect(svc.image, name).not.toMatch(/:latest$/);
     }
-    expect(compose.services.jaeger.image).toMatch(/^jaegertracing\/jaeger:2\.(19|20)\.\d+$/);
-    const targets = compose.services.bench.command[compose.services.bench.command.indexOf('--targets') + 1];
+    expect(compose.services.jaeger?.image).toMatch(/^jaegertracing\/jaeger:2\.(19|20)\.\d+$/);
+    const command = compose.services.bench?.command ?? [];
+    const targets = command[command.indexOf('--targets') + 1];
     expect(targets).toBe(
       nodes(compose)
-        .map(([n, s]) => `${s.environment.RAFT_ID}=${n}:8000`)
+        .map(([n, s]) => `${envOf(s).RAFT_ID}=${n}:8000`)
         .join(','),
     );
   });
 
   it('points the nodes at the collector, the collector at Jaeger, and Jaeger listens where expected', () => {
-    const grpcEndpoint = collector.receivers.otlp.protocols.grpc.endpoint;
-    expect(grpcEndpoint).toBe('0.0.0.0:4317');
-    expect(compose.services['otel-collector'].ports).toContain('127.0.0.1:4317:4317');
-    const jaegerExporter = collector.exporters['otlp_grpc/jaeger'];
-    const [host, port] = jaegerExporter.endpoint.split(':');
+    const c = 'otel-collector.yaml';
+    const j = 'jaeger/config.yaml';
+    expect(str(c, collector, 'receivers.otlp.protocols.grpc.endpoint')).toBe('0.0.0.0:4317');
+    expect(compose.services['otel-collector']?.ports).toContain('127.0.0.1:4317:4317');
+    const [host, port] = str(c, collector, 'exporters.otlp_grpc/jaeger.endpoint').split(':');
     expect(compose.services).toHaveProperty(host);
-    expect(jaeger.receivers.otlp.protocols.grpc.endpoint).toBe(`0.0.0.0:${port}`);
-    expect(compose.services.jaeger.ports).toContain(
-      `127.0.0.1:16686:${jaeger.extensions.jaeger_query.http.endpoint.split(':')[1]}`,
+    expect(str(j, jaeger, 'receivers.otlp.protocols.grpc.endpoint')).toBe(`0.0.0.0:${port}`);
+    expect(compose.services.jaeger?.ports).toContain(
+      `127.0.0.1:16686:${str(j, jaeger, 'extensions.jaeger_query.http.endpoint').split(':')[1]}`,
     );
-    expect(jaeger.extensions.jaeger_query.ui.config_file).toBe('/etc/jaeger/ui-config.json');
-    JSON.parse(read('jaeger/ui-config.json'));
-    expect(parse(read('prometheus/prometheus.yml')).scrape_configs[0].static_configs[0].targets).toEqual([
-      `otel-collector:${collector.exporters.prometheus.endpoint.split(':')[1]}`,
+    expect(str(j, jaeger, 'extensions.jaeger_query.ui.config_file')).toBe('/etc/jaeger/ui-config.json');
+    expect(() => JSON.parse(read('jaeger/ui-config.json')) as unknown).not.toThrow();
+    const prometheus = parse(read('prometheus/prometheus.yml')) as {
+      scrape_configs?: { static_configs?: { targets?: string[] }[] }[];
+    };
+    expect(prometheus.scrape_configs?.[0]?.static_configs?.[0]?.targets).toEqual([
+      `otel-collector:${str(c, collector, 'exporters.prometheus.endpoint').split(':')[1]}`,
     ]);
   });
 
@@ -147,7 +203,7 @@ describe('docker-compose.yml and docker-compose.five.yml', () => {
     ['jaeger/config.yaml', jaeger],
   ] as const) {
     it(`${file}: every pipeline and extension names a component that is defined`, () => {
-      for (const [pipeline, p] of Object.entries<any>(cfg.service.pipelines)) {
+      for (const [pipeline, p] of Object.entries(cfg.service.pipelines)) {
         for (const kind of ['receivers', 'processors', 'exporters'] as const) {
           for (const id of p[kind] ?? [])
             expect(cfg[kind], `${file} ${pipeline} uses ${kind} ${id}`).toHaveProperty([id]);
@@ -164,23 +220,28 @@ describe('docker-compose.yml and docker-compose.five.yml', () => {
   }
 
   it('tail sampling keeps errors, elections and slow traces', () => {
-    const policies = tail.processors.tail_sampling.policies.map((p: any) => p.type);
-    expect(policies).toEqual(expect.arrayContaining(['status_code', 'string_attribute', 'latency', 'probabilistic']));
-    const election = tail.processors.tail_sampling.policies.find((p: any) => p.type === 'string_attribute');
-    expect(election.string_attribute).toEqual({ key: 'raft.trace.kind', values: ['election'] });
+    const policies = at('otel-collector-tail-sampling.yaml', tail, 'processors.tail_sampling.policies') as {
+      type: string;
+      string_attribute?: unknown;
+    }[];
+    expect(policies.map((p) => p.type)).toEqual(
+      expect.arrayContaining(['status_code', 'string_attribute', 'latency', 'probabilistic']),
+    );
+    const election = policies.find((p) => p.type === 'string_attribute');
+    expect(election?.string_attribute).toEqual({ key: 'raft.trace.kind', values: ['election'] });
   });
 });
 
 describe('Dockerfile', () => {
   it('runs a command the CLI has, as a non-root user, with a health check on /status', async () => {
-    const entry = /ENTRYPOINT \["node", "([^"]+)"\]/.exec(dockerfile)![1];
+    const entry = /ENTRYPOINT \["node", "([^"]+)"\]/.exec(dockerfile)?.[1];
     expect(entry).toBe('dist/src/cli/main.js'); // tsconfig.build.json compiles src/cli/main.ts there
-    const cmd = /CMD \["(\w+)"\]/.exec(dockerfile)![1];
-    const { main } = await import('../../src/cli/main.js');
+    const cmd = /CMD \["(\w+)"\]/.exec(dockerfile)?.[1];
     expect(cmd).toBe('node');
+    const { main } = await import('../../src/cli/main.js');
     const quiet = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      expect(await main([cmd, '--help'])).toBe(0);
+      expect(await main(['node', '--help'])).toBe(0);
       expect(String(quiet.mock.calls[0]?.[0])).toMatch(/^raft-otel node/);
     } finally {
       quiet.mockRestore();
@@ -194,76 +255,105 @@ describe('Dockerfile', () => {
 });
 
 describe('the nodes exactly as compose runs them', () => {
-  const procs: ChildProcess[] = [];
-  let rx: OtlpReceiver;
+  let rx: OtlpReceiver | null = null;
+  let dir = '';
   afterAll(async () => {
-    for (const p of procs) p.kill('SIGKILL');
     await rx?.stop();
+    if (dir && !process.env.RAFT_TEST_KEEP_DATA) rmSync(dir, { recursive: true, force: true });
   });
 
   it('form a cluster and export spans to an OTLP endpoint', async () => {
-    rx = new OtlpReceiver();
-    await rx.start();
-    const dir = mkdtempSync(join(tmpdir(), 'raft-compose-'));
+    const receiver = (rx = new OtlpReceiver());
+    await receiver.start();
+    dir = mkdtempSync(join(tmpdir(), 'raft-compose-'));
     // The same command (the image's ENTRYPOINT + CMD, from the sources) and the same environment,
-    // with three substitutions a host needs: service hostname raft-<i> becomes loopback address
-    // 127.0.0.<i> (so every node keeps ports 7000 and 8000), the image's data dir and listen
-    // defaults point there too, and the collector becomes the test's OTLP/HTTP JSON receiver.
+    // with the substitutions a host needs: each service's address raft-<i>:<port> becomes a
+    // loopback port of its own (reserved, so that two runs never collide), the image's data dir
+    // and listen defaults point there too, and the collector becomes the test's OTLP/HTTP JSON
+    // receiver.
     const list = nodes(compose);
-    // The cluster-secret service's volume becomes a directory here, and its command runs first.
-    const hostFor = (text: string) => text.replace(/raft-(\d)/g, '127.0.0.$1').replace(/^\/secret\//, `${dir}/secret/`);
-    const maker = secretMaker();
+    const ports = await reservePorts(2 * list.length);
+    const local = new Map<string, string>();
+    list.forEach(([name], k) => {
+      local.set(`${name}:7000`, `127.0.0.1:${ports[2 * k]}`);
+      local.set(`${name}:8000`, `127.0.0.1:${ports[2 * k + 1]}`);
+    });
+    // The cluster-secret service's volume (/secret) becomes a directory here.
+    const onHost = (text: string) =>
+      text
+        .replace(/raft-\d:\d+/g, (addr) => {
+          const to = local.get(addr);
+          if (!to) throw new Error(`the compose file names ${addr}, which is no node's gRPC or HTTP address`);
+          return to;
+        })
+        .replace(/^\/secret\//, `${dir}/secret/`);
+    // The cluster-secret service's command runs first, as compose's depends_on orders it.
     const made = spawnSync(
       process.execPath,
-      ['--import', 'tsx', resolve('src/cli/main.ts'), ...maker.command.map((a) => hostFor(a))],
+      [resolve('bin/raft-otel.mjs'), ...secretMaker().command.map((a) => onHost(a))],
       { encoding: 'utf8' },
     );
     expect(made.status, made.stderr).toBe(0);
-    for (const [name, svc] of list) {
-      const i = name.split('-')[1];
-      const env: Record<string, string> = {};
-      for (const [k, v] of Object.entries<any>(svc.environment)) env[k] = hostFor(String(v));
+    const http = list.map(([name]) => local.get(`${name}:8000`)!);
+    const procs = list.map(([name, svc]) => {
+      const env = Object.fromEntries(Object.entries(envOf(svc)).map(([k, v]) => [k, onHost(v)]));
       Object.assign(env, {
         RAFT_DATA_DIR: join(dir, name),
-        RAFT_GRPC_LISTEN: `127.0.0.${i}:7000`,
-        RAFT_HTTP_LISTEN: `127.0.0.${i}:8000`,
-        ...rx.env(),
+        RAFT_GRPC_LISTEN: local.get(`${name}:7000`)!,
+        RAFT_HTTP_LISTEN: local.get(`${name}:8000`)!,
+        ...receiver.env(),
       });
       const out = openSync(join(dir, `${name}.log`), 'a');
-      procs.push(
-        spawn(process.execPath, ['--import', 'tsx', resolve('src/cli/main.ts'), 'node'], {
+      try {
+        return spawnTracked(process.execPath, ['--import', EXIT_WITH_PARENT, resolve('bin/raft-otel.mjs'), 'node'], {
           env: { ...process.env, ...env },
           stdio: ['ignore', out, out],
-        }),
-      );
-    }
-    const status = async (i: number) => {
-      try {
-        return await (await fetch(`http://127.0.0.${i}:8000/status`, { signal: AbortSignal.timeout(500) })).json();
-      } catch {
-        return null;
+        });
+      } finally {
+        closeSync(out);
       }
-    };
-    const deadline = Date.now() + 20_000;
-    let leader: any = null;
-    while (!leader && Date.now() < deadline) {
-      const all = await Promise.all(list.map((_, k) => status(k + 1)));
-      leader = all.find((s) => s?.role === 'leader') ?? null;
-      if (!leader) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(leader, 'a leader among the compose-configured nodes').not.toBeNull();
-    const i = Number(leader.id.slice(1));
-    const r = await fetch(`http://127.0.0.${i}:8000/kv/compose`, {
-      method: 'PUT',
-      body: JSON.stringify({ value: 'works' }),
     });
-    expect(r.status).toBe(200);
-    const services = () => new Set(rx.spans.map((s) => s.service));
-    while (Date.now() < deadline && (services().size < 3 || !rx.spans.some((s) => s.name === 'raft.apply')))
-      await new Promise((res) => setTimeout(res, 100));
-    expect(new Set(rx.spans.map((s) => s.service))).toEqual(new Set(['raft-n1', 'raft-n2', 'raft-n3']));
-    expect(rx.spans.some((s) => s.name === 'raft.election')).toBe(true);
-  }, 40_000);
+    const logs = () =>
+      list
+        .map(
+          ([name]) =>
+            `--- ${name}\n${read(join(dir, `${name}.log`))
+              .split('\n')
+              .slice(-8)
+              .join('\n')}`,
+        )
+        .join('\n');
+    try {
+      const status = async (addr: string) => {
+        try {
+          const r = await fetch(`http://${addr}/status`, { signal: AbortSignal.timeout(2000) });
+          return (await r.json()) as { id: string; role: string };
+        } catch {
+          return null;
+        }
+      };
+      const leader = await waitUntil(
+        'a leader among the compose-configured nodes',
+        async () => (await Promise.all(http.map(status))).find((s) => s?.role === 'leader'),
+        { timeoutMs: 60_000, context: logs },
+      );
+      const addr = http[Number(leader.id.slice(1)) - 1];
+      const r = await fetch(`http://${addr}/kv/compose`, { method: 'PUT', body: JSON.stringify({ value: 'works' }) });
+      expect(r.status).toBe(200);
+      await waitUntil(
+        'spans from all three nodes, a raft.apply among them',
+        () =>
+          new Set(receiver.spans.map((s) => s.service)).size === 3 &&
+          receiver.spans.some((s) => s.name === 'raft.apply'),
+        { timeoutMs: 20_000, context: () => receiver.summary() },
+      );
+      expect(new Set(receiver.spans.map((s) => s.service))).toEqual(new Set(['raft-n1', 'raft-n2', 'raft-n3']));
+      expect(receiver.spans.some((s) => s.name === 'raft.election')).toBe(true);
+    } finally {
+      await Promise.all(procs.map((p) => killChild(p)));
+      releasePorts(ports);
+    }
+  });
 });
 
 describe('README documents every setting the code reads', () => {

@@ -14,7 +14,7 @@ export function awaitLeader(c: SimCluster, maxMs = 3000, among?: NodeId[]): Node
     const l = c.leader();
     return l !== null && (!among || among.includes(l));
   }, maxMs);
-  expect(ok, `no leader within ${maxMs} virtual ms${among ? ` among ${among}` : ''}`).toBe(true);
+  expect(ok, `no leader within ${maxMs} virtual ms${among ? ` among ${among.join(', ')}` : ''}`).toBe(true);
   return c.leader()!;
 }
 

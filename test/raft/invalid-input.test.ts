@@ -60,7 +60,7 @@ describe('invalid messages', () => {
         lastLogTerm: 3,
         preVote: false,
         transfer: false,
-      } as Message,
+      },
       /unknown sender n9/,
     ],
     ['an append from an unknown sender with a stale term', heartbeat({ from: 'n9', term: 2 }), /unknown sender n9/],
@@ -87,7 +87,7 @@ describe('invalid messages', () => {
         lastLogTerm: 5,
         preVote: false,
         transfer: false,
-      } as Message,
+      },
       /newer than the election term/,
     ],
     [
@@ -100,7 +100,7 @@ describe('invalid messages', () => {
         term: 3,
         seq: 0,
         snapshot: { index: 5, term: 3, conf: { voters: [], learners: [] }, data: '' },
-      } as Message,
+      },
       /no membership/,
     ],
   ];

@@ -59,7 +59,7 @@ describe('membership changes run one at a time', () => {
       10_000,
       `the winning n4 (${winner.http}) to receive a write made after the add`,
     );
-    const lost = (await c.status(loser)) as NodeStatus | null;
+    const lost = await c.status(loser);
     expect(lost, `the losing n4 (${loser.http}) stopped answering`).not.toBeNull();
     expect(lost!.lastApplied, `the losing n4 (${loser.http}) was sent entries: its address was registered`).toBe(0);
   }, 60_000);

@@ -3,7 +3,6 @@
 // change changes nothing, every read ends by the request timeout, and internal headers are not
 // honoured from clients.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NodeStatus } from '../../src/api/status.js';
 import { forwardProof, PROOF_MAX_AGE_MS } from '../../src/api/writes.js';
 import { TestCluster, type TestNode } from '../cluster/harness.js';
 
@@ -159,7 +158,7 @@ describe('internal headers are not honoured from clients (case 8)', () => {
     const leader = await c.waitForLeader();
     const follower = c.nodes.find((n) => n.id !== leader.id)!;
     await c.until(
-      async () => ((await c.status(follower)) as NodeStatus | null)?.leader === leader.id,
+      async () => (await c.status(follower))?.leader === leader.id,
       10_000,
       `${follower.id} to know leader ${leader.id}`,
     );
@@ -181,7 +180,7 @@ describe('internal headers are not honoured from clients (case 8)', () => {
     const leader = await c.waitForLeader();
     const follower = c.nodes.find((n) => n.id !== leader.id)!;
     await c.until(
-      async () => ((await c.status(follower)) as NodeStatus | null)?.leader === leader.id,
+      async () => (await c.status(follower))?.leader === leader.id,
       10_000,
       `${follower.id} to know leader ${leader.id}`,
     );

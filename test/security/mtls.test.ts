@@ -35,7 +35,7 @@ beforeAll(async () => {
   const leader = await c.waitForLeader();
   await c.until(
     async () => {
-      const all = (await Promise.all(c.nodes.map((n) => c.status(n)))) as (NodeStatus | null)[];
+      const all = await Promise.all(c.nodes.map((n) => c.status(n)));
       return all.every((s) => s?.leader === leader.id);
     },
     10_000,

@@ -1,6 +1,6 @@
 // Durable storage: what is acknowledged survives, torn tails are cut and reported, damage in the
 // middle stops the node, compaction bounds disk use, and faults can be injected.
-import { appendFile, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -34,6 +34,8 @@ function ready(over: Partial<Ready>): Ready {
 
 async function fresh() {
   const dir = await mkdtemp(join(tmpdir(), 'raft-storage-'));
+  // Removed when the test ends (on Linux, also fine while a test's storage is still open).
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
   const { storage, loaded } = await DiskStorage.open(dir, conf);
   return { dir, storage, loaded };
 }
@@ -127,10 +129,11 @@ describe('DiskStorage', () => {
     const buf = await readFile(wal);
     buf[20] ^= 0xff; // inside the first record
     await writeFile(wal, buf);
-    const err = (await DiskStorage.open(dir, conf).catch((e: unknown) => e)) as Error;
+    const err: unknown = await DiskStorage.open(dir, conf).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageCorruptionError);
-    expect(err.message).toMatch(/damaged in the middle of wal-000001\.log at byte 0 \(checksum mismatch\)/);
-    expect(err.message).toMatch(/must not serve/);
+    const { message } = err as StorageCorruptionError;
+    expect(message).toMatch(/damaged in the middle of wal-000001\.log at byte 0 \(checksum mismatch\)/);
+    expect(message).toMatch(/must not serve/);
     // Nothing was truncated: the evidence is kept.
     expect((await readFile(wal)).length).toBe(buf.length);
   });
@@ -186,9 +189,9 @@ describe('DiskStorage', () => {
     const { storage } = await fresh();
     onTestFinished(() => storage.close());
     storage.faults.failWrites = true;
-    const err = (await storage.persist(ready({ entries: [entry(1)] })).catch((e: unknown) => e)) as Error;
+    const err: unknown = await storage.persist(ready({ entries: [entry(1)] })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageWriteError);
-    expect(err.message).toMatch(/injected disk fault.*must not acknowledge anything/);
+    expect((err as StorageWriteError).message).toMatch(/injected disk fault.*must not acknowledge anything/);
     storage.faults.failWrites = false;
     await expect(storage.persist(ready({ entries: [entry(1)] }))).rejects.toBe(err);
   });
