@@ -315,3 +315,20 @@ export const DEFAULT_CONFIG: Omit<RaftConfig, 'id' | 'clusterId' | 'random'> = {
   maxEntriesPerAppend: 256,
   learnerCatchUpMargin: 0,
 };
+
+/** A Ready that asks for nothing but what `over` sets: for code that writes state to a disk
+ *  directly rather than from the core (the simulator's preloaded disks, storage tests). */
+export function readyWith(over: Partial<Ready>): Ready {
+  return {
+    hardState: null,
+    entries: [],
+    snapshot: null,
+    restoreStateMachine: false,
+    mustSync: false,
+    messages: [],
+    committedEntries: [],
+    readStates: [],
+    observations: [],
+    ...over,
+  };
+}

@@ -3,16 +3,17 @@
 // bit, and the checker verifies Raft's safety properties after every step.
 import { Raft } from '../raft/raft.js';
 import { RaftLog } from '../raft/log.js';
-import type {
-  ConfChange,
-  ConfState,
-  Entry,
-  HardState,
-  Message,
-  NodeId,
-  Observation,
-  RaftConfig,
-  Ready,
+import {
+  readyWith,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type HardState,
+  type Message,
+  type NodeId,
+  type Observation,
+  type RaftConfig,
+  type Ready,
 } from '../raft/types.js';
 import { Checker, SafetyViolation } from './checker.js';
 import { SimDisk } from './disk.js';
@@ -462,17 +463,7 @@ export class SimCluster {
     const node = this.node(id);
     if (node.raft) throw new Error(`crash ${id} before preloading its disk`);
     this.checker.onEntriesPersisted(id, entries, new RaftLog(null, entries));
-    node.disk.write({
-      hardState,
-      entries,
-      snapshot: null,
-      restoreStateMachine: false,
-      mustSync: true,
-      messages: [],
-      committedEntries: [],
-      readStates: [],
-      observations: [],
-    });
+    node.disk.write(readyWith({ hardState, entries, mustSync: true }));
     this.checker.onDurableState(id, node.disk.durableHardState());
   }
 

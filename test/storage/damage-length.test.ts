@@ -5,25 +5,15 @@ import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Entry, Ready } from '../../src/raft/types.js';
+import { readyWith, type Entry, type Ready } from '../../src/raft/types.js';
 import { DiskStorage } from '../../src/storage/storage.js';
 import { DamagedServerError, StorageCorruptionError } from '../../src/storage/errors.js';
 import { HEADER_BYTES } from '../../src/storage/records.js';
 
 const conf = { voters: ['n1', 'n2', 'n3'], learners: [] };
 const entry = (index: number): Entry => ({ index, term: 1, type: 'normal', data: `cmd-${index}`, context: '' });
-const ready = (over: Partial<Ready>): Ready => ({
-  hardState: { term: 1, votedFor: null, commit: 0 },
-  entries: [],
-  snapshot: null,
-  restoreStateMachine: false,
-  mustSync: true,
-  messages: [],
-  committedEntries: [],
-  readStates: [],
-  observations: [],
-  ...over,
-});
+const ready = (over: Partial<Ready>): Ready =>
+  readyWith({ hardState: { term: 1, votedFor: null, commit: 0 }, mustSync: true, ...over });
 
 /** A data dir whose WAL holds entries 1..3, one record each; returns where each record starts. */
 async function threeRecords(): Promise<{ dir: string; wal: string; starts: number[] }> {

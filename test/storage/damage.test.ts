@@ -6,25 +6,15 @@ import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Entry, Ready } from '../../src/raft/types.js';
+import { readyWith, type Entry, type Ready } from '../../src/raft/types.js';
 import { DiskStorage } from '../../src/storage/storage.js';
 import { DamagedServerError, StorageCorruptionError } from '../../src/storage/errors.js';
 import { encodeRecord } from '../../src/storage/records.js';
 
 const conf = { voters: ['n1', 'n2', 'n3'], learners: [] };
 const entry = (index: number): Entry => ({ index, term: 1, type: 'normal', data: `cmd-${index}`, context: '' });
-const ready = (over: Partial<Ready>): Ready => ({
-  hardState: { term: 1, votedFor: null, commit: 0 },
-  entries: [],
-  snapshot: null,
-  restoreStateMachine: false,
-  mustSync: true,
-  messages: [],
-  committedEntries: [],
-  readStates: [],
-  observations: [],
-  ...over,
-});
+const ready = (over: Partial<Ready>): Ready =>
+  readyWith({ hardState: { term: 1, votedFor: null, commit: 0 }, mustSync: true, ...over });
 
 /** A data dir with entries 1..3, one record each; returns the WAL's path and the 3rd record's start. */
 async function threeRecords(): Promise<{ dir: string; wal: string; lastStart: number }> {

@@ -4,7 +4,7 @@ import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { Entry, HardState, Ready, Snapshot } from '../../src/raft/types.js';
+import { readyWith, type Entry, type HardState, type Ready, type Snapshot } from '../../src/raft/types.js';
 import { DiskStorage } from '../../src/storage/storage.js';
 import { StorageCorruptionError, StorageWriteError } from '../../src/storage/errors.js';
 
@@ -18,18 +18,7 @@ const entry = (index: number, term = 1, data = `cmd-${index}`): Entry => ({
 });
 
 function ready(over: Partial<Ready>): Ready {
-  return {
-    hardState: null,
-    entries: [],
-    snapshot: null,
-    restoreStateMachine: false,
-    mustSync: true,
-    messages: [],
-    committedEntries: [],
-    readStates: [],
-    observations: [],
-    ...over,
-  };
+  return readyWith({ mustSync: true, ...over });
 }
 
 async function fresh() {
