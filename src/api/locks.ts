@@ -1,4 +1,4 @@
-// Leased locks with fencing tokens (the design's /locks/{name}/... endpoints). A lock is the same
+// Leased locks with fencing tokens (the README's /locks/{name}/... endpoints). A lock is the same
 // problem as electing a leader: one holder at a time, for a lease. Each acquisition returns a
 // fencing token that strictly increases per lock; writes that present an older token than the
 // newest one seen are refused (409), so a holder that stalled past its lease cannot do harm.

@@ -1,5 +1,5 @@
 // Spans captured from real node processes (exported over OTLP/HTTP JSON to a receiver in the test)
-// must tell Raft's story across nodes, as design section 5 says.
+// must tell Raft's story across nodes, as docs/trace-model.md describes it.
 //
 // Spans arrive in batches from three processes, in any order: every span an assertion names is
 // waited for first, with a deadline, and never looked up on the assumption that it has arrived.
