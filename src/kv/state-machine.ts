@@ -170,7 +170,7 @@ export class KvStateMachine {
     const highest = this.fencing.get(f.lock) ?? 0;
     if (f.token > highest)
       return {
-        code: 'bad_fencing_token',
+        code: 'unknown_fencing_token',
         message: `lock "${f.lock}" never issued token ${f.token} (highest issued: ${highest})`,
       };
     const lock = this.locks.get(f.lock);

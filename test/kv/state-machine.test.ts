@@ -72,7 +72,7 @@ describe('locks', () => {
     expect((late as { message: string }).message).toMatch(/token 1 .* stale: token 2 was issued since/);
     expect(apply({ op: 'delete', key: 'k', fence: { lock: 'L', token: 1 } })).toMatchObject({ code: 'fenced' });
     expect(apply({ op: 'cas', key: 'k', expected: 'B', value: 'x', fence: { lock: 'L', token: 9 } })).toMatchObject({
-      code: 'bad_fencing_token',
+      code: 'unknown_fencing_token',
     });
     expect(sm.get('k')).toBe('B');
   });
