@@ -88,7 +88,11 @@ export function bodyField(req: Request, name: string): unknown {
 }
 
 /** Status codes for the errors the state machine itself reports. */
-const SM_ERROR_STATUS: Record<string, number> = { fenced: 409, unknown_fencing_token: 409, idempotency_key_reused: 422 };
+const SM_ERROR_STATUS: Record<string, number> = {
+  fenced: 409,
+  unknown_fencing_token: 409,
+  idempotency_key_reused: 422,
+};
 
 /** Runs a write on the leader: here if this node leads, else by forwarding the request. The
  *  Idempotency-Key and X-Fencing-Token headers travel inside the command. */
