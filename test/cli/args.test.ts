@@ -1,15 +1,15 @@
 // Bad arguments get a line that says what is wrong, before the usage, and a non-zero exit; and
 // nothing is changed on the cluster. Checked on a real cluster, through the bin.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanUp, cli, consecutiveFree, dataDir, until, Up } from './procs.js';
+import { agreedLeader, cleanUp, cli, clusterPorts, dataDir, until, Up } from './procs.js';
 
 let dir = '';
+let up: Up;
 
 beforeAll(async () => {
   dir = dataDir();
-  const http = await consecutiveFree(3);
-  const grpc = await consecutiveFree(3);
-  const up = new Up(['--data-dir', dir, '--http-port', String(http), '--grpc-port', String(grpc)]);
+  const { http, grpc } = await clusterPorts(3);
+  up = new Up(['--data-dir', dir, '--http-port', String(http), '--grpc-port', String(grpc)]);
   await up.waitFor(/Leader elected: n\d \(term \d+\)/);
 }, 60_000);
 afterAll(cleanUp);
@@ -76,6 +76,8 @@ describe('other commands', () => {
   }, 60_000);
 
   it('lock acquire without --owner uses user@host, and a held lock shows its expiry as a time', async () => {
+    // The partition tests above moved the leader: lock needs one every node knows.
+    await agreedLeader(dir, () => `up's output:\n${up.out}`);
     const a = await run('lock', 'acquire', 'orders');
     expect(a.code, a.err).toBe(0);
     expect(a.out).toMatch(/acquired "orders" as \S+@\S+ with fencing token \d+, until \d.*\(in \d+\.\d s\)/);

@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { releasePorts, reservePorts } from '../support/ports.js';
-import { isRunning, killChild, spawnTracked } from '../support/processes.js';
+import { isRunning, killChild, spawnTracked, withExitGuard } from '../support/processes.js';
 import { waitUntil } from '../support/wait.js';
+import { agreedLeader as agreedLeaderOf } from './procs.js';
 
 const MAIN = resolve('bin/raft-otel.mjs');
 const dataDir = mkdtempSync(join(tmpdir(), 'raft-cli-'));
@@ -29,6 +30,7 @@ function cli(...args: string[]) {
   const r = spawnSync(process.execPath, [MAIN, ...args, '--data-dir', dataDir], {
     encoding: 'utf8',
     timeout: 60_000,
+    env: withExitGuard(process.env), // the nodes `restart` starts die with this worker
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
@@ -42,47 +44,19 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The one leader every answering node of cluster.json knows (asked over HTTP, not through the CLI). */
-async function agreedLeader(up: Up, timeoutMs = 30_000): Promise<string> {
-  let seen = '';
-  return waitUntil(
-    () => `every running node to know one leader (last seen: ${seen})`,
-    async () => {
-      const nodes = clusterFile().nodes.filter((n) => alive(n.pid));
-      const sts = await Promise.all(
-        nodes.map(async (n) => {
-          try {
-            const r = await fetch(`http://${n.http}/status`, { signal: AbortSignal.timeout(2000) });
-            return (await r.json()) as { id: string; role: string; leader: string | null };
-          } catch {
-            return null;
-          }
-        }),
-      );
-      seen = sts.map((s, i) => (s ? `${s.id} ${s.role} leader=${s.leader}` : `${nodes[i].id} no answer`)).join('; ');
-      const leaders = new Set(sts.map((s) => s?.leader));
-      const leader = sts.find((s) => s?.role === 'leader');
-      return leaders.size === 1 && leader && sts.every((s) => s?.leader === leader.id) && leader.id;
-    },
-    { timeoutMs, context: () => `up's output:\n${up.out}` },
-  );
-}
+/** The one leader every running node knows (procs.ts), with up's output if it never comes. */
+const agreedLeader = (up: Up) => agreedLeaderOf(dataDir, () => `up's output:\n${up.out}`);
 
 /** `raft-otel up`, with its output collected. */
 class Up {
   out = '';
   readonly proc: ChildProcess;
   constructor(http: number, grpc: number) {
-    this.proc = spawnTracked(process.execPath, [
-      MAIN,
-      'up',
-      '--data-dir',
-      dataDir,
-      '--http-port',
-      String(http),
-      '--grpc-port',
-      String(grpc),
-    ]);
+    this.proc = spawnTracked(
+      process.execPath,
+      [MAIN, 'up', '--data-dir', dataDir, '--http-port', String(http), '--grpc-port', String(grpc)],
+      { env: withExitGuard(process.env) },
+    ); // its nodes die with this worker, even if no clean-up runs
     this.proc.stdout!.on('data', (d: Buffer) => (this.out += d.toString()));
     this.proc.stderr!.on('data', (d: Buffer) => (this.out += d.toString()));
   }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanUp, cli, consecutiveFree, dataDir, Up } from './procs.js';
+import { agreedLeader, cleanUp, cli, clusterPorts, dataDir, Up } from './procs.js';
 
 afterEach(cleanUp);
 
@@ -22,8 +22,7 @@ const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
 describe('up keeps its credentials to itself', () => {
   it('writes no secret into its records, makes them 0600, and guards /admin/ with a token the commands send', async () => {
     const dir = dataDir();
-    const http = await consecutiveFree(4);
-    const grpc = await consecutiveFree(4);
+    const { http, grpc } = await clusterPorts(3);
     const secret = randomBytes(24).toString('hex');
     const up = new Up(['--data-dir', dir, '--http-port', String(http), '--grpc-port', String(grpc)], {
       RAFT_CLUSTER_SECRET: secret,
@@ -53,17 +52,21 @@ describe('up keeps its credentials to itself', () => {
     expect((await chaos({ authorization: `Bearer ${token}` })).status).toBe(200);
 
     // The commands read the token from the data dir.
-    for (const args of [
-      ['partition', 'n1', 'n2,n3'],
-      ['heal'],
-      ['chaos', '--delay', '1-2'],
-      ['chaos', '--off'],
-      ['transfer-leadership'],
-      ['members', 'remove', 'n3'],
-    ]) {
+    const run = async (...args: string[]) => {
       const r = await cli([...args, '--data-dir', dir]);
       expect(r.code, `raft-otel ${args.join(' ')}: ${r.err}`).toBe(0);
-    }
+    };
+    // These go to every node, leader or not.
+    await run('partition', 'n1', 'n2,n3');
+    await run('heal');
+    await run('chaos', '--delay', '1-2');
+    await run('chaos', '--off');
+    // These go to the leader, which the partition may have moved, and the transfer does move.
+    const context = () => `up's output:\n${up.out}`;
+    await agreedLeader(dir, context);
+    await run('transfer-leadership');
+    await agreedLeader(dir, context);
+    await run('members', 'remove', 'n3');
     const members = await cli(['members', '--json', '--data-dir', dir]);
     expect((JSON.parse(members.out) as { voters: string[] }).voters.sort()).toEqual(['n1', 'n2']);
   }, 90_000);

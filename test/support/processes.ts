@@ -13,6 +13,24 @@ export const EXIT_WITH_PARENT = `data:text/javascript,${encodeURIComponent(
   'const parent = process.ppid; setInterval(() => { if (process.ppid !== parent) process.kill(process.pid, "SIGKILL"); }, 500).unref();',
 )}`;
 
+/** A preload like EXIT_WITH_PARENT for processes that must outlive their own parent but not the
+ *  test worker: the nodes `raft-otel up` and `raft-otel restart` start detached (a killed `up`
+ *  leaves them running, as a user's would). It ends the process within half a second of process
+ *  `pid` (the worker, `process.pid`) being gone. Given to a command through NODE_OPTIONS (see
+ *  withExitGuard), it reaches every node that command starts, since the CLI passes its environment on. */
+export function exitWithProcess(pid: number): string {
+  return `data:text/javascript,${encodeURIComponent(
+    `setInterval(() => { try { process.kill(${pid}, 0); } catch (e) { if (e.code === "ESRCH") process.kill(process.pid, "SIGKILL"); } }, 500).unref();`,
+  )}`;
+}
+
+/** `env` with NODE_OPTIONS extended to preload exitWithProcess(this worker), for a command whose
+ *  descendants must die with the worker. */
+export function withExitGuard(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const guard = `--import ${exitWithProcess(process.pid)}`;
+  return { ...env, NODE_OPTIONS: env.NODE_OPTIONS ? `${env.NODE_OPTIONS} ${guard}` : guard };
+}
+
 const children = new Set<ChildProcess>();
 const cleanups = new Set<() => Promise<void> | void>();
 
