@@ -438,6 +438,7 @@ export class TestCluster {
           r = await this.request(leader, method, path, body, headers);
         } catch (e) {
           last = `${leader.id} failed: ${describeError(e)}`;
+          await this.exitSoon(leader);
           this.assertRunning(leader, `during ${method} ${path}`);
           if (errorCode(e) === 'ECONNREFUSED' || repeatable) throw e; // "not yet": sent again
           throw new GiveUp(
@@ -451,6 +452,24 @@ export class TestCluster {
       timeoutMs,
       () => `${method} ${path} to be answered by a leader (last: ${last})`,
     );
+  }
+
+  /** A connection broken by its server's death is often reported before the death itself (the
+   *  child's exit event): gives that event a moment, so a crash is named as one. */
+  private async exitSoon(node: TestNode, ms = 300): Promise<void> {
+    const p = node.proc;
+    if (!p || !isRunning(p)) return;
+    await new Promise<void>((done) => {
+      const exited = () => {
+        clearTimeout(timer);
+        done();
+      };
+      const timer = setTimeout(() => {
+        p.off('exit', exited);
+        done();
+      }, ms);
+      p.once('exit', exited);
+    });
   }
 
   /** Runs `body` with the leader of a settled cluster. Raft lets leadership move at any moment (a
