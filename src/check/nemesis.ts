@@ -40,7 +40,12 @@ export interface NemesisResult {
   /** Why operations did not succeed: failed and unknown-outcome operations by error code. */
   errors: Record<string, number>;
   latency: Summary;
-  /** Fraction of operations that completed, during faults and after healing. */
+  /** Whether, after the faults, every node answered again and a leader was elected within the
+   *  20 s the nemesis waits for that (false also when the run had no faults to heal from and the
+   *  cluster still did not answer). */
+  healed: boolean;
+  /** Fraction of operations that completed, during faults and after healing (after the 20 s
+   *  wait when the cluster did not heal). */
   availability: { duringFaults: number; afterHealing: number };
   t0: number;
 }
@@ -195,8 +200,11 @@ export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
           await setCuts([ids]);
           note('heal the network');
         } else {
-          const drop = rng.chance(0.5) ? Number((rng.next() * 0.3).toFixed(2)) : 0;
+          let drop = rng.chance(0.5) ? Number((rng.next() * 0.3).toFixed(2)) : 0;
           const delay: [number, number] = [0, rng.int(0, 40)];
+          // A forced fault must be a real one (the seed may draw no drop and no delay). Only a
+          // forced draw takes an extra number, so a seed without `force` replays as before.
+          if (forced >= 0 && drop === 0) drop = Number((0.05 + rng.next() * 0.25).toFixed(2));
           for (const id of up()) await control.chaos(id, { dropRate: drop, delayMs: delay }).catch(() => {});
           note(`drop ${drop}, delay ${delay[0]}-${delay[1]} ms`);
         }
@@ -220,23 +228,40 @@ export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
   for (const id of ids) if (!control.running(id)) await control.restart(id);
   for (const id of ids)
     await control.chaos(id, { cutOut: [], cutIn: [], dropRate: 0, dropReplyRate: 0, delayMs: [0, 0] }).catch(() => {});
-  // Availability "after healing" is measured once every node answers again and a leader exists.
+  // Availability "after healing" is measured once every node answers again and all of them know
+  // one leader, which answers as leader of that term (a node that merely calls itself leader may
+  // be a resumed old leader that has not heard of the newer term yet).
   const deadline = performance.now() + 20_000;
+  let healed = false;
+  let missing = 'nothing checked yet';
   while (performance.now() < deadline) {
-    const answering = await Promise.all(
+    const sts = await Promise.all(
       ids.map((id) =>
         fetch(`http://${control.members().find((m) => m.id === id)!.http}/status`, {
           signal: AbortSignal.timeout(300),
         }).then(
-          (r) => r.ok,
-          () => false,
+          async (r) => (r.ok ? ((await r.json()) as { role: string; term: number; leader: string | null }) : null),
+          () => null,
         ),
       ),
     );
-    if (answering.every(Boolean) && (await findLeader(control))) break;
+    const silent = ids.filter((_, i) => !sts[i]);
+    const leaders = new Set(sts.map((st) => st?.leader ?? null));
+    const terms = new Set(sts.map((st) => st?.term));
+    const leaderId = sts[0]?.leader ?? null;
+    const leaderSt = leaderId ? sts[ids.indexOf(leaderId)] : null;
+    if (silent.length === 0 && leaders.size === 1 && terms.size === 1 && leaderSt?.role === 'leader') {
+      healed = true;
+      break;
+    }
+    missing =
+      silent.length > 0
+        ? `${silent.join(', ')} not answering`
+        : `no one leader known to all (${ids.map((id, i) => `${id} ${sts[i]!.role} t${sts[i]!.term} leader=${sts[i]!.leader ?? '-'}`).join('; ')})`;
     await new Promise((r) => setTimeout(r, 100));
   }
-  if (o.faults) note('healed: every node up, network clean, a leader elected');
+  if (o.faults)
+    note(healed ? 'healed: every node up, network clean, a leader elected' : `not healed after 20 s: ${missing}`);
   healedAt = performance.now();
   await new Promise((r) => setTimeout(r, o.settleMs));
   running = false;
@@ -250,6 +275,7 @@ export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
     ...counts,
     errors,
     latency: summarize(latencies),
+    healed,
     availability: {
       duringFaults: window.during[0] / Math.max(1, window.during[1]),
       afterHealing: window.after[0] / Math.max(1, window.after[1]),

@@ -91,7 +91,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
   console.log(`
 operations   ${r.invoked} invoked: ${r.ok} ok, ${r.failed} failed (not applied), ${r.unknown} unknown outcome${whyFailed(r.errors)}
 faults       ${r.faults.length}
-availability ${(r.availability.duringFaults * 100).toFixed(1)}% during faults, ${(r.availability.afterHealing * 100).toFixed(1)}% after healing
+availability ${(r.availability.duringFaults * 100).toFixed(1)}% during faults, ${(r.availability.afterHealing * 100).toFixed(1)}% after healing${r.healed ? '' : ' (NOT HEALED within 20 s: see the last fault line)'}
 latency      ${fmtSummary(r.latency)} (completed operations)
 history      ${out}
 checked      ${r.check.ops} operations on ${r.check.keys} keys`);

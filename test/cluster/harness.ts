@@ -29,7 +29,18 @@ export const DEADLINES = {
   request: 20_000,
   /** A graceful stop (SIGTERM) to the process's exit. */
   gracefulExit: 20_000,
+  /** Refused connections retried by a node that has already served (a brief restart of its listener at most). */
+  refusedAfterServing: 2_000,
 };
+
+/** The system error code (ECONNREFUSED, ECONNRESET...) anywhere in an error's cause chain. */
+export function errorCode(e: unknown): string | undefined {
+  for (let cur = e, depth = 0; cur instanceof Error && depth < 5; cur = cur.cause, depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('E')) return code;
+  }
+  return undefined;
+}
 
 /** Loopback ports for test processes; reserved until the test worker exits. */
 export async function freePorts(n: number): Promise<number[]> {
@@ -98,6 +109,8 @@ export interface TestNode {
   env: Record<string, string>;
   /** Stopped with SIGSTOP and not yet continued. */
   paused?: boolean;
+  /** Its current process has answered an HTTP request (reset at each launch). */
+  served?: boolean;
 }
 
 export interface StartOptions {
@@ -173,6 +186,7 @@ export class TestCluster {
       closeSync(out); // the child has its own copy
     }
     node.paused = false;
+    node.served = false;
   }
 
   /** Adds a node that joins as a new member (it is not yet in the configuration). */
@@ -223,6 +237,7 @@ export class TestCluster {
   async status(node: TestNode, timeoutMs = 2000): Promise<NodeStatus | null> {
     try {
       const r = await fetch(`http://${node.http}/status`, { signal: AbortSignal.timeout(timeoutMs) });
+      node.served = true;
       return r.ok ? ((await r.json()) as NodeStatus) : null;
     } catch {
       return null;
@@ -350,7 +365,9 @@ export class TestCluster {
   }
 
   /** One HTTP request. A node whose process runs but does not listen yet (it is starting) is
-   *  retried until it does; nothing else is retried: the caller sees what the node answered. */
+   *  retried until it does; once that process has answered, a refused connection is retried only
+   *  briefly (it stopped listening: a bug to report, not a start-up to wait out). Nothing else is
+   *  retried: the caller sees what the node answered. */
   async request(
     node: TestNode,
     method: string,
@@ -358,7 +375,8 @@ export class TestCluster {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<ApiResponse> {
-    const deadline = Date.now() + DEADLINES.serving;
+    const servedBefore = node.served === true;
+    const deadline = Date.now() + (servedBefore ? DEADLINES.refusedAfterServing : DEADLINES.serving);
     for (;;) {
       let res: Response;
       try {
@@ -369,17 +387,21 @@ export class TestCluster {
           signal: AbortSignal.timeout(DEADLINES.request),
         });
       } catch (e) {
-        const refused = e instanceof Error && (e.cause as { code?: string } | undefined)?.code === 'ECONNREFUSED';
-        const starting = refused && isRunning(node.proc) && !node.paused;
-        if (starting && Date.now() < deadline) {
+        const refused = errorCode(e) === 'ECONNREFUSED';
+        if (refused && isRunning(node.proc) && !node.paused && Date.now() < deadline) {
           await sleep(50);
           continue;
         }
         const state = isRunning(node.proc) ? 'running' : 'not running';
-        throw new Error(`${method} ${path} to ${node.id} (${node.http}, ${state}) failed: ${describeError(e)}`, {
+        const why =
+          refused && servedBefore && isRunning(node.proc)
+            ? ` (it served before and stopped listening; refused for ${DEADLINES.refusedAfterServing} ms)`
+            : '';
+        throw new Error(`${method} ${path} to ${node.id} (${node.http}, ${state}) failed${why}: ${describeError(e)}`, {
           cause: e,
         });
       }
+      node.served = true;
       const text = await res.text();
       let json: unknown = null;
       try {
@@ -392,9 +414,12 @@ export class TestCluster {
     }
   }
 
-  /** Sends to the current leader, again (to whoever leads then) while the answer says the request
-   *  was not applied (an election under way, leadership moved) or the leader went away before
-   *  answering. Only for requests that are safe to repeat in that case. */
+  /** Sends to the current leader, and again (to whoever leads then) only when that cannot apply the
+   *  request twice: the answer says it was not applied (an election under way, leadership moved),
+   *  or the connection was refused (nothing was sent). A request that failed in flight (a reset, a
+   *  timeout) is sent again only when repeating it is harmless: a GET, or a write with an
+   *  Idempotency-Key; any other write gives up at once, its outcome unknown. A leader whose process
+   *  died on its own (a crash, not a kill by the test) ends the wait at once with its log. */
   async leaderRequest(
     method: string,
     path: string,
@@ -402,11 +427,25 @@ export class TestCluster {
     headers: Record<string, string> = {},
     timeoutMs = DEADLINES.leader,
   ): Promise<ApiResponse & { node: TestNode }> {
+    const repeatable =
+      method.toUpperCase() === 'GET' || Object.keys(headers).some((h) => h.toLowerCase() === 'idempotency-key');
     let last = '';
     return this.until(
       async () => {
         const leader = await this.waitForLeader(timeoutMs);
-        const r = await this.request(leader, method, path, body, headers);
+        let r: ApiResponse;
+        try {
+          r = await this.request(leader, method, path, body, headers);
+        } catch (e) {
+          last = `${leader.id} failed: ${describeError(e)}`;
+          await this.exitSoon(leader);
+          this.assertRunning(leader, `during ${method} ${path}`);
+          if (errorCode(e) === 'ECONNREFUSED' || repeatable) throw e; // "not yet": sent again
+          throw new GiveUp(
+            `${method} ${path} to ${leader.id} failed in flight and has no Idempotency-Key: ` +
+              `it may or may not have been applied, so it is not sent again: ${describeError(e)}`,
+          );
+        }
         last = `${leader.id} answered ${r.status} ${r.text.slice(0, 200)}`;
         return !NOT_APPLIED.has(r.body.error?.code ?? '') && { ...r, node: leader };
       },
@@ -415,11 +454,31 @@ export class TestCluster {
     );
   }
 
+  /** A connection broken by its server's death is often reported before the death itself (the
+   *  child's exit event): gives that event a moment, so a crash is named as one. */
+  private async exitSoon(node: TestNode, ms = 300): Promise<void> {
+    const p = node.proc;
+    if (!p || !isRunning(p)) return;
+    await new Promise<void>((done) => {
+      const exited = () => {
+        clearTimeout(timer);
+        done();
+      };
+      const timer = setTimeout(() => {
+        p.off('exit', exited);
+        done();
+      }, ms);
+      p.once('exit', exited);
+    });
+  }
+
   /** Runs `body` with the leader of a settled cluster. Raft lets leadership move at any moment (a
    *  loaded machine can starve a leader past its election timeout), and a test of what a steady
-   *  leader does asserts nothing about that: when `body` fails and the leader's term has ended
-   *  meanwhile, it runs again with the new leader and the next `attempt` number (for fresh keys),
-   *  up to `attempts` times. A failure while the same leader led throughout is reported as is. */
+   *  leader does asserts nothing about that: when `body` fails and another node now leads in a
+   *  later term while the old leader still answers (as a follower), it runs again with the new
+   *  leader and the next `attempt` number (for fresh keys), up to `attempts` times. Any other
+   *  failure is reported as is: the same leader led throughout, or the old leader does not answer
+   *  (a crash or hang is a bug, not a move). Not for bodies that themselves move leadership. */
   async withSteadyLeader<T>(body: (leader: TestNode, attempt: number) => Promise<T>, attempts = 3): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const leader = await this.settled();
@@ -427,15 +486,25 @@ export class TestCluster {
       try {
         return await body(leader, attempt);
       } catch (e) {
-        const now = await this.status(leader);
-        const steady = now?.role === 'leader' && now.term === term;
-        if (steady || attempt >= attempts) throw e;
+        const moved = await this.leadershipMoved(leader, term);
+        if (!moved || attempt >= attempts) throw e;
         console.log(
-          `leadership moved during the test (${leader.id} led term ${term}; now ${now ? `${now.role} in term ${now.term}` : 'no answer'}); ` +
+          `leadership moved during the test (${leader.id} led term ${term}; ${moved}); ` +
             `running it again (attempt ${attempt + 1} of ${attempts}) after: ${describeError(e)}`,
         );
       }
     }
+  }
+
+  /** How leadership moved away from `leader` (which led `term`), or null when it did not: the old
+   *  leader answers, in a later term, and another node answers as leader of a term after `term`. */
+  async leadershipMoved(leader: TestNode, term: number): Promise<string | null> {
+    const now = await this.status(leader);
+    if (!now || now.term <= term || now.role === 'leader') return null;
+    const others = this.live().filter((n) => n !== leader);
+    const sts = await Promise.all(others.map((n) => this.status(n)));
+    const next = sts.find((s) => s?.role === 'leader' && s.term > term);
+    return next ? `${leader.id} is now ${now.role} in term ${now.term}, ${next.id} leads term ${next.term}` : null;
   }
 
   put(node: TestNode, key: string, value: string): Promise<ApiResponse> {

@@ -16,15 +16,21 @@ beforeAll(async () => {
 });
 afterAll(() => c?.stop());
 
+/** A chaos line that injects something: a drop rate above 0 or a delay of up to more than 0 ms. */
+function realChaos(what: string): boolean {
+  const m = /^drop ([\d.]+), delay (\d+)-(\d+) ms$/.exec(what);
+  return !!m && (Number(m[1]) > 0 || Number(m[3]) > 0);
+}
+
 /** Each forced kind and how the nemesis names it in its fault log. */
-const FORCED: [FaultKind, RegExp][] = [
-  ['kill', /^kill -9 n\d$/],
-  ['pause', /^pause n\d \(SIGSTOP\)$/],
-  ['partition', /^partition /],
-  ['chaos', /^drop /],
-  ['restart', /^restart n\d$/],
-  ['resume', /^resume n\d$/],
-  ['heal', /^heal the network$/],
+const FORCED: [FaultKind, (what: string) => boolean][] = [
+  ['kill', (w) => /^kill -9 n\d$/.test(w)],
+  ['pause', (w) => /^pause n\d \(SIGSTOP\)$/.test(w)],
+  ['partition', (w) => /^partition \{n\d/.test(w)],
+  ['chaos', realChaos],
+  ['restart', (w) => /^restart n\d$/.test(w)],
+  ['resume', (w) => /^resume n\d$/.test(w)],
+  ['heal', (w) => /^heal the network$/.test(w)],
 ];
 
 describe('linearizability under a nemesis', () => {
@@ -42,22 +48,25 @@ describe('linearizability under a nemesis', () => {
     });
     console.log(
       `nemesis: ${r.invoked} ops (${r.ok} ok, ${r.failed} failed, ${r.unknown} unknown), ${r.faults.length} faults, ` +
-        `availability ${(r.availability.duringFaults * 100).toFixed(0)}% during faults, ${(r.availability.afterHealing * 100).toFixed(0)}% after`,
+        `availability ${(r.availability.duringFaults * 100).toFixed(0)}% during faults, ${(r.availability.afterHealing * 100).toFixed(0)}% after; errors: ${JSON.stringify(r.errors)}`,
     );
     const report = r.check.failures.map((f) => describeFailure(f, r.t0)).join('\n\n');
     expect(r.check.linearizable, report).toBe(true);
     // The run must have been a real test: every kind of fault, many completed operations, and a
     // cluster that serves again after healing.
     const log = r.faults.map((f) => `${(f.at / 1000).toFixed(1)}s ${f.what}`).join('\n');
-    for (const [kind, re] of FORCED)
+    for (const [kind, happened] of FORCED)
       expect(
-        r.faults.some((f) => re.test(f.what)),
+        r.faults.some((f) => happened(f.what)),
         `${kind} in:\n${log}`,
       ).toBe(true);
     expect(r.ok, 'completed operations').toBeGreaterThan(50);
-    const healed = r.faults.find((f) => f.what.startsWith('healed'));
-    expect(healed, `the nemesis healed the cluster:\n${log}`).toBeDefined();
-    const afterHealing = r.history.filter((op) => op.status === 'ok' && op.call >= r.t0 + healed!.at);
+    expect(r.healed, `the cluster healed (every node answering, a leader) within 20 s:\n${log}`).toBe(true);
+    // After healing, operations go to random nodes of a whole, clean cluster: nearly all complete
+    // (a ratio, which does not depend on how fast the machine is).
+    expect(r.availability.afterHealing, 'fraction of operations completed after healing').toBeGreaterThanOrEqual(0.8);
+    const healedAt = r.faults.find((f) => f.what.startsWith('healed'))!.at;
+    const afterHealing = r.history.filter((op) => op.status === 'ok' && op.call >= r.t0 + healedAt);
     expect(afterHealing.length, 'operations completed after healing').toBeGreaterThan(10);
   });
 });

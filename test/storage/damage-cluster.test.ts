@@ -33,11 +33,18 @@ function lastRecordStart(buf: Buffer): number {
   return last;
 }
 
+/** Starts the node and waits (with a deadline, and the log tails if it never comes) for it to
+ *  exit by itself; returns its exit code. */
 async function exitOf(node: TestNode): Promise<number | null> {
   c!.launch(node);
-  const code = await new Promise<number | null>((ok) => node.proc!.once('exit', ok));
-  node.proc = null;
-  return code;
+  return c!.exited(node);
+}
+
+/** Writes through whoever leads (a leader known to the cluster, sent again if not applied). */
+async function put(key: string, value: string): Promise<TestNode> {
+  const r = await c!.leaderRequest('PUT', `/kv/${key}`, { value });
+  expect(r.status, `PUT ${key}: ${r.text}`).toBe(200);
+  return r.node;
 }
 
 const stale = '?consistency=stale&maxStalenessMs=5000';
@@ -45,8 +52,8 @@ const stale = '?consistency=stale&maxStalenessMs=5000';
 describe('a damaged last record', () => {
   it('stops the node for good instead of being cut off as a torn tail', async () => {
     c = await TestCluster.start(3);
-    const leader = await c.waitForLeader();
-    for (let i = 0; i < 10; i++) expect((await c.put(leader, `d${i}`, `${i}`)).status).toBe(200);
+    let leader = await c.settled();
+    for (let i = 0; i < 10; i++) leader = await put(`d${i}`, `${i}`);
     const victim = c.nodes.find((n) => n.id !== leader.id)!;
     await c.until(async () => (await c!.get(victim, 'd9', stale)).status === 200, 5000, `${victim.id} to have d9`);
     await c.kill(victim);
@@ -72,16 +79,16 @@ describe('a damaged last record', () => {
 describe('a follower whose log went backwards', () => {
   it('is caught up by the leader, which believed it had everything', async () => {
     c = await TestCluster.start(3);
-    const leader = await c.waitForLeader();
+    let leader = await c.settled();
+    for (let i = 0; i < 5; i++) leader = await put(`early${i}`, 'v');
     const follower = c.nodes.find((n) => n.id !== leader.id)!;
-    for (let i = 0; i < 5; i++) expect((await c.put(leader, `early${i}`, 'v')).status).toBe(200);
     await c.until(async () => (await c!.get(follower, 'early4', stale)).status === 200, 5000, 'early4 on the follower');
     // An older copy of the follower's data directory (no election since: same term, same vote).
     await c.kill(follower);
     const backup = `${follower.dataDir}.backup`;
     cpSync(follower.dataDir, backup, { recursive: true });
     await c.restart(follower);
-    for (let i = 0; i < 20; i++) expect((await c.put(leader, `late${i}`, 'v')).status).toBe(200);
+    for (let i = 0; i < 20; i++) await put(`late${i}`, 'v');
     await c.until(async () => (await c!.get(follower, 'late19', stale)).status === 200, 5000, 'late19 on the follower');
     // The follower's log goes back to that copy: 20 acknowledged entries shorter than the leader thinks.
     await c.kill(follower);

@@ -4,7 +4,7 @@
 // Every span an assertion reads is waited for first (spans arrive in batches from three
 // processes, in any order), and every request goes to a node that serves and knows its leader.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEADLINES, TestCluster, type TestNode } from '../cluster/harness.js';
+import { type ApiResponse, DEADLINES, NOT_APPLIED, TestCluster, type TestNode } from '../cluster/harness.js';
 import { CLIENT, OtlpReceiver, SERVER } from './receiver.js';
 
 let rx: OtlpReceiver;
@@ -43,13 +43,22 @@ async function admin(node: TestNode, path: string, body: object) {
 
 describe('more of the trace model', () => {
   it('a leadership transfer: raft.transfer_leadership with its TimeoutNow call, then a transfer election', async () => {
-    await settledLeader();
-    const { leader, target } = await c.withSteadyLeader(async (leader) => {
+    // The transfer itself ends the leader's term, so a failure here is never "leadership moved":
+    // the request is sent again only when the answer says it was not taken (the node was no longer
+    // leader when it arrived), to the leader of the moment.
+    let sent: { leader: TestNode; target: TestNode; r: ApiResponse } | undefined;
+    for (let attempt = 1; !sent; attempt++) {
+      const leader = await settledLeader();
       const target = c.nodes.find((n) => n.id !== leader.id)!;
       const r = await c.request(leader, 'POST', '/admin/transfer-leadership', { to: target.id });
-      expect(r.body.leader, r.text).toBe(target.id);
-      return { leader, target };
-    });
+      if (NOT_APPLIED.has(r.body.error?.code ?? '') && attempt < 3) continue;
+      sent = { leader, target, r };
+    }
+    const { leader, target, r } = sent;
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.leader, r.text).toBe(target.id);
+    // Every node comes to know the target as leader (a wait with a deadline, not an assumption).
+    expect((await c.settled()).id).toBe(target.id);
     const transfer = await rx.waitFor('the transfer span', () =>
       rx.spans.find((s) => s.name === 'raft.transfer_leadership' && s.service === `raft-${leader.id}`),
     );
