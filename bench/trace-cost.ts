@@ -3,7 +3,13 @@
 // with every write traced (RAFT_TRACE_RATE=0) and with the default sampling. The nodes export over
 // OTLP/HTTP protobuf to a sink in this process, which decodes and counts what arrives.
 //
-//   npm run bench:trace-cost [-- --clients 16 --duration 10 --rounds 1 --modes off,every,default,file]
+// The load is paced (--rate writes a second, from --clients concurrent clients, to the leader), so
+// every mode does the same work in the same time: CPU per write is then comparable across modes
+// (a closed loop would give each mode a different throughput, and fixed costs such as heartbeats
+// would weigh differently per write). The machine's other load still moves the figures: compare
+// modes within one run, and use --rounds.
+//
+//   npm run bench:trace-cost [-- --rate 150 --clients 16 --duration 10 --rounds 1 --modes off,every,default,file]
 //
 // Each measurement runs on a fresh 3-node cluster (compiled code, `raft-otel up`) in a temporary
 // directory, on loopback ports reserved as the tests reserve theirs (so it runs beside other
@@ -15,7 +21,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runLoad } from '../src/bench/load.js';
+import { perform } from '../src/check/client.js';
+import { findLeader, type ClusterControl } from '../src/check/control.js';
+import { summarize } from '../src/check/stats.js';
 import { readCluster } from '../src/cli/cluster-file.js';
 import { localControl } from '../src/cli/local-control.js';
 import { releasePorts, reservePorts } from '../test/support/ports.js';
@@ -23,12 +31,14 @@ import { messages, str } from '../test/telemetry/protobuf.js';
 
 const { values } = parseArgs({
   options: {
+    rate: { type: 'string', default: '150' },
     clients: { type: 'string', default: '16' },
     duration: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '1' },
     modes: { type: 'string', default: 'off,every,default,file' },
   },
 });
+const rate = Number(values.rate);
 const clients = Number(values.clients);
 const durationMs = Number(values.duration) * 1000;
 
@@ -89,6 +99,30 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
+/** Writes of 100 bytes to the leader at `rate` a second (as far as the cluster keeps up) for `ms`. */
+async function paced(control: ClusterControl, ms: number): Promise<{ ops: number; p50: number }> {
+  const leader = await findLeader(control, 5000);
+  const http = control.members().find((m) => m.id === leader)?.http;
+  if (!http) throw new Error('no leader to write to');
+  const t0 = performance.now();
+  const latencies: number[] = [];
+  let next = 0;
+  const value = 'x'.repeat(100);
+  const client = async () => {
+    for (;;) {
+      const i = next++;
+      const due = t0 + (i * 1000) / rate;
+      if (due >= t0 + ms) return;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const out = await perform(http, { kind: 'write', key: `bench-${i % 100}`, value }, 5000);
+      if (out.status === 'ok') latencies.push(out.latencyMs);
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, client));
+  return { ops: latencies.length, p50: summarize(latencies).p50 };
+}
+
 interface Result {
   writes: number;
   throughput: number;
@@ -121,17 +155,7 @@ async function measure(env: Record<string, string>): Promise<Result> {
     await new Promise((r) => setTimeout(r, 100));
   }
   const control = localControl(dataDir);
-  const load = (ms: number) =>
-    runLoad({
-      control,
-      clients,
-      durationMs: ms,
-      mix: { put: 1, get: 0, cas: 0 },
-      keys: 100,
-      valueBytes: 100,
-      consistency: 'linearizable',
-      via: 'leader',
-    });
+  const load = (ms: number) => paced(control, ms);
   try {
     await load(3000); // warm-up: JIT, connections; and the default sampler's burst is spent here
     const pids = readCluster(dataDir).nodes.map((n) => n.pid);
@@ -145,9 +169,9 @@ async function measure(env: Record<string, string>): Promise<Result> {
     await new Promise((r) => setTimeout(r, 5500));
     return {
       writes: r.ops,
-      throughput: r.throughput,
+      throughput: r.ops / (durationMs / 1000),
       cpuMsPerWrite: ((cpu1 - cpu0) * 1000) / r.ops,
-      p50: r.overall.p50,
+      p50: r.p50,
     };
   } finally {
     up.kill('SIGINT');

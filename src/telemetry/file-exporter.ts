@@ -49,12 +49,11 @@ export class OtlpJsonFileExporter implements SpanExporter {
       done({ code: ExportResultCode.FAILED, error: new Error('the trace file exporter is shut down') });
       return;
     }
-    let line: Buffer;
+    let line: Uint8Array;
     try {
       const bytes = JsonTraceSerializer.serializeRequest(spans);
       if (!bytes || !bytes.length) return done({ code: ExportResultCode.SUCCESS });
-      // The serializer's bytes are UTF-8 JSON already: add the newline without decoding them.
-      line = Buffer.concat([bytes, NEWLINE]);
+      line = bytes;
     } catch (error) {
       return done({ code: ExportResultCode.FAILED, error: error as Error });
     }
@@ -67,11 +66,15 @@ export class OtlpJsonFileExporter implements SpanExporter {
     );
   }
 
-  private async append(line: Buffer): Promise<void> {
+  /** Appends the serializer's bytes (UTF-8 JSON already) and a newline, in one write, uncopied. */
+  private async append(line: Uint8Array): Promise<void> {
     if (!this.handle) await this.openCurrent();
-    if (this.size > 0 && this.size + line.length > this.rotation.maxBytes) await this.rotate();
-    await this.handle!.appendFile(line);
-    this.size += line.length;
+    const size = line.length + NEWLINE.length;
+    if (this.size > 0 && this.size + size > this.rotation.maxBytes) await this.rotate();
+    const { bytesWritten } = await this.handle!.writev([line, NEWLINE]);
+    // A short write (a full disk) would leave half a line: say so rather than count it written.
+    if (bytesWritten !== size) throw new Error(`wrote ${bytesWritten} of ${size} bytes to ${this.file}`);
+    this.size += size;
   }
 
   private async openCurrent(): Promise<void> {
