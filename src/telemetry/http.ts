@@ -1,12 +1,19 @@
 // HTTP spans, following the HTTP semantic conventions: a SERVER span for each client request
 // (continuing the caller's trace when it sends traceparent), and a CLIENT span around a write a
 // follower forwards to the leader, whose traceparent makes the leader's SERVER span its child.
+//
+// Status, as the HTTP conventions say: a SERVER span is an error on 5xx (a 4xx is the client's
+// mistake), and when the connection closed before the response was sent (the client gave up: for a
+// write, its outcome is unknown to the client, which is what a learner wants to find). A CLIENT
+// span is an error on 5xx and when no response came. The conventions also make a client's 4xx an
+// error unless the instrumentation knows better, and here it does: a forwarded write's 4xx (a CAS
+// that did not swap, a fenced write, an unknown key) is the leader's answer to the command, which
+// the follower passes on, not a failure of the forward.
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { NextFunction, Request, Response } from 'express';
 import type { TraceKind } from './config.js';
 import { ATTR } from './names.js';
-
-const tracer = () => trace.getTracer('raft-otel');
+import { SEMCONV, tracer } from './semconv.js';
 
 /** The route template of a path, for span names ("PUT /kv/{key}"). */
 function route(path: string): string | null {
@@ -33,9 +40,9 @@ export function httpServerSpans(
       {
         kind: SpanKind.SERVER,
         attributes: {
-          'http.request.method': req.method,
-          'http.route': r,
-          'url.path': req.path,
+          [SEMCONV.httpRequestMethod]: req.method,
+          [SEMCONV.httpRoute]: r,
+          [SEMCONV.urlPath]: req.path,
           [ATTR.nodeId]: nodeId,
           [ATTR.traceKind]: kind,
           ...(req.headers['x-raft-forwarded-by']
@@ -45,20 +52,37 @@ export function httpServerSpans(
       },
       parent,
     );
-    res.on('finish', () => {
-      span.setAttribute('http.response.status_code', res.statusCode);
-      const leader = res.getHeader('x-raft-leader');
-      if (leader) span.setAttribute(ATTR.leaderId, String(leader));
-      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${res.statusCode}` });
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      if (res.writableFinished) {
+        span.setAttribute(SEMCONV.httpResponseStatusCode, res.statusCode);
+        const leader = res.getHeader('x-raft-leader');
+        if (leader) span.setAttribute(ATTR.leaderId, String(leader));
+        if (res.statusCode >= 500) {
+          span.setAttribute(SEMCONV.errorType, String(res.statusCode));
+          span.setStatus({ code: SpanStatusCode.ERROR });
+        }
+      } else {
+        // 'close' before 'finish': the client went away (or the socket broke) before the answer.
+        span.setAttribute(SEMCONV.errorType, 'aborted');
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: 'the connection closed before the response was sent: the client does not know the outcome',
+        });
+      }
       span.end();
       const sc = span.spanContext();
       accessLog?.({
         method: req.method,
         route: r,
-        status: res.statusCode,
+        status: res.writableFinished ? res.statusCode : 'aborted',
         ...(sc.traceFlags & 1 ? { trace_id: sc.traceId, span_id: sc.spanId } : {}),
       });
-    });
+    };
+    res.once('finish', end);
+    res.once('close', end);
     // The trace id in a response header lets a client (and a learner) find its trace.
     const sc = span.spanContext();
     if (sc.traceFlags & 1) res.setHeader('X-Trace-Id', sc.traceId);
@@ -74,20 +98,33 @@ export async function withClientSpan<T>(
   run: () => Promise<T>,
   status: (r: T) => number,
 ): Promise<T> {
-  const span = tracer().startSpan(`${method}`, {
+  const span = tracer().startSpan(method, {
     kind: SpanKind.CLIENT,
-    attributes: { 'http.request.method': method, 'url.full': url },
+    attributes: { [SEMCONV.httpRequestMethod]: method, [SEMCONV.urlFull]: url },
   });
   const ctx = trace.setSpan(context.active(), span);
   propagation.inject(ctx, headers);
   try {
     const r = await context.with(ctx, run);
-    span.setAttribute('http.response.status_code', status(r));
+    const code = status(r);
+    span.setAttribute(SEMCONV.httpResponseStatusCode, code);
+    if (code >= 500) {
+      span.setAttribute(SEMCONV.errorType, String(code));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
     return r;
   } catch (e) {
+    span.setAttribute(SEMCONV.errorType, errorType(e));
     span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
     throw e;
   } finally {
     span.end();
   }
+}
+
+/** A low-cardinality name for why a request failed: the system error code, else the error's class. */
+function errorType(e: unknown): string {
+  const cause = (e as { cause?: { code?: unknown } }).cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  return e instanceof Error ? e.name : 'unknown';
 }

@@ -12,8 +12,10 @@
 import { context, diag, DiagConsoleLogger, metrics, propagation, trace } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import type { TelemetryConfig } from './config.js';
+import type { Resource } from '@opentelemetry/resources';
+import type { OtlpProtocol, TelemetryConfig } from './config.js';
 import { RaftSampler } from './sampler.js';
+import { SCHEMA_URL, SEMCONV, serviceVersion } from './semconv.js';
 
 export interface Telemetry {
   enabled: boolean;
@@ -30,35 +32,64 @@ interface Exporters {
   destination: string;
 }
 
-/** The exporters for this configuration; each OTLP flavour is imported only when used. */
+/** The OTLP exporter classes of each protocol, each package imported only when used. */
+const TRACE_EXPORTERS: Record<OtlpProtocol, () => Promise<new (c: { url: string }) => SpanExporter>> = {
+  grpc: async () => (await import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter,
+  'http/protobuf': async () => (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter,
+  'http/json': async () => (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter,
+};
+const METRIC_EXPORTERS: Record<OtlpProtocol, () => Promise<new (c: { url: string }) => PushMetricExporter>> = {
+  grpc: async () => (await import('@opentelemetry/exporter-metrics-otlp-grpc')).OTLPMetricExporter,
+  'http/protobuf': async () => (await import('@opentelemetry/exporter-metrics-otlp-proto')).OTLPMetricExporter,
+  'http/json': async () => (await import('@opentelemetry/exporter-metrics-otlp-http')).OTLPMetricExporter,
+};
+
+/** The URL an exporter posts to: gRPC takes the endpoint itself, OTLP/HTTP a path per signal. */
+function url(base: string, protocol: OtlpProtocol, signal: 'traces' | 'metrics'): string {
+  return protocol === 'grpc' ? base : `${base}/v1/${signal}`;
+}
+
+/** The exporters for this configuration. */
 async function exporters(cfg: TelemetryConfig): Promise<Exporters> {
   if (!cfg.endpoint) {
     const { OtlpJsonFileExporter } = await import('./file-exporter.js');
-    const file = new OtlpJsonFileExporter(cfg.traceDir!);
+    const file = new OtlpJsonFileExporter(cfg.traceDir!, { maxBytes: cfg.traceFileMaxBytes, keep: cfg.traceFileKeep });
     return { traces: file, metrics: null, destination: file.file };
   }
   const base = cfg.endpoint.replace(/\/$/, '');
-  const destination = `${cfg.endpoint} (OTLP ${cfg.protocol})`;
-  if (cfg.protocol === 'grpc') {
-    const [t, m] = await Promise.all([
-      import('@opentelemetry/exporter-trace-otlp-grpc'),
-      import('@opentelemetry/exporter-metrics-otlp-grpc'),
-    ]);
-    return {
-      traces: new t.OTLPTraceExporter({ url: base }),
-      metrics: new m.OTLPMetricExporter({ url: base }),
-      destination,
-    };
-  }
-  const [t, m] = await Promise.all([
-    import('@opentelemetry/exporter-trace-otlp-http'),
-    import('@opentelemetry/exporter-metrics-otlp-http'),
-  ]);
+  const [T, M] = await Promise.all([TRACE_EXPORTERS[cfg.protocol](), METRIC_EXPORTERS[cfg.metricsProtocol]()]);
   return {
-    traces: new t.OTLPTraceExporter({ url: `${base}/v1/traces` }),
-    metrics: new m.OTLPMetricExporter({ url: `${base}/v1/metrics` }),
-    destination,
+    traces: new T({ url: url(base, cfg.protocol, 'traces') }),
+    metrics: new M({ url: url(base, cfg.metricsProtocol, 'metrics') }),
+    destination:
+      cfg.protocol === cfg.metricsProtocol
+        ? `${cfg.endpoint} (OTLP ${cfg.protocol})`
+        : `${cfg.endpoint} (OTLP ${cfg.protocol}; metrics ${cfg.metricsProtocol})`,
   };
+}
+
+/**
+ * The node's resource: the SDK's default (telemetry.sdk.*), then OTEL_RESOURCE_ATTRIBUTES, then
+ * what names the node, which wins: service.name (raft-<id>, or OTEL_SERVICE_NAME),
+ * service.namespace, service.instance.id and service.version. A trace viewer's rows are these
+ * names, so a stray OTEL_RESOURCE_ATTRIBUTES cannot make two nodes look like one.
+ */
+export async function nodeResource(cfg: TelemetryConfig): Promise<Resource> {
+  const { defaultResource, detectResources, envDetector, resourceFromAttributes } =
+    await import('@opentelemetry/resources');
+  return defaultResource()
+    .merge(detectResources({ detectors: [envDetector] }))
+    .merge(
+      resourceFromAttributes(
+        {
+          [SEMCONV.serviceName]: cfg.serviceName,
+          [SEMCONV.serviceNamespace]: 'raft-otel',
+          [SEMCONV.serviceInstanceId]: cfg.nodeId,
+          [SEMCONV.serviceVersion]: serviceVersion(),
+        },
+        { schemaUrl: SCHEMA_URL },
+      ),
+    );
 }
 
 export async function startTelemetry(cfg: TelemetryConfig): Promise<Telemetry> {
@@ -70,15 +101,13 @@ export async function startTelemetry(cfg: TelemetryConfig): Promise<Telemetry> {
       shutdown: () => Promise.resolve(null),
     };
   }
-  const [out, { BasicTracerProvider, BatchSpanProcessor }, { resourceFromAttributes }, core, hooks] = await Promise.all(
-    [
-      exporters(cfg),
-      import('@opentelemetry/sdk-trace-base'),
-      import('@opentelemetry/resources'),
-      import('@opentelemetry/core'),
-      import('@opentelemetry/context-async-hooks'),
-    ],
-  );
+  const [out, { BasicTracerProvider, BatchSpanProcessor }, resource, core, hooks] = await Promise.all([
+    exporters(cfg),
+    import('@opentelemetry/sdk-trace-base'),
+    nodeResource(cfg),
+    import('@opentelemetry/core'),
+    import('@opentelemetry/context-async-hooks'),
+  ]);
   // OTEL_LOG_LEVEL turns on the SDK's own diagnostics, as NodeSDK does.
   const logLevel = process.env.OTEL_LOG_LEVEL;
   if (logLevel) diag.setLogger(new DiagConsoleLogger(), { logLevel: core.diagLogLevelFromString(logLevel) });
@@ -89,12 +118,12 @@ export async function startTelemetry(cfg: TelemetryConfig): Promise<Telemetry> {
       propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()],
     }),
   );
-  const resource = resourceFromAttributes({
-    'service.name': cfg.serviceName,
-    'service.namespace': 'raft-otel',
-    'service.instance.id': cfg.nodeId,
+  const sampler = new RaftSampler({
+    ratios: cfg.ratios,
+    ratePerSecond: cfg.traceRatePerSecond,
+    burst: cfg.traceBurst,
+    perMinute: cfg.tracesPerMinute,
   });
-  const sampler = new RaftSampler(cfg.ratios, cfg.tracesPerMinute);
   // Span limits and OTEL_BSP_* come from the environment, read by these classes themselves.
   const tracerProvider = new BasicTracerProvider({
     resource,

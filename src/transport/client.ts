@@ -18,6 +18,9 @@ import type { RpcHooks } from './hooks.js';
 import { authenticate, channelCredentials, type PeerSecurity } from './peer-auth.js';
 import { MAX_MESSAGE_BYTES, raftProto } from './proto.js';
 
+/** The least time between two DNS resolutions of a peer's host name (grpc-js's default is 30 s). */
+export const DNS_MIN_RESOLUTION_MS = 100;
+
 export interface ClientOptions {
   nodeId: NodeId;
   chaos: Chaos;
@@ -131,6 +134,11 @@ export class PeerClients {
         'grpc.initial_reconnect_backoff_ms': 50,
         'grpc.min_reconnect_backoff_ms': 50,
         'grpc.max_reconnect_backoff_ms': 500,
+        // A peer known by a host name (a compose service) may come back at another address: grpc-js
+        // re-resolves a name at most once per this many ms (30 s by default), so without this a
+        // restarted container stays unreachable for up to 30 s. Resolving is cheap next to a
+        // reconnect attempt, and attempts are already paced by the backoff above.
+        'grpc.dns_min_time_between_resolutions_ms': DNS_MIN_RESOLUTION_MS,
         // With mTLS, the server is known by its node id (its certificate's name), not its address.
         ...(this.opts.security.tls ? { 'grpc.ssl_target_name_override': id } : {}),
       });
