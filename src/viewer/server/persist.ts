@@ -109,9 +109,15 @@ export class SpanLog {
 
   private async drain(): Promise<void> {
     while (this.queue.length) {
-      const chunk = this.queue.join('');
-      this.queue = [];
-      this.queuedBytes = 0;
+      // As many lines as fit in the current segment (at least one): a segment passes its size by
+      // one line at most, however far the writer fell behind.
+      const seg = this.segments.at(-1);
+      const room = !seg || seg.bytes >= this.segmentBytes ? this.segmentBytes : this.segmentBytes - seg.bytes;
+      let n = 0;
+      let size = 0;
+      while (n < this.queue.length && (n === 0 || size + this.queue[n].length <= room)) size += this.queue[n++].length;
+      const chunk = this.queue.splice(0, n).join('');
+      this.queuedBytes -= size;
       try {
         await this.write(chunk);
       } catch (e) {
@@ -130,7 +136,13 @@ export class SpanLog {
         seg = { n: (seg?.n ?? 0) + 1, bytes: 0 };
         this.segments.push(seg);
       }
-      this.handle = await open(this.path(seg.n), 'a', 0o600);
+      this.handle = await open(this.path(seg.n), 'a+', 0o600);
+      // A segment left by a crash may end mid-line: end that line, or the next batch joins it.
+      if (seg.bytes > 0) {
+        const last = Buffer.alloc(1);
+        await this.handle.read(last, 0, 1, seg.bytes - 1);
+        if (last[0] !== 0x0a) chunk = '\n' + chunk;
+      }
     }
     const buf = Buffer.from(chunk, 'utf8');
     await this.handle.write(buf);
