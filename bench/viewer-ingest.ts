@@ -7,10 +7,10 @@
 //   npm run bench:viewer-ingest -- --duration 10 --senders 4 --batch 512 --clients 16
 // Everything runs on free loopback ports in a temporary data dir, removed at the end; every process
 // started here is stopped before the script exits, also on Ctrl-C or an error.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -107,6 +107,20 @@ function template(prefix: string): string {
   return JSON.stringify(toOtlp(spans));
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. On a
+ *  machine shared with other work, spans per CPU-second of the viewer's process says what one free
+ *  core would take in, which wall-clock spans/s cannot. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    return (Number(fields[11]) + Number(fields[12])) / ticks; // utime, stime
+  } catch {
+    return NaN;
+  }
+}
+
 async function main(): Promise<void> {
   const [http, grpc, viewerPort] = [
     await consecutiveFreePorts(3),
@@ -155,6 +169,7 @@ async function main(): Promise<void> {
 
   const control = localControl(dataDir);
   const before = await stats();
+  const cpu0 = cpuSeconds(up.pid!);
   const start = performance.now();
   const deadline = start + DURATION_MS;
   let flooded = 0;
@@ -199,11 +214,16 @@ async function main(): Promise<void> {
   // The nodes' last batches arrive within their export delay (500 ms under up).
   await new Promise((r) => setTimeout(r, 1500));
   const after = await stats();
+  const cpu = cpuSeconds(up.pid!) - cpu0;
   const stored = after.received.spans - before.received.spans;
   const fromCluster = stored - flooded;
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
   console.log(`spans stored by the viewer: ${(stored / seconds).toFixed(0)} spans/s (goal >= 20000)`);
+  console.log(
+    `  per CPU-second of the viewer's process (up, which runs it): ${(stored / cpu).toFixed(0)} spans ` +
+      `(${cpu.toFixed(1)} CPU-s in ${seconds.toFixed(1)} s; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores)`,
+  );
   console.log(`  posted by the senders:    ${(flooded / seconds).toFixed(0)} spans/s (${failed} requests refused)`);
   console.log(`  exported by the nodes:    ${(fromCluster / seconds).toFixed(0)} spans/s`);
   console.log(`  cluster writes meanwhile: ${load.throughput.toFixed(0)} ops/s`);
