@@ -1,0 +1,296 @@
+// raft-otel against etcd, side by side in one run on this machine (issue 14's table and goals):
+//   npm run bench -- --vs-etcd              the full run (about 6 minutes)
+//   npm run bench -- --vs-etcd --short      a quick look (about 2 minutes; failover 3 kills, memory 20 s)
+//   options: --duration S (each load, default 10), --runs N (failover kills, default 10),
+//            --rss-seconds S (memory under load, default 60), --profile DIR (also run raft-otel,
+//            tracing off, 64 clients to every node in turn, under the CPU profiler; profiles in DIR,
+//            summarised), --profile-only (just that)
+// It installs etcd (apt-get install -y etcd-server) when /usr/bin/etcd is missing, starts 3 etcd
+// members and then 3 raft-otel nodes on loopback, one system at a time, and drives both with the same
+// closed-loop generator (src/bench/closed-loop.ts): 100-byte values, 100 keys, each client sending to
+// the nodes in turn. etcd is written through its HTTP/JSON gateway (POST /v3/kv/put), the HTTP/JSON
+// counterpart of raft-otel's PUT /kv/{key}.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { freeBase, rssMiB, sleep, waitLeader, type BenchCluster } from '../src/bench/bench-cluster.js';
+import { closedLoop, type ClosedLoopResult } from '../src/bench/closed-loop.js';
+import { EtcdCluster, ensureEtcd } from '../src/bench/etcd-cluster.js';
+import { fsyncFloor, grpcFloor } from '../src/bench/floor.js';
+import { killLeader } from '../src/bench/kill-leader.js';
+import { startOtlpSink } from '../src/bench/otlp-sink.js';
+import { RaftOtelCluster } from '../src/bench/raft-cluster.js';
+import { topSelfTime } from '../src/bench/cpu-profile.js';
+import { fmtMs } from '../src/check/stats.js';
+
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== '--vs-etcd'),
+  options: {
+    short: { type: 'boolean' },
+    duration: { type: 'string' },
+    runs: { type: 'string' },
+    'rss-seconds': { type: 'string' },
+    profile: { type: 'string' },
+    'profile-only': { type: 'boolean' },
+  },
+});
+const num = (text: string | undefined, fallback: number, what: string) => {
+  const n = text === undefined ? fallback : Number(text);
+  if (!(n > 0)) throw new Error(`--${what} must be a number above 0, not "${text}"`);
+  return n;
+};
+const durationMs = num(values.duration, values.short ? 4 : 10, 'duration') * 1000;
+const runs = num(values.runs, values.short ? 3 : 10, 'runs');
+const rssSeconds = num(values['rss-seconds'], values.short ? 20 : 60, 'rss-seconds');
+const log = (line: string) => process.stderr.write(line + '\n');
+
+const root = mkdtempSync(join(tmpdir(), 'raft-vs-etcd-'));
+/** Every write traced, whatever the default sampler would cap (a learner's setting). */
+const EVERY_WRITE_ENV = { RAFT_SAMPLE_WRITES: '1' };
+
+type Via = 'all' | 'leader' | 'followers';
+
+async function load(c: BenchCluster, clients: number, via: Via, ms = durationMs): Promise<ClosedLoopResult> {
+  const leader = via === 'all' ? null : await waitLeader(c);
+  const nodes = c
+    .nodes()
+    .filter((n) => via === 'all' || (via === 'leader' ? n.id === leader : n.id !== leader))
+    .map((n) => n.http);
+  const r = await closedLoop({ target: c.target, nodes, clients, durationMs: ms, valueBytes: 100, keys: 100 });
+  log(
+    `  ${c.name}: ${String(clients).padStart(2)} clients to ${via === 'all' ? 'every node in turn' : via === 'leader' ? 'the leader' : 'the followers'}: ${r.throughput.toFixed(0)} writes/s, p50 ${fmtMs(r.latency.p50)}, p99 ${fmtMs(r.latency.p99)}, failed ${r.failed}`,
+  );
+  return r;
+}
+
+/** Loads the cluster (64 clients, every node in turn) for `seconds`, reading each node's RSS each second. */
+async function memory(c: BenchCluster, seconds: number) {
+  const nodes = c.nodes();
+  const samples = new Map<string, number[]>(nodes.map((n) => [n.id, []]));
+  const timer = setInterval(() => {
+    for (const n of nodes) samples.get(n.id)!.push(rssMiB(c.pid(n.id)));
+  }, 1000);
+  const r = await load(c, 64, 'all', seconds * 1000);
+  clearInterval(timer);
+  const half = Math.floor(seconds / 2);
+  return {
+    throughput: r.throughput,
+    nodes: nodes.map((n) => {
+      const s = samples.get(n.id)!;
+      return { id: n.id, mid: s[half - 1] ?? NaN, end: s[s.length - 1] ?? NaN, max: Math.max(...s) };
+    }),
+  };
+}
+
+const warm = (c: BenchCluster) => load(c, 8, 'all', 3000);
+
+let n = 0;
+async function raftOtel<T>(name: string, env: Record<string, string>, run: (c: BenchCluster) => Promise<T>) {
+  // Fresh ports each time: another cluster on this machine may hold the usual ones.
+  const base = await freeBase(41000, [0, 1, 2, 50, 51, 52]);
+  log(`raft-otel 3 nodes, ${name} (HTTP ports ${base}-${base + 2}, gRPC ${base + 50}-${base + 52})`);
+  const c = await RaftOtelCluster.start(
+    `raft-otel (${name})`,
+    join(root, `raft-${++n}`),
+    { http: base, grpc: base + 50 },
+    env,
+  );
+  try {
+    await warm(c);
+    return await run(c);
+  } finally {
+    await c.stop();
+  }
+}
+
+/** Profiles every node of a raft-otel cluster (tracing off) under the load of the main row. */
+async function profile(where: string) {
+  const dir = resolve(where);
+  mkdirSync(dir, { recursive: true });
+  const env = {
+    RAFT_TRACING: 'off',
+    RAFT_BENCH_PROFILE_DIR: dir,
+    NODE_OPTIONS: `--import=${pathToFileURL(resolve('bench/cpu-prof-preload.mjs')).href}`,
+  };
+  const roles = await raftOtel(
+    'tracing off, CPU profiles of every node, 64 clients to every node in turn',
+    env,
+    async (c) => {
+      const leader = await waitLeader(c);
+      const nodes = c
+        .nodes()
+        .map((x) => ({ pid: c.pid(x.id), role: `${x.id} (${x.id === leader ? 'leader' : 'follower'})` }));
+      for (const x of nodes) process.kill(x.pid, 'SIGUSR2'); // start profiling
+      await load(c, 64, 'all');
+      for (const x of nodes) process.kill(x.pid, 'SIGUSR2'); // stop, write the profile
+      await sleep(1000);
+      return nodes;
+    },
+  );
+  for (const { pid, role } of roles) {
+    console.log(`\nprofile of ${role}: top self time (${dir}/CPU.${pid}.cpuprofile)`);
+    console.log(topSelfTime(dir, pid, 20));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+log(
+  `data under ${root}; ${values.short ? 'short run' : 'full run'}: loads of ${durationMs / 1000} s, ${runs} kills, memory for ${rssSeconds} s`,
+);
+if (values['profile-only']) {
+  if (!values.profile) throw new Error('--profile-only needs --profile DIR');
+  await profile(values.profile);
+  process.exit(0);
+}
+const etcdBin = ensureEtcd(log);
+
+log('floor: fsync of a small append on this disk, bare gRPC round trip between two processes');
+const fsync = fsyncFloor(root);
+const grpc = await grpcFloor();
+const floorMs = fsync.p50 + grpc.serial.p50;
+log(
+  `  fdatasync p50 ${fmtMs(fsync.p50)}; gRPC unary p50 ${fmtMs(grpc.serial.p50)} (64 in flight: ${grpc.throughput64.toFixed(0)} calls/s)`,
+);
+
+const etcdPort = await freeBase(23700, [0, 1, 2, 10, 11, 12]);
+log(
+  `etcd 3 members (default timing; client ports ${etcdPort}-${etcdPort + 2}, peer ${etcdPort + 10}-${etcdPort + 12})`,
+);
+const etcd = await EtcdCluster.start(join(root, 'etcd'), etcdPort, etcdBin);
+let e: Record<string, ClosedLoopResult>;
+let eFail;
+try {
+  await warm(etcd);
+  e = { all64: await load(etcd, 64, 'all'), all1: await load(etcd, 1, 'all') };
+  eFail = await killLeader(etcd, runs, log);
+} finally {
+  await etcd.stop();
+}
+
+const sink = await startOtlpSink();
+const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
+const off = await raftOtel('tracing off', { RAFT_TRACING: 'off' }, async (c) => ({
+  all64: await load(c, 64, 'all'),
+  leader64: await load(c, 64, 'leader'),
+  followers64: await load(c, 64, 'followers'),
+  all1: await load(c, 1, 'all'),
+  leader1: await load(c, 1, 'leader'),
+  fail: await killLeader(c, runs, log),
+  mem: await memory(c, rssSeconds),
+}));
+sink.reset();
+const on = await raftOtel('tracing on, default sampling', otlp, async (c) => ({
+  all64: await load(c, 64, 'all'),
+  all1: await load(c, 1, 'all'),
+}));
+const onBytes = sink.spanBytes();
+sink.reset();
+const every = await raftOtel('every write traced', { ...otlp, ...EVERY_WRITE_ENV }, async (c) => ({
+  all64: await load(c, 64, 'all'),
+}));
+const everyBytes = sink.spanBytes();
+sink.close();
+
+if (values.profile) await profile(values.profile);
+
+// ---------------------------------------------------------------------------------------------
+const tput = (r: ClosedLoopResult) => r.throughput.toFixed(0).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+const p50 = (r: ClosedLoopResult) => r.latency.p50.toFixed(2);
+const row = (label: string, ...cells: string[]) => `| ${label} | ${cells.join(' | ')} |`;
+const lines = [
+  '',
+  `raft-otel vs etcd 3.4, 3 nodes each on loopback, default timing, 100-byte values, one closed-loop generator`,
+  `(loads of ${durationMs / 1000} s; etcd through its HTTP/JSON gateway POST /v3/kv/put)`,
+  '',
+  row('', 'etcd', 'raft-otel, tracing off', 'raft-otel, tracing on (defaults)', 'raft-otel, every write traced'),
+  row('---', '---', '---', '---', '---'),
+  row('writes/s, 64 clients, to every node in turn', tput(e.all64), tput(off.all64), tput(on.all64), tput(every.all64)),
+  row('writes/s, 64 clients, to the leader only', '', tput(off.leader64), '', ''),
+  row('writes/s, 64 clients, to followers only', '', tput(off.followers64), '', ''),
+  row('p50 ms, 1 client, to every node in turn', p50(e.all1), p50(off.all1), p50(on.all1), ''),
+  row('p50 ms, 1 client, to the leader only', '', p50(off.leader1), '', ''),
+  row(
+    `failover ms (kill -9 of the leader to the next acknowledged write), median of ${runs}`,
+    eFail.toWrite.p50.toFixed(0),
+    off.fail.toWrite.p50.toFixed(0),
+    '',
+    '',
+  ),
+  row('MB of spans exported', '', '0', (onBytes / 1e6).toFixed(1), (everyBytes / 1e6).toFixed(1)),
+  '',
+  `floor: fdatasync of a small append p50 ${fsync.p50.toFixed(2)} ms + bare gRPC unary round trip p50 ${grpc.serial.p50.toFixed(2)} ms = ${floorMs.toFixed(2)} ms`,
+  `memory (RSS) under 64 clients for ${rssSeconds} s (${tput({ throughput: off.mem.throughput } as ClosedLoopResult)} writes/s), at ${Math.floor(rssSeconds / 2)} s -> ${rssSeconds} s:`,
+  ...off.mem.nodes.map(
+    (m) =>
+      `  ${m.id}: ${m.mid.toFixed(1)} MiB -> ${m.end.toFixed(1)} MiB (growth ${(m.end - m.mid).toFixed(1)} MiB, ${(((m.end - m.mid) / m.mid) * 100).toFixed(1)}%), max ${m.max.toFixed(1)} MiB`,
+  ),
+  '',
+  'goals (issue 14):',
+];
+const goal = (what: string, value: number, ok: boolean, want: string) =>
+  lines.push(`  ${ok ? 'MET ' : 'MISS'} ${what}: ${value.toFixed(2)} (goal ${want})`);
+goal(
+  '64 clients, every node in turn, tracing on (defaults) / etcd',
+  on.all64.throughput / e.all64.throughput,
+  on.all64.throughput >= 1.5 * e.all64.throughput,
+  '>= 1.5',
+);
+goal(
+  '64 clients, every node in turn, tracing off / etcd',
+  off.all64.throughput / e.all64.throughput,
+  off.all64.throughput >= 1.5 * e.all64.throughput,
+  '>= 1.5',
+);
+goal(
+  '64 clients, followers only / leader only',
+  off.followers64.throughput / off.leader64.throughput,
+  off.followers64.throughput >= 0.9 * off.leader64.throughput,
+  '>= 0.9',
+);
+goal(
+  'p50, 1 client, every node in turn, tracing on (defaults) / etcd',
+  on.all1.latency.p50 / e.all1.latency.p50,
+  on.all1.latency.p50 <= 0.8 * e.all1.latency.p50,
+  '<= 0.8',
+);
+goal(
+  'p50, 1 client, every node in turn, tracing off / etcd',
+  off.all1.latency.p50 / e.all1.latency.p50,
+  off.all1.latency.p50 <= 0.8 * e.all1.latency.p50,
+  '<= 0.8',
+);
+goal(
+  'p50, 1 client, leader only / floor',
+  off.leader1.latency.p50 / floorMs,
+  off.leader1.latency.p50 <= 1.3 * floorMs,
+  '<= 1.3',
+);
+goal(
+  'throughput, tracing on (defaults) / tracing off',
+  on.all64.throughput / off.all64.throughput,
+  on.all64.throughput >= 0.95 * off.all64.throughput,
+  '>= 0.95',
+);
+goal(
+  'throughput, every write traced / tracing off',
+  every.all64.throughput / off.all64.throughput,
+  every.all64.throughput >= 0.75 * off.all64.throughput,
+  '>= 0.75',
+);
+goal(
+  'failover median, raft-otel / etcd',
+  off.fail.toWrite.p50 / eFail.toWrite.p50,
+  off.fail.toWrite.p50 < eFail.toWrite.p50,
+  '< 1',
+);
+const worst = Math.max(...off.mem.nodes.map((m) => (m.end - m.mid) / m.mid));
+goal(
+  `RSS growth between ${Math.floor(rssSeconds / 2)} s and ${rssSeconds} s, worst node (fraction)`,
+  worst,
+  worst <= 0.05,
+  '<= 0.05: no growth beyond noise',
+);
+console.log(lines.join('\n'));
+rmSync(root, { recursive: true, force: true });
