@@ -4,7 +4,8 @@
 //   options: --duration S (each load, default 10), --runs N (failover kills, default 10),
 //            --rss-seconds S (memory under load, default 60), --profile DIR (also run raft-otel,
 //            tracing off, 64 clients to every node in turn, under the CPU profiler; profiles in DIR,
-//            summarised), --profile-only (just that)
+//            summarised), --profile-only (just that), --raft-only (raft-otel's rows with tracing off
+//            only: to measure a change quickly)
 // It installs etcd (apt-get install -y etcd-server) when /usr/bin/etcd is missing, starts 3 etcd
 // members and then 3 raft-otel nodes on loopback, one system at a time, and drives both with the same
 // closed-loop generator (src/bench/closed-loop.ts): 100-byte values, 100 keys, each client sending to
@@ -15,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freeBase, rssMiB, sleep, waitLeader, type BenchCluster } from '../src/bench/bench-cluster.js';
+import { cpuMs, freeBase, rssMiB, sleep, waitLeader, type BenchCluster } from '../src/bench/bench-cluster.js';
 import { closedLoop, type ClosedLoopResult } from '../src/bench/closed-loop.js';
 import { EtcdCluster, ensureEtcd } from '../src/bench/etcd-cluster.js';
 import { fsyncFloor, grpcFloor } from '../src/bench/floor.js';
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     'rss-seconds': { type: 'string' },
     profile: { type: 'string' },
     'profile-only': { type: 'boolean' },
+    'raft-only': { type: 'boolean' },
   },
 });
 const num = (text: string | undefined, fallback: number, what: string) => {
@@ -53,14 +55,26 @@ const EVERY_WRITE_ENV = { RAFT_SAMPLE_WRITES: '1' };
 type Via = 'all' | 'leader' | 'followers';
 
 async function load(c: BenchCluster, clients: number, via: Via, ms = durationMs): Promise<ClosedLoopResult> {
-  const leader = via === 'all' ? null : await waitLeader(c);
+  const leader = await waitLeader(c);
   const nodes = c
     .nodes()
     .filter((n) => via === 'all' || (via === 'leader' ? n.id === leader : n.id !== leader))
     .map((n) => n.http);
+  const pids = c.nodes().map((n) => ({ id: n.id, pid: c.pid(n.id) }));
+  const cpu0 = pids.map((p) => cpuMs(p.pid));
   const r = await closedLoop({ target: c.target, nodes, clients, durationMs: ms, valueBytes: 100, keys: 100 });
+  const perWrite = pids.map(
+    (p, i) =>
+      `${p.id}${p.id === leader ? '*' : ''} ${((cpuMs(p.pid) - cpu0[i]) / Math.max(1, r.acknowledged)).toFixed(2)}`,
+  );
   log(
-    `  ${c.name}: ${String(clients).padStart(2)} clients to ${via === 'all' ? 'every node in turn' : via === 'leader' ? 'the leader' : 'the followers'}: ${r.throughput.toFixed(0)} writes/s, p50 ${fmtMs(r.latency.p50)}, p99 ${fmtMs(r.latency.p99)}, failed ${r.failed}`,
+    `  ${c.name}: ${String(clients).padStart(2)} clients to ${via === 'all' ? 'every node in turn' : via === 'leader' ? 'the leader' : 'the followers'}: ${r.throughput.toFixed(0)} writes/s, p50 ${fmtMs(r.latency.p50)}, p99 ${fmtMs(r.latency.p99)}, CPU ms per write ${perWrite.join(', ')} (* leader), failed ${r.failed}${
+      r.failed
+        ? ` (${Object.entries(r.errors)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(', ')})`
+        : ''
+    }`,
   );
   return r;
 }
@@ -142,6 +156,21 @@ log(
 if (values['profile-only']) {
   if (!values.profile) throw new Error('--profile-only needs --profile DIR');
   await profile(values.profile);
+  process.exit(0);
+}
+if (values['raft-only']) {
+  // To measure one change quickly: raft-otel's rows only (tracing off), no etcd, no failover.
+  await raftOtel('tracing off', { RAFT_TRACING: 'off' }, async (c) => {
+    for (const [clients, via] of [
+      [64, 'all'],
+      [64, 'leader'],
+      [64, 'followers'],
+      [64, 'all'], // again: how much the machine drifted meanwhile
+      [1, 'all'],
+      [1, 'leader'],
+    ] as const)
+      await load(c, clients, via);
+  });
   process.exit(0);
 }
 const etcdBin = ensureEtcd(log);

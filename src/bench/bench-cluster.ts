@@ -67,3 +67,16 @@ export async function freeBase(from: number, offsets: number[]): Promise<number>
   }
   throw new Error(`no free ports from ${from} up`);
 }
+
+/** CPU time (user + system) a process has used, in ms, from /proc (Linux; clock ticks of 10 ms);
+ *  NaN when it cannot be read. Contention on a busy machine stretches latency far more than it
+ *  changes the CPU a write costs, so CPU per write is the steadier figure for comparing changes. */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime (fields 14 and 15)
+  } catch {
+    return NaN;
+  }
+}

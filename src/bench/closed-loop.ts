@@ -92,6 +92,8 @@ export interface ClosedLoopResult {
   seconds: number;
   acknowledged: number;
   failed: number;
+  /** Failed requests by what went wrong (HTTP status and error code, or the network error). */
+  errors: Record<string, number>;
   throughput: number;
   latency: Summary;
 }
@@ -102,6 +104,8 @@ export async function closedLoop(o: ClosedLoopOptions): Promise<ClosedLoopResult
   const requests = Array.from({ length: o.keys }, (_, k) => o.target.encode(`bench-${k}`, value));
   const latencies: number[] = [];
   let failed = 0;
+  const errors: Record<string, number> = {};
+  const note = (what: string) => (errors[what] = (errors[what] ?? 0) + 1);
   let running = true;
   const timeoutMs = o.timeoutMs ?? 5000;
   const client = async (c: number) => {
@@ -115,8 +119,10 @@ export async function closedLoop(o: ClosedLoopOptions): Promise<ClosedLoopResult
       try {
         const r = await send(node, o.target.method, path, body, timeoutMs);
         ok = o.target.ok(r.status, r.body);
-      } catch {
+        if (!ok) note(`HTTP ${r.status} ${/"code":\s*"?([\w.]+)/.exec(r.body)?.[1] ?? ''}`.trim());
+      } catch (e) {
         ok = false;
+        note((e as Error).message.replace(/\d+/g, 'N'));
       }
       if (!running) break;
       if (ok) latencies.push(performance.now() - t0);
@@ -136,6 +142,7 @@ export async function closedLoop(o: ClosedLoopOptions): Promise<ClosedLoopResult
     seconds,
     acknowledged: latencies.length,
     failed,
+    errors,
     throughput: latencies.length / seconds,
     latency: summarize(latencies),
   };

@@ -149,6 +149,9 @@ export class RaftNode extends EventEmitter {
         maxEntriesPerAppend: 512,
         maxCharsPerAppend: MAX_APPEND_CHARS,
         learnerCatchUpMargin: 0,
+        // Followers learn a new commit index with the next append or within a tick, not by an
+        // extra round trip per write (issue 14).
+        deferCommitNotify: true,
         random: Math.random,
       },
       loaded.state,
