@@ -1,13 +1,15 @@
 // raft-otel against etcd, side by side in one run on this machine (issue 14's table and goals):
-//   npm run bench -- --vs-etcd              the full run (about 6 minutes)
-//   npm run bench -- --vs-etcd --short      a quick look (about 2 minutes; failover 3 kills, memory 20 s)
-//   options: --duration S (each load, default 10), --runs N (failover kills, default 10),
+//   npm run bench -- --vs-etcd              the full run (about 12 minutes on a quiet machine)
+//   npm run bench -- --vs-etcd --short      a quick look (about 3 minutes: 1 round of 4 s loads, 3 kills, memory 20 s)
+//   options: --duration S (each load, default 10), --rounds N (the systems take turns, N rounds, medians;
+//            default 3), --runs N (failover kills, default 10),
 //            --rss-seconds S (memory under load, default 60), --profile DIR (also run raft-otel,
 //            tracing off, 64 clients to every node in turn, under the CPU profiler; profiles in DIR,
 //            summarised), --profile-only (just that), --raft-only (raft-otel's rows with tracing off
 //            only: to measure a change quickly)
 // It installs etcd (apt-get install -y etcd-server) when /usr/bin/etcd is missing, starts 3 etcd
-// members and then 3 raft-otel nodes on loopback, one system at a time, and drives both with the same
+// members and three 3-node raft-otel clusters (tracing off, default sampling, every write traced) on
+// loopback, lets their loads take turns round after round, and drives all of them with the same
 // closed-loop generator (src/bench/closed-loop.ts): 100-byte values, 100 keys, each client sending to
 // the nodes in turn. etcd is written through its HTTP/JSON gateway (POST /v3/kv/put), the HTTP/JSON
 // counterpart of raft-otel's PUT /kv/{key}.
@@ -21,10 +23,10 @@ import { closedLoop, type ClosedLoopResult } from '../src/bench/closed-loop.js';
 import { EtcdCluster, ensureEtcd } from '../src/bench/etcd-cluster.js';
 import { fsyncFloor, grpcFloor } from '../src/bench/floor.js';
 import { killLeader } from '../src/bench/kill-leader.js';
-import { startOtlpSink } from '../src/bench/otlp-sink.js';
+import { startOtlpSink, type OtlpSink } from '../src/bench/otlp-sink.js';
 import { RaftOtelCluster } from '../src/bench/raft-cluster.js';
 import { topSelfTime } from '../src/bench/cpu-profile.js';
-import { fmtMs } from '../src/check/stats.js';
+import { fmtMs, summarize } from '../src/check/stats.js';
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--vs-etcd'),
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     'profile-only': { type: 'boolean' },
     'raft-only': { type: 'boolean' },
+    rounds: { type: 'string' },
   },
 });
 const num = (text: string | undefined, fallback: number, what: string) => {
@@ -45,6 +48,7 @@ const num = (text: string | undefined, fallback: number, what: string) => {
 };
 const durationMs = num(values.duration, values.short ? 4 : 10, 'duration') * 1000;
 const runs = num(values.runs, values.short ? 3 : 10, 'runs');
+const rounds = num(values.rounds, values.short ? 1 : 3, 'rounds');
 const rssSeconds = num(values['rss-seconds'], values.short ? 20 : 60, 'rss-seconds');
 const log = (line: string) => process.stderr.write(line + '\n');
 
@@ -183,44 +187,88 @@ log(
   `  fdatasync p50 ${fmtMs(fsync.p50)}; gRPC unary p50 ${fmtMs(grpc.serial.p50)} (64 in flight: ${grpc.throughput64.toFixed(0)} calls/s)`,
 );
 
+// Every cluster runs for the whole comparison, and the loads take turns (etcd, then each raft-otel
+// cluster, round after round; the table shows medians): this machine's speed drifts from minute to
+// minute, and running one system after the other would measure the drift.
 const etcdPort = await freeBase(23700, [0, 1, 2, 10, 11, 12]);
 log(
   `etcd 3 members (default timing; client ports ${etcdPort}-${etcdPort + 2}, peer ${etcdPort + 10}-${etcdPort + 12})`,
 );
 const etcd = await EtcdCluster.start(join(root, 'etcd'), etcdPort, etcdBin);
-let e: Record<string, ClosedLoopResult>;
-let eFail;
-try {
-  await warm(etcd);
-  e = { all64: await load(etcd, 64, 'all'), all1: await load(etcd, 1, 'all') };
-  eFail = await killLeader(etcd, runs, log);
-} finally {
-  await etcd.stop();
+const sinkOn = await startOtlpSink();
+const sinkEvery = await startOtlpSink();
+const otlp = (sink: OtlpSink) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
+const started: BenchCluster[] = [etcd];
+async function startRaft(name: string, env: Record<string, string>): Promise<BenchCluster> {
+  const base = await freeBase(41000, [0, 1, 2, 50, 51, 52]);
+  log(`raft-otel 3 nodes, ${name} (HTTP ports ${base}-${base + 2}, gRPC ${base + 50}-${base + 52})`);
+  const c = await RaftOtelCluster.start(
+    `raft-otel (${name})`,
+    join(root, `raft-${++n}`),
+    { http: base, grpc: base + 50 },
+    env,
+  );
+  started.push(c);
+  return c;
 }
-
-const sink = await startOtlpSink();
-const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
-const off = await raftOtel('tracing off', { RAFT_TRACING: 'off' }, async (c) => ({
-  all64: await load(c, 64, 'all'),
-  leader64: await load(c, 64, 'leader'),
-  followers64: await load(c, 64, 'followers'),
-  all1: await load(c, 1, 'all'),
-  leader1: await load(c, 1, 'leader'),
-  fail: await killLeader(c, runs, log),
-  mem: await memory(c, rssSeconds),
-}));
-sink.reset();
-const on = await raftOtel('tracing on, default sampling', otlp, async (c) => ({
-  all64: await load(c, 64, 'all'),
-  all1: await load(c, 1, 'all'),
-}));
-const onBytes = sink.spanBytes();
-sink.reset();
-const every = await raftOtel('every write traced', { ...otlp, ...EVERY_WRITE_ENV }, async (c) => ({
-  all64: await load(c, 64, 'all'),
-}));
-const everyBytes = sink.spanBytes();
-sink.close();
+const results = new Map<string, ClosedLoopResult[]>();
+const run = async (key: string, c: BenchCluster, clients: number, via: Via) => {
+  const r = await load(c, clients, via);
+  results.set(`${c.name}|${key}`, [...(results.get(`${c.name}|${key}`) ?? []), r]);
+};
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+const med = (c: BenchCluster, key: string): ClosedLoopResult => {
+  const rs = results.get(`${c.name}|${key}`)!;
+  return {
+    ...rs[0],
+    throughput: median(rs.map((r) => r.throughput)),
+    latency: { ...rs[0].latency, p50: median(rs.map((r) => r.latency.p50)) },
+  };
+};
+let e, off, on, every, eFail, offFail, mem;
+try {
+  const rOff = await startRaft('tracing off', { RAFT_TRACING: 'off' });
+  const rOn = await startRaft('tracing on, default sampling', otlp(sinkOn));
+  const rEvery = await startRaft('every write traced', { ...otlp(sinkEvery), ...EVERY_WRITE_ENV });
+  for (const c of started) await warm(c);
+  sinkOn.reset();
+  sinkEvery.reset();
+  for (let round = 1; round <= rounds; round++) {
+    log(`round ${round} of ${rounds}`);
+    for (const c of [etcd, rOff, rOn, rEvery]) await run('all64', c, 64, 'all');
+    for (const c of [etcd, rOff, rOn]) await run('all1', c, 1, 'all');
+    await run('leader64', rOff, 64, 'leader');
+    await run('followers64', rOff, 64, 'followers');
+    await run('leader1', rOff, 1, 'leader');
+  }
+  e = { all64: med(etcd, 'all64'), all1: med(etcd, 'all1') };
+  off = {
+    all64: med(rOff, 'all64'),
+    all1: med(rOff, 'all1'),
+    leader64: med(rOff, 'leader64'),
+    followers64: med(rOff, 'followers64'),
+    leader1: med(rOff, 'leader1'),
+  };
+  on = { all64: med(rOn, 'all64'), all1: med(rOn, 'all1'), bytes: sinkOn.spanBytes() };
+  every = { all64: med(rEvery, 'all64'), bytes: sinkEvery.spanBytes() };
+  await rOn.stop();
+  await rEvery.stop();
+  // Failover, the two systems in turn, one kill each at a time.
+  const eKills: number[] = [];
+  const oKills: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    eKills.push(...(await killLeader(etcd, 1, log)).runs);
+    oKills.push(...(await killLeader(rOff, 1, log)).runs);
+  }
+  eFail = summarize(eKills);
+  offFail = summarize(oKills);
+  await etcd.stop();
+  mem = await memory(rOff, rssSeconds);
+} finally {
+  for (const c of started) await c.stop();
+  sinkOn.close();
+  sinkEvery.close();
+}
 
 if (values.profile) await profile(values.profile);
 
@@ -231,7 +279,7 @@ const row = (label: string, ...cells: string[]) => `| ${label} | ${cells.join(' 
 const lines = [
   '',
   `raft-otel vs etcd 3.4, 3 nodes each on loopback, default timing, 100-byte values, one closed-loop generator`,
-  `(loads of ${durationMs / 1000} s; etcd through its HTTP/JSON gateway POST /v3/kv/put)`,
+  `(loads of ${durationMs / 1000} s, medians of ${rounds} interleaved rounds; etcd through its HTTP/JSON gateway POST /v3/kv/put)`,
   '',
   row('', 'etcd', 'raft-otel, tracing off', 'raft-otel, tracing on (defaults)', 'raft-otel, every write traced'),
   row('---', '---', '---', '---', '---'),
@@ -242,16 +290,16 @@ const lines = [
   row('p50 ms, 1 client, to the leader only', '', p50(off.leader1), '', ''),
   row(
     `failover ms (kill -9 of the leader to the next acknowledged write), median of ${runs}`,
-    eFail.toWrite.p50.toFixed(0),
-    off.fail.toWrite.p50.toFixed(0),
+    eFail.p50.toFixed(0),
+    offFail.p50.toFixed(0),
     '',
     '',
   ),
-  row('MB of spans exported', '', '0', (onBytes / 1e6).toFixed(1), (everyBytes / 1e6).toFixed(1)),
+  row('MB of spans exported', '', '0', (on.bytes / 1e6).toFixed(1), (every.bytes / 1e6).toFixed(1)),
   '',
   `floor: fdatasync of a small append p50 ${fsync.p50.toFixed(2)} ms + bare gRPC unary round trip p50 ${grpc.serial.p50.toFixed(2)} ms = ${floorMs.toFixed(2)} ms`,
-  `memory (RSS) under 64 clients for ${rssSeconds} s (${tput({ throughput: off.mem.throughput } as ClosedLoopResult)} writes/s), at ${Math.floor(rssSeconds / 2)} s -> ${rssSeconds} s:`,
-  ...off.mem.nodes.map(
+  `memory (RSS) under 64 clients for ${rssSeconds} s (${tput({ throughput: mem.throughput } as ClosedLoopResult)} writes/s), at ${Math.floor(rssSeconds / 2)} s -> ${rssSeconds} s:`,
+  ...mem.nodes.map(
     (m) =>
       `  ${m.id}: ${m.mid.toFixed(1)} MiB -> ${m.end.toFixed(1)} MiB (growth ${(m.end - m.mid).toFixed(1)} MiB, ${(((m.end - m.mid) / m.mid) * 100).toFixed(1)}%), max ${m.max.toFixed(1)} MiB`,
   ),
@@ -308,13 +356,8 @@ goal(
   every.all64.throughput >= 0.75 * off.all64.throughput,
   '>= 0.75',
 );
-goal(
-  'failover median, raft-otel / etcd',
-  off.fail.toWrite.p50 / eFail.toWrite.p50,
-  off.fail.toWrite.p50 < eFail.toWrite.p50,
-  '< 1',
-);
-const worst = Math.max(...off.mem.nodes.map((m) => (m.end - m.mid) / m.mid));
+goal('failover median, raft-otel / etcd', offFail.p50 / eFail.p50, offFail.p50 < eFail.p50, '< 1');
+const worst = Math.max(...mem.nodes.map((m) => (m.end - m.mid) / m.mid));
 goal(
   `RSS growth between ${Math.floor(rssSeconds / 2)} s and ${rssSeconds} s, worst node (fraction)`,
   worst,
