@@ -5,7 +5,7 @@
 //            default 3), --runs N (failover kills, default 10),
 //            --rss-seconds S (memory under load, default 60), --profile DIR (also run raft-otel,
 //            tracing off, 64 clients to every node in turn, under the CPU profiler; profiles in DIR,
-//            summarised), --profile-only (just that), --raft-only (raft-otel's rows with tracing off
+//            summarised; with --profile-tracing, every write traced), --profile-only (just that), --raft-only (raft-otel's rows with tracing off
 //            only: to measure a change quickly)
 // It installs etcd (apt-get install -y etcd-server) when /usr/bin/etcd is missing, starts 3 etcd
 // members and three 3-node raft-otel clusters (tracing off, default sampling, every write traced) on
@@ -38,6 +38,7 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     'profile-only': { type: 'boolean' },
     'raft-only': { type: 'boolean' },
+    'profile-tracing': { type: 'boolean' },
     rounds: { type: 'string' },
   },
 });
@@ -127,13 +128,17 @@ async function raftOtel<T>(name: string, env: Record<string, string>, run: (c: B
 async function profile(where: string) {
   const dir = resolve(where);
   mkdirSync(dir, { recursive: true });
+  // With --profile-tracing: every write traced, exported over OTLP/gRPC to a local sink.
+  const sink = values['profile-tracing'] ? await startOtlpSink() : null;
   const env = {
-    RAFT_TRACING: 'off',
+    ...(sink
+      ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', ...EVERY_WRITE_ENV }
+      : { RAFT_TRACING: 'off' }),
     RAFT_BENCH_PROFILE_DIR: dir,
     NODE_OPTIONS: `--import=${pathToFileURL(resolve('bench/cpu-prof-preload.mjs')).href}`,
   };
   const roles = await raftOtel(
-    'tracing off, CPU profiles of every node, 64 clients to every node in turn',
+    `${sink ? 'every write traced' : 'tracing off'}, CPU profiles of every node, 64 clients to every node in turn`,
     env,
     async (c) => {
       const leader = await waitLeader(c);
@@ -151,6 +156,7 @@ async function profile(where: string) {
     console.log(`\nprofile of ${role}: top self time (${dir}/CPU.${pid}.cpuprofile)`);
     console.log(topSelfTime(dir, pid, 20));
   }
+  sink?.close();
 }
 
 // ---------------------------------------------------------------------------------------------
