@@ -2,19 +2,25 @@
 // temporary directory.
 //   npm run bench                              writes with 1, 16 and 64 clients, then failover
 //   npm run bench -- --tracing-overhead        tracing off / default sampling / everything sampled
+//   npm run bench -- --vs-etcd [--short]       side by side with etcd (see bench/vs-etcd.ts)
 //   options: --duration S (default 10), --runs N (failover kills, default 10), --clients 1,16,64,
 //            --rounds N (tracing overhead: interleaved rounds, default 3)
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runFailover } from '../src/bench/failover.js';
 import { runLoad, type LoadResult } from '../src/bench/load.js';
+import { startOtlpSink } from '../src/bench/otlp-sink.js';
 import { fmtMs, fmtSummary } from '../src/check/stats.js';
 import type { ClusterControl } from '../src/check/control.js';
 import { localControl } from '../src/cli/local-control.js';
+
+if (process.argv.includes('--vs-etcd')) {
+  await import('./vs-etcd.js');
+  process.exit(0);
+}
 
 const { values } = parseArgs({
   options: {
@@ -85,37 +91,8 @@ const writes = (control: ClusterControl, clients: number): Promise<LoadResult> =
   });
 
 if (values['tracing-overhead']) {
-  // An OTLP/gRPC sink, so the nodes export as they do by default (protobuf over gRPC). It needs no
-  // .proto files: requests are taken as raw bytes and answered with an empty message, which is a
-  // valid (empty) ExportTraceServiceResponse. It counts bytes received.
-  let spans = 0;
-  const sink = new GrpcServer();
-  const raw = (path: string) => ({
-    path,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (b: Buffer) => b,
-    requestDeserialize: (b: Buffer) => b,
-    responseSerialize: () => Buffer.alloc(0),
-    responseDeserialize: (b: Buffer) => b,
-  });
-  sink.addService(
-    { Export: raw('/opentelemetry.proto.collector.trace.v1.TraceService/Export') },
-    {
-      Export: (call: { request: Buffer }, cb: (e: null, r: Buffer) => void) => (
-        (spans += call.request.length),
-        cb(null, Buffer.alloc(0))
-      ),
-    },
-  );
-  sink.addService(
-    { Export: raw('/opentelemetry.proto.collector.metrics.v1.MetricsService/Export') },
-    { Export: (_call: unknown, cb: (e: null, r: Buffer) => void) => cb(null, Buffer.alloc(0)) },
-  );
-  const port = await new Promise<number>((ok, ko) =>
-    sink.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? ko(e) : ok(p))),
-  );
-  const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
+  const sink = await startOtlpSink();
+  const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
   const modes: [string, Record<string, string>][] = [
     ['tracing off', { RAFT_TRACING: 'off' }],
     ['tracing on, default sampling', otlp],
@@ -130,18 +107,18 @@ if (values['tracing-overhead']) {
   );
   for (let round = 1; round <= rounds; round++) {
     for (const [mode, env] of modes) {
-      spans = 0;
+      sink.reset();
       const r = await withCluster(env, (control) => writes(control, clients));
       const res = results.get(mode)!;
       res.tput.push(r.throughput);
       res.p50.push(r.overall.p50);
-      res.bytes.push(spans);
+      res.bytes.push(sink.spanBytes());
       console.log(
-        `round ${round}, ${mode}: ${r.throughput.toFixed(0)} writes/s, ${fmtSummary(r.overall)}, ${(spans / 1e6).toFixed(1)} MB of spans exported`,
+        `round ${round}, ${mode}: ${r.throughput.toFixed(0)} writes/s, ${fmtSummary(r.overall)}, ${(sink.spanBytes() / 1e6).toFixed(1)} MB of spans exported`,
       );
     }
   }
-  sink.forceShutdown();
+  sink.close();
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const base = results.get(modes[0][0])!;
   console.log(

@@ -11,14 +11,17 @@ import type { RaftNode, ReadConsistency } from '../node/node.js';
 import { adminRouter } from './admin.js';
 import { locksRouter } from './locks.js';
 import { handle, sendError } from './respond.js';
-import { bodyField, checkedKey, dropUnauthenticatedForward, write } from './writes.js';
+import { bodyField, checkedKey, dropInternalHeaders, write } from './writes.js';
+import { serveForwards } from './forward.js';
 import { httpServerSpans } from '../telemetry/http.js';
 
 export function createApp(node: RaftNode): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  // Internal headers count only when a node sent them (before tracing, which records them).
-  app.use(dropUnauthenticatedForward(node));
+  // Writes followers forward to this node arrive over gRPC (raft.Raft/Forward), served here.
+  serveForwards(node);
+  // Headers that only nodes may set are dropped from clients' requests (before tracing records them).
+  app.use(dropInternalHeaders());
   app.use((_req, res, next) => {
     res.setHeader('X-Raft-Node', node.cfg.id);
     const leader = node.leaderId();

@@ -15,7 +15,9 @@ import { Chaos } from '../transport/chaos.js';
 import { PeerClients } from '../transport/client.js';
 import { isRequest, type RequestMessage, type ResponseMessage } from '../transport/codec.js';
 import { NO_TRACING, type NodeTracing } from '../telemetry/raft-tracing.js';
-import { RaftServer, RpcError } from '../transport/server.js';
+import { RaftServer, RpcError, type ForwardHandler } from '../transport/server.js';
+import type { ForwardReply__Output } from '../transport/generated/raft/ForwardReply.js';
+import type { Metadata } from '@grpc/grpc-js';
 import { MAX_MESSAGE_BYTES } from '../transport/proto.js';
 import type { NodeConfig } from './config.js';
 import { ClientError, noLeader, notCommitted, notLeader, outcomeUnknown, readFailed } from './errors.js';
@@ -147,6 +149,9 @@ export class RaftNode extends EventEmitter {
         maxEntriesPerAppend: 512,
         maxCharsPerAppend: MAX_APPEND_CHARS,
         learnerCatchUpMargin: 0,
+        // Followers learn a new commit index with the next append or within a tick, not by an
+        // extra round trip per write (issue 14).
+        deferCommitNotify: true,
         random: Math.random,
       },
       loaded.state,
@@ -556,6 +561,22 @@ export class RaftNode extends EventEmitter {
       clearTimeout(w.timer);
       w.resolve();
     }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Forwarded writes (issue 14): a follower hands a client's write to the leader over the peers'
+  // gRPC channel (raft.Raft/Forward). The HTTP side of both ends lives in src/api/forward.ts; these
+  // two methods only expose this node's transport to it.
+  // ------------------------------------------------------------------------------------------
+
+  /** Sends a client's write (a command, JSON) to `leader`; rejects with a ForwardFailure. */
+  forwardToLeader(leader: NodeId, command: string, md: Metadata, timeoutMs: number): Promise<ForwardReply__Output> {
+    return this.clients.forward({ clusterId: this.cfg.clusterId, to: leader }, command, md, timeoutMs);
+  }
+
+  /** Who serves the writes followers forward to this node. */
+  serveForwards(handler: ForwardHandler): void {
+    this.server.setForwardHandler(handler);
   }
 
   // ------------------------------------------------------------------------------------------

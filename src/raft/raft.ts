@@ -108,6 +108,14 @@ export class Raft {
   private restoreStateMachine = false;
   private appendNeeded = false;
   private commitNotifyNeeded = false;
+  /** A commit index followers have not been told yet, held back until the next append or tick
+   *  (issue 14): telling them at once costs an extra AppendEntries round trip per write on every
+   *  follower, and under load the next append carries it anyway. A follower learns it at most one
+   *  tick late (it applies that much later; nothing waits on it: a leader answers its client on
+   *  its own commit, and a follower's ReadIndex reply carries the commit index it needs). */
+  private commitNotifyDeferred = false;
+  /** Set by a tick while a commit index is held back: the next Ready sends it. */
+  private commitNotifyDue = false;
 
   constructor(config: RaftConfig, initial: InitialState) {
     if (config.heartbeatTick >= config.electionTick) {
@@ -154,6 +162,8 @@ export class Raft {
   }
 
   private tickLeader(): void {
+    // A commit index held back since the last tick goes out now (with the next Ready).
+    if (this.commitNotifyDeferred) this.commitNotifyDue = true;
     this.heartbeatElapsed++;
     this.electionElapsed++;
     if (this.electionElapsed >= this.cfg.electionTick) {
@@ -388,6 +398,7 @@ export class Raft {
       this.readStates.length > 0 ||
       this.appendNeeded ||
       this.commitNotifyNeeded ||
+      this.commitNotifyDue ||
       this.readRoundNeeded ||
       this.snapshotToSave !== null ||
       this.log.hasUnpersisted() ||
@@ -401,11 +412,17 @@ export class Raft {
     if (this.role === 'leader') {
       // Proposals and commits since the last Ready go out in one append per follower, so many
       // proposals share one message and one fsync (batching).
-      if (this.appendNeeded || this.commitNotifyNeeded) {
-        for (const pr of this.progress.values()) this.sendAppend(pr, this.commitNotifyNeeded);
-      }
+      const notifyNow =
+        (this.commitNotifyNeeded && !this.cfg.deferCommitNotify) || (this.commitNotifyDeferred && this.commitNotifyDue);
+      if (this.appendNeeded || notifyNow) {
+        // Followers with nothing new still get an empty append when it carries a commit index.
+        const notify = this.commitNotifyNeeded || this.commitNotifyDeferred;
+        for (const pr of this.progress.values()) this.sendAppend(pr, notify);
+        this.commitNotifyDeferred = false;
+      } else if (this.commitNotifyNeeded) this.commitNotifyDeferred = true;
       if (this.readRoundNeeded) this.broadcastHeartbeat();
-    }
+    } else this.commitNotifyDeferred = false;
+    this.commitNotifyDue = false;
     this.appendNeeded = false;
     this.commitNotifyNeeded = false;
     this.readRoundNeeded = false;

@@ -302,6 +302,9 @@ export interface RaftConfig {
   maxCharsPerAppend?: number;
   /** A learner is promotable once its match index is within this many entries of the leader's. */
   learnerCatchUpMargin: number;
+  /** Hold a new commit index back until the next append or tick instead of sending followers an
+   *  empty append for it at once (issue 14: one round trip per write fewer). Default false. */
+  deferCommitNotify?: boolean;
   /** Uniform [0,1) generator, injected so the simulator can replay a run from its seed. */
   random: () => number;
 }

@@ -13,6 +13,7 @@ import {
   type ResponseMessage,
   type RpcMethod,
 } from './codec.js';
+import type { ForwardReply__Output } from './generated/raft/ForwardReply.js';
 import type { RaftClient } from './generated/raft/Raft.js';
 import type { RpcHooks } from './hooks.js';
 import { authenticate, channelCredentials, type PeerSecurity } from './peer-auth.js';
@@ -43,7 +44,27 @@ interface Peer {
   address: string;
   client: RaftClient;
   inFlight: number;
+  /** Forwarded client writes in flight (counted apart: they must not crowd out Raft's own calls). */
+  forwards: number;
 }
+
+/** Forwarded writes in flight to one leader, at most: beyond, a write is refused (not sent). */
+const MAX_FORWARDS_PER_PEER = 4096;
+
+/** A forwarded write that could not be sent, or whose answer never came. `sent` says whether the
+ *  leader may have received it (then its outcome is unknown). */
+export class ForwardFailure extends Error {
+  constructor(
+    readonly code: status,
+    readonly sent: boolean,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** grpc-js's words for a call that never left this node (no connection could be made). */
+const NOT_SENT = /^(No connection established|failed to connect|Name resolution failed)/i;
 
 export class PeerClients {
   private peers = new Map<NodeId, Peer>();
@@ -101,6 +122,53 @@ export class PeerClients {
       });
   }
 
+  /** Forwards a client's write (a state machine command, JSON) to the leader over the same channel
+   *  as Raft's own calls, and resolves with the leader's answer. Rejects with a ForwardFailure when
+   *  the call failed; chaos applies as to any call (a cut link, a dropped or delayed request). */
+  async forward(
+    header: { clusterId: string; to: NodeId },
+    command: string,
+    metadata: Metadata,
+    timeoutMs: number,
+  ): Promise<ForwardReply__Output> {
+    const peer = this.peer(header.to);
+    if (!peer) throw new ForwardFailure(status.UNAVAILABLE, false, `no gRPC address known for ${header.to}`);
+    if (peer.forwards >= MAX_FORWARDS_PER_PEER)
+      throw new ForwardFailure(status.RESOURCE_EXHAUSTED, false, `${peer.forwards} writes to ${header.to} in flight`);
+    const fault = this.opts.chaos.outbound(header.to);
+    if (fault.drop) throw new ForwardFailure(status.UNAVAILABLE, false, `chaos: ${fault.drop}`);
+    if (fault.delayMs > 0) await new Promise((r) => setTimeout(r, fault.delayMs));
+    authenticate(metadata, this.opts.security, this.opts.nodeId);
+    peer.forwards++;
+    try {
+      return await new Promise<ForwardReply__Output>((resolve, reject) =>
+        peer.client.Forward(
+          { header: { clusterId: header.clusterId, from: this.opts.nodeId, to: header.to, term: 0 }, command },
+          metadata,
+          { deadline: new Date(Date.now() + timeoutMs) },
+          (err, reply) => {
+            if (!err && reply) return resolve(reply);
+            const code = err?.code ?? status.UNKNOWN;
+            const details = err?.details ?? 'no reply';
+            // Refused before the request left (no connection, the leader refused it unread, a link
+            // cut at its end): certainly not applied. Anything else may have reached the leader.
+            const sent = !(
+              (code === status.UNAVAILABLE && (NOT_SENT.test(details) || details.startsWith('chaos: link'))) ||
+              code === status.UNAUTHENTICATED ||
+              code === status.PERMISSION_DENIED ||
+              code === status.FAILED_PRECONDITION ||
+              code === status.INVALID_ARGUMENT ||
+              code === status.UNIMPLEMENTED
+            );
+            reject(new ForwardFailure(code, sent, details));
+          },
+        ),
+      );
+    } finally {
+      peer.forwards--;
+    }
+  }
+
   private call(client: RaftClient, method: RpcMethod, m: RequestMessage, metadata: Metadata): Promise<unknown> {
     const timeout = method === 'InstallSnapshot' ? this.opts.snapshotTimeoutMs : this.opts.timeoutMs;
     const deadline = new Date(Date.now() + timeout);
@@ -142,7 +210,7 @@ export class PeerClients {
         // With mTLS, the server is known by its node id (its certificate's name), not its address.
         ...(this.opts.security.tls ? { 'grpc.ssl_target_name_override': id } : {}),
       });
-      p = { address, client, inFlight: 0 };
+      p = { address, client, inFlight: 0, forwards: 0 };
       this.peers.set(id, p);
     }
     return p;

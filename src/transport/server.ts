@@ -1,7 +1,14 @@
 // The gRPC server side of one node: decodes each call, refuses what it must (another cluster, a
 // malformed request, a link cut by chaos), hands the request to the node and answers with the
 // node's reply, which the node produces only after its state is durable.
-import { Server, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import {
+  Server,
+  status,
+  type Metadata,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import type { NodeId } from '../raft/types.js';
 import { messageProblem } from '../raft/validate.js';
 import type { Chaos } from './chaos.js';
@@ -13,6 +20,8 @@ import {
   type ResponseMessage,
   type RpcMethod,
 } from './codec.js';
+import type { ForwardReply } from './generated/raft/ForwardReply.js';
+import type { ForwardRequest__Output } from './generated/raft/ForwardRequest.js';
 import type { RpcHooks } from './hooks.js';
 import { authInterceptor, senderMatches, serverCredentials, type PeerSecurity } from './peer-auth.js';
 import { MAX_MESSAGE_BYTES, raftProto } from './proto.js';
@@ -29,6 +38,10 @@ export class RpcError extends Error {
 
 export type RequestHandler = (m: RequestMessage) => Promise<ResponseMessage | null>;
 
+/** Serves a client write a follower forwarded (`command`, JSON) from `from`; `metadata` carries the
+ *  caller's trace context. Resolves with the answer for the follower (an error is an answer too). */
+export type ForwardHandler = (from: NodeId, command: string, metadata: Metadata) => Promise<ForwardReply>;
+
 export interface ServerOptions {
   clusterId: string;
   nodeId: NodeId;
@@ -43,6 +56,7 @@ export interface ServerOptions {
 
 export class RaftServer {
   private server: Server;
+  private forwardHandler: ForwardHandler | null = null;
 
   constructor(private readonly opts: ServerOptions) {
     const secured = opts.security.secret !== null || opts.security.tls !== null;
@@ -53,8 +67,15 @@ export class RaftServer {
       interceptors: secured ? [authInterceptor(opts.security, (r, p) => opts.onRefused?.(r, p))] : [],
     });
     const methods: RpcMethod[] = ['RequestVote', 'AppendEntries', 'InstallSnapshot', 'TimeoutNow', 'ReadIndex'];
-    const impl = Object.fromEntries(methods.map((m) => [m, this.unary(m)]));
+    const impl: UntypedServiceImplementation = Object.fromEntries(methods.map((m) => [m, this.unary(m)]));
+    impl.Forward = this.forward.bind(this);
     this.server.addService(raftProto().raft.Raft.service, impl);
+  }
+
+  /** Who serves forwarded writes (the HTTP API layer, which knows what a write answers). Until one
+   *  is set, Forward answers UNIMPLEMENTED. */
+  setForwardHandler(handler: ForwardHandler): void {
+    this.forwardHandler = handler;
   }
 
   /** Binds `host:port` (port 0 picks a free one); resolves with the port bound. */
@@ -72,6 +93,36 @@ export class RaftServer {
 
   forceClose(): void {
     this.server.forceShutdown();
+  }
+
+  /** Forward: checked like every call (the interceptor authenticated its headers before this
+   *  runs; the sender must be the one authenticated, of this cluster, for this node, on a link
+   *  chaos has not cut), then handed to the forward handler. */
+  private forward(call: ServerUnaryCall<ForwardRequest__Output, ForwardReply>, callback: sendUnaryData<ForwardReply>) {
+    const fail = (code: status, details: string) => callback({ code, details, name: 'RaftRpcError', message: details });
+    const { clusterId, nodeId, chaos, security } = this.opts;
+    const h = call.request.header;
+    if (!h || !h.from || !h.to) return fail(status.INVALID_ARGUMENT, 'Forward has no header (cluster_id, from, to)');
+    if (typeof call.request.command !== 'string' || !call.request.command)
+      return fail(status.INVALID_ARGUMENT, 'Forward has no command');
+    if ((security.secret !== null || security.tls !== null) && !senderMatches(call.metadata, h.from))
+      return fail(status.PERMISSION_DENIED, `the call was authenticated for another node than ${h.from}`);
+    if (h.clusterId !== clusterId)
+      return fail(
+        status.FAILED_PRECONDITION,
+        `wrong cluster: this node belongs to cluster "${clusterId}", the request to "${h.clusterId}"`,
+      );
+    if (h.to !== nodeId) return fail(status.FAILED_PRECONDITION, `request for ${h.to} reached ${nodeId}`);
+    if (chaos.inboundCut(h.from)) return fail(status.UNAVAILABLE, `chaos: link from ${h.from} to ${nodeId} is cut`);
+    const handler = this.forwardHandler;
+    if (!handler) return fail(status.UNIMPLEMENTED, `${nodeId} does not serve forwarded writes`);
+    handler(h.from, call.request.command, call.metadata).then(
+      (reply) =>
+        chaos.dropReply()
+          ? fail(status.UNAVAILABLE, 'chaos: reply dropped after the request was handled')
+          : callback(null, reply),
+      (e: unknown) => fail(status.INTERNAL, e instanceof Error ? e.message : String(e)),
+    );
   }
 
   private unary(method: RpcMethod) {

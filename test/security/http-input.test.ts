@@ -3,7 +3,6 @@
 // change changes nothing, every read ends by the request timeout, and internal headers are not
 // honoured from clients.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forwardProof, PROOF_MAX_AGE_MS } from '../../src/api/writes.js';
 import { TestCluster, type TestNode } from '../cluster/harness.js';
 
 let c: TestCluster;
@@ -170,53 +169,9 @@ describe('internal headers are not honoured from clients (case 8)', () => {
       expect(r.status, r.text).toBe(200);
       expect(r.headers.get('x-raft-forwarded-to')).toBe(leader.id);
     }
-    // A genuine forward still works, and the leader still refuses to forward a forwarded write.
+    // Nodes forward over gRPC (raft.Raft/Forward, authenticated as every peer call): test/cluster/forward.test.ts.
     const plain = await c.request(follower, 'PUT', '/kv/plain', { value: 'v' });
     expect(plain.status).toBe(200);
     expect(plain.headers.get('x-raft-forwarded-to')).toBe(leader.id);
-  });
-
-  it('a valid proof is honoured once: the follower refuses to forward a write that was forwarded to it', async () => {
-    const leader = await c.waitForLeader();
-    const follower = c.nodes.find((n) => n.id !== leader.id)!;
-    await c.until(
-      async () => (await c.status(follower))?.leader === leader.id,
-      10_000,
-      `${follower.id} to know leader ${leader.id}`,
-    );
-    const other = c.nodes.find((n) => n.id !== leader.id && n.id !== follower.id)!;
-    const path = '/kv/forwarded-once';
-    const forwarded = (proof: string) =>
-      c.request(
-        follower,
-        'PUT',
-        path,
-        { value: 'v' },
-        { 'X-Raft-Forwarded-By': other.id, 'X-Raft-Forward-Proof': proof },
-      );
-
-    // What a node sends when it forwards this write: the follower takes it for a second hop.
-    const proof = forwardProof(c.secret, other.id, 'PUT', path);
-    const honoured = await forwarded(proof);
-    expect(honoured.status, honoured.text).toBe(503);
-    expect((honoured.body as ErrorBody).error?.code).toBe('not_leader');
-    expect(honoured.headers.get('x-raft-forwarded-to')).toBeNull();
-
-    // The same proof seen again (a replay), or one that is stale, for another request, or made
-    // without the secret: ignored, so the follower forwards the write as for any client.
-    const ignored: [string, string][] = [
-      ['replayed', proof],
-      ['stale', forwardProof(c.secret, other.id, 'PUT', path, Date.now() - 2 * PROOF_MAX_AGE_MS)],
-      ['for another path', forwardProof(c.secret, other.id, 'PUT', '/kv/another')],
-      ['for another method', forwardProof(c.secret, other.id, 'DELETE', path)],
-      ['for another sender', forwardProof(c.secret, leader.id, 'PUT', path)],
-      ['under another secret', forwardProof('not-the-cluster-secret', other.id, 'PUT', path)],
-      ['malformed', 'x'.repeat(64)],
-    ];
-    for (const [what, p] of ignored) {
-      const r = await forwarded(p);
-      expect(r.status, `a proof ${what}: ${r.text}`).toBe(200);
-      expect(r.headers.get('x-raft-forwarded-to'), `a proof ${what}`).toBe(leader.id);
-    }
   });
 });

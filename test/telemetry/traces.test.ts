@@ -50,7 +50,7 @@ describe('the trace model on a real cluster', () => {
     expect(election.service).toMatch(/^raft-n\d$/);
   });
 
-  it('a PUT entering at a follower is one trace: the forwarded hop, propose, AppendEntries pairs, persist, commit, and apply on all three nodes', async () => {
+  it('a PUT entering at a follower is one trace: the forwarded hop (raft.Raft/Forward), propose, AppendEntries pairs, persist, commit, and apply on all three nodes', async () => {
     await c.withSteadyLeader(async (leader, attempt) => {
       const follower = c.nodes.find((n) => n.id !== leader.id)!;
       const r = await c.put(follower, `traced${attempt}`, 'yes');
@@ -64,9 +64,9 @@ describe('the trace model on a real cluster', () => {
         const ae = (kind: number) => t.filter((s) => s.name === 'raft.Raft/AppendEntries' && s.kind === kind);
         const complete =
           new Set(t.filter((s) => s.name === 'raft.apply').map((s) => s.service)).size === 3 &&
-          has(`raft-${follower.id}`, 'PUT') &&
+          has(`raft-${follower.id}`, 'raft.Raft/Forward') &&
           has(`raft-${follower.id}`, 'PUT /kv/{key}') &&
-          has(`raft-${leader.id}`, 'PUT /kv/{key}') &&
+          has(`raft-${leader.id}`, 'raft.Raft/Forward') &&
           has(`raft-${leader.id}`, 'raft.propose') &&
           has(`raft-${leader.id}`, 'raft.commit') &&
           t.filter((s) => s.name === 'raft.persist').length >= 3 &&
@@ -77,8 +77,14 @@ describe('the trace model on a real cluster', () => {
       });
       const names = spans.map((s) => `${s.service} ${s.name}`);
       expect(names).toContain(`raft-${follower.id} PUT /kv/{key}`);
-      expect(names).toContain(`raft-${follower.id} PUT`); // the forwarding CLIENT span
-      expect(names).toContain(`raft-${leader.id} PUT /kv/{key}`);
+      // The forward hop: a CLIENT span on the follower (child of its HTTP span), a SERVER span on
+      // the leader (child of that CLIENT span, through traceparent in the gRPC metadata).
+      const fwdClient = spans.find((s) => s.name === 'raft.Raft/Forward' && s.kind === CLIENT)!;
+      const fwdServer = spans.find((s) => s.name === 'raft.Raft/Forward' && s.kind === SERVER)!;
+      expect(fwdClient.service).toBe(`raft-${follower.id}`);
+      expect(fwdServer.service).toBe(`raft-${leader.id}`);
+      expect(byId(spans).get(fwdClient.parentSpanId)?.name).toBe('PUT /kv/{key}');
+      expect(fwdServer.parentSpanId).toBe(fwdClient.spanId);
       expect(names).toContain(`raft-${leader.id} raft.propose`);
       expect(names).toContain(`raft-${leader.id} raft.commit`);
       expect(names).toContain(`raft-${leader.id} raft.persist`);
@@ -87,7 +93,7 @@ describe('the trace model on a real cluster', () => {
       );
       const ids = byId(spans);
       const propose = spans.find((s) => s.name === 'raft.propose')!;
-      expect(ids.get(propose.parentSpanId)?.name).toBe('PUT /kv/{key}');
+      expect(propose.parentSpanId).toBe(fwdServer.spanId);
       const appends = spans.filter((s) => s.name === 'raft.Raft/AppendEntries' && s.kind === CLIENT);
       for (const a of appends) expect(a.parentSpanId).toBe(propose.spanId);
       const servers = spans.filter((s) => s.name === 'raft.Raft/AppendEntries' && s.kind === SERVER);

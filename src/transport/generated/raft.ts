@@ -6,6 +6,8 @@ import type { AppendEntriesRequest as _raft_AppendEntriesRequest, AppendEntriesR
 import type { ConfState as _raft_ConfState, ConfState__Output as _raft_ConfState__Output } from './raft/ConfState.js';
 import type { Empty as _raft_Empty, Empty__Output as _raft_Empty__Output } from './raft/Empty.js';
 import type { Entry as _raft_Entry, Entry__Output as _raft_Entry__Output } from './raft/Entry.js';
+import type { ForwardReply as _raft_ForwardReply, ForwardReply__Output as _raft_ForwardReply__Output } from './raft/ForwardReply.js';
+import type { ForwardRequest as _raft_ForwardRequest, ForwardRequest__Output as _raft_ForwardRequest__Output } from './raft/ForwardRequest.js';
 import type { Header as _raft_Header, Header__Output as _raft_Header__Output } from './raft/Header.js';
 import type { InstallSnapshotReply as _raft_InstallSnapshotReply, InstallSnapshotReply__Output as _raft_InstallSnapshotReply__Output } from './raft/InstallSnapshotReply.js';
 import type { InstallSnapshotRequest as _raft_InstallSnapshotRequest, InstallSnapshotRequest__Output as _raft_InstallSnapshotRequest__Output } from './raft/InstallSnapshotRequest.js';
@@ -28,6 +30,8 @@ export interface ProtoGrpcType {
     ConfState: MessageTypeDefinition<_raft_ConfState, _raft_ConfState__Output>
     Empty: MessageTypeDefinition<_raft_Empty, _raft_Empty__Output>
     Entry: MessageTypeDefinition<_raft_Entry, _raft_Entry__Output>
+    ForwardReply: MessageTypeDefinition<_raft_ForwardReply, _raft_ForwardReply__Output>
+    ForwardRequest: MessageTypeDefinition<_raft_ForwardRequest, _raft_ForwardRequest__Output>
     Header: MessageTypeDefinition<_raft_Header, _raft_Header__Output>
     InstallSnapshotReply: MessageTypeDefinition<_raft_InstallSnapshotReply, _raft_InstallSnapshotReply__Output>
     InstallSnapshotRequest: MessageTypeDefinition<_raft_InstallSnapshotRequest, _raft_InstallSnapshotRequest__Output>

@@ -5,6 +5,8 @@ import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AppendEntriesReply as _raft_AppendEntriesReply, AppendEntriesReply__Output as _raft_AppendEntriesReply__Output } from '../raft/AppendEntriesReply.js';
 import type { AppendEntriesRequest as _raft_AppendEntriesRequest, AppendEntriesRequest__Output as _raft_AppendEntriesRequest__Output } from '../raft/AppendEntriesRequest.js';
 import type { Empty as _raft_Empty, Empty__Output as _raft_Empty__Output } from '../raft/Empty.js';
+import type { ForwardReply as _raft_ForwardReply, ForwardReply__Output as _raft_ForwardReply__Output } from '../raft/ForwardReply.js';
+import type { ForwardRequest as _raft_ForwardRequest, ForwardRequest__Output as _raft_ForwardRequest__Output } from '../raft/ForwardRequest.js';
 import type { InstallSnapshotReply as _raft_InstallSnapshotReply, InstallSnapshotReply__Output as _raft_InstallSnapshotReply__Output } from '../raft/InstallSnapshotReply.js';
 import type { InstallSnapshotRequest as _raft_InstallSnapshotRequest, InstallSnapshotRequest__Output as _raft_InstallSnapshotRequest__Output } from '../raft/InstallSnapshotRequest.js';
 import type { ReadIndexReply as _raft_ReadIndexReply, ReadIndexReply__Output as _raft_ReadIndexReply__Output } from '../raft/ReadIndexReply.js';
@@ -28,6 +30,23 @@ export interface RaftClient extends grpc.Client {
   appendEntries(argument: _raft_AppendEntriesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_raft_AppendEntriesReply__Output>): grpc.ClientUnaryCall;
   appendEntries(argument: _raft_AppendEntriesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_AppendEntriesReply__Output>): grpc.ClientUnaryCall;
   appendEntries(argument: _raft_AppendEntriesRequest, callback: grpc.requestCallback<_raft_AppendEntriesReply__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * A follower hands a client's write to the leader (as etcd's followers forward proposals): the
+   * leader proposes the command and answers once it is applied, or with the error the client gets.
+   */
+  Forward(argument: _raft_ForwardRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_ForwardReply__Output>): grpc.ClientUnaryCall;
+  Forward(argument: _raft_ForwardRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_raft_ForwardReply__Output>): grpc.ClientUnaryCall;
+  Forward(argument: _raft_ForwardRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_ForwardReply__Output>): grpc.ClientUnaryCall;
+  Forward(argument: _raft_ForwardRequest, callback: grpc.requestCallback<_raft_ForwardReply__Output>): grpc.ClientUnaryCall;
+  /**
+   * A follower hands a client's write to the leader (as etcd's followers forward proposals): the
+   * leader proposes the command and answers once it is applied, or with the error the client gets.
+   */
+  forward(argument: _raft_ForwardRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_ForwardReply__Output>): grpc.ClientUnaryCall;
+  forward(argument: _raft_ForwardRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_raft_ForwardReply__Output>): grpc.ClientUnaryCall;
+  forward(argument: _raft_ForwardRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_raft_ForwardReply__Output>): grpc.ClientUnaryCall;
+  forward(argument: _raft_ForwardRequest, callback: grpc.requestCallback<_raft_ForwardReply__Output>): grpc.ClientUnaryCall;
   
   /**
    * §7 a snapshot for a follower whose missing entries were compacted away.
@@ -98,6 +117,12 @@ export interface RaftHandlers extends grpc.UntypedServiceImplementation {
   AppendEntries: grpc.handleUnaryCall<_raft_AppendEntriesRequest__Output, _raft_AppendEntriesReply>;
   
   /**
+   * A follower hands a client's write to the leader (as etcd's followers forward proposals): the
+   * leader proposes the command and answers once it is applied, or with the error the client gets.
+   */
+  Forward: grpc.handleUnaryCall<_raft_ForwardRequest__Output, _raft_ForwardReply>;
+  
+  /**
    * §7 a snapshot for a follower whose missing entries were compacted away.
    */
   InstallSnapshot: grpc.handleUnaryCall<_raft_InstallSnapshotRequest__Output, _raft_InstallSnapshotReply>;
@@ -121,6 +146,7 @@ export interface RaftHandlers extends grpc.UntypedServiceImplementation {
 
 export interface RaftDefinition extends grpc.ServiceDefinition {
   AppendEntries: MethodDefinition<_raft_AppendEntriesRequest, _raft_AppendEntriesReply, _raft_AppendEntriesRequest__Output, _raft_AppendEntriesReply__Output>
+  Forward: MethodDefinition<_raft_ForwardRequest, _raft_ForwardReply, _raft_ForwardRequest__Output, _raft_ForwardReply__Output>
   InstallSnapshot: MethodDefinition<_raft_InstallSnapshotRequest, _raft_InstallSnapshotReply, _raft_InstallSnapshotRequest__Output, _raft_InstallSnapshotReply__Output>
   ReadIndex: MethodDefinition<_raft_ReadIndexRequest, _raft_ReadIndexReply, _raft_ReadIndexRequest__Output, _raft_ReadIndexReply__Output>
   RequestVote: MethodDefinition<_raft_RequestVoteRequest, _raft_RequestVoteReply, _raft_RequestVoteRequest__Output, _raft_RequestVoteReply__Output>

@@ -1,0 +1,113 @@
+// Spans for a client write a follower forwards to its leader over gRPC (raft.Raft/Forward): a
+// CLIENT span on the follower, child of its HTTP request's span, and a SERVER span on the leader,
+// child of that CLIENT span through W3C traceparent in the gRPC metadata; the leader's raft.propose
+// is the SERVER span's child. So the forward hop shows in the trace as one RPC, like Raft's own.
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+} from '@opentelemetry/api';
+import { Metadata, status } from '@grpc/grpc-js';
+import { ATTR, SPAN } from './names.js';
+
+const tracer = () => trace.getTracer('raft-otel');
+const METHOD = 'Forward';
+
+const setter = { set: (md: Metadata, k: string, v: string) => md.set(k, v) };
+const getter = {
+  get: (md: Metadata, k: string) => {
+    const v = md.get(k);
+    return v.length ? String(v[0]) : undefined;
+  },
+  keys: (md: Metadata) => Object.keys(md.getMap()),
+};
+
+/** What the leader answered, for the spans: an error code when the write was not applied. */
+export interface ForwardOutcome {
+  errorStatus: number;
+  errorCode: string;
+}
+
+function describe(span: ReturnType<ReturnType<typeof tracer>['startSpan']>, o: ForwardOutcome): void {
+  span.setAttribute(ATTR.rpcStatus, 'OK');
+  if (o.errorStatus) {
+    span.setAttributes({ [ATTR.resultCode]: o.errorCode, 'http.response.status_code': o.errorStatus });
+    if (o.errorStatus >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: o.errorCode });
+  }
+}
+
+function failed(span: ReturnType<ReturnType<typeof tracer>['startSpan']>, e: unknown): void {
+  const err = e as { code?: number; message?: string };
+  const name = typeof err.code === 'number' ? (status[err.code] ?? 'UNKNOWN') : 'UNKNOWN';
+  span.setAttributes({ [ATTR.rpcStatus]: name, [ATTR.errorType]: name });
+  span.setStatus({ code: SpanStatusCode.ERROR, message: err.message ?? String(e) });
+}
+
+/** Runs the forward call inside a CLIENT span; `call` gets the metadata carrying its context. */
+export async function forwardClientSpan<T extends ForwardOutcome>(
+  info: { nodeId: string; leader: string; address: string },
+  call: (md: Metadata) => Promise<T>,
+): Promise<T> {
+  const i = info.address.lastIndexOf(':');
+  const attributes: Attributes = {
+    [ATTR.rpcSystem]: 'grpc',
+    [ATTR.rpcMethod]: `raft.Raft/${METHOD}`,
+    [ATTR.serverAddress]: info.address.slice(0, i),
+    [ATTR.serverPort]: Number(info.address.slice(i + 1)),
+    [ATTR.nodeId]: info.nodeId,
+    [ATTR.leaderId]: info.leader,
+    'raft.peer.id': info.leader,
+  };
+  const span = tracer().startSpan(SPAN.rpc(METHOD), { kind: SpanKind.CLIENT, attributes });
+  const ctx = trace.setSpan(context.active(), span);
+  const md = new Metadata();
+  propagation.inject(ctx, md, setter);
+  try {
+    const r = await context.with(ctx, () => call(md));
+    describe(span, r);
+    return r;
+  } catch (e) {
+    failed(span, e);
+    throw e;
+  } finally {
+    span.end();
+  }
+}
+
+/** Serves a forwarded write inside a SERVER span, child of the caller's CLIENT span. */
+export async function forwardServerSpan<T extends ForwardOutcome>(
+  info: { nodeId: string; from: string },
+  md: Metadata,
+  serve: () => Promise<T>,
+): Promise<T> {
+  const parent = propagation.extract(ROOT_CONTEXT, md, getter);
+  const span = tracer().startSpan(
+    SPAN.rpc(METHOD),
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        [ATTR.rpcSystem]: 'grpc',
+        [ATTR.rpcMethod]: `raft.Raft/${METHOD}`,
+        [ATTR.nodeId]: info.nodeId,
+        [ATTR.traceKind]: 'write',
+        'raft.peer.id': info.from,
+        'raft.forwarded_by': info.from,
+      },
+    },
+    parent,
+  );
+  try {
+    const r = await context.with(trace.setSpan(parent, span), serve);
+    describe(span, r);
+    return r;
+  } catch (e) {
+    failed(span, e);
+    throw e;
+  } finally {
+    span.end();
+  }
+}
