@@ -96,7 +96,7 @@ if (values['tracing-overhead']) {
   const modes: [string, Record<string, string>][] = [
     ['tracing off', { RAFT_TRACING: 'off' }],
     ['tracing on, default sampling', otlp],
-    ['everything sampled, heartbeats too', { ...otlp, RAFT_SAMPLE_HEARTBEATS: '1' }],
+    ['everything sampled, heartbeats too', { ...otlp, RAFT_SAMPLE_HEARTBEATS: '1', RAFT_TRACE_RATE: '0' }],
   ];
   const clients = Number(values.clients.split(',').pop());
   // This machine's speed drifts from minute to minute: run the modes interleaved, several rounds,

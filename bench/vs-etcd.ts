@@ -55,7 +55,7 @@ const log = (line: string) => process.stderr.write(line + '\n');
 
 const root = mkdtempSync(join(tmpdir(), 'raft-vs-etcd-'));
 /** Every write traced, whatever the default sampler would cap (a learner's setting). */
-const EVERY_WRITE_ENV = { RAFT_SAMPLE_WRITES: '1' };
+const EVERY_WRITE_ENV = { RAFT_SAMPLE_WRITES: '1', RAFT_TRACE_RATE: '0' };
 
 type Via = 'all' | 'leader' | 'followers';
 
