@@ -1,8 +1,7 @@
 // `raft-otel kv`: get, put, del or cas a key through the local cluster's API.
 import { parseArgs } from 'node:util';
 import { keyProblem } from '../kv/commands.js';
-import { readCluster } from './cluster-file.js';
-import { common, help, out, someNode, type CommonValues } from './common.js';
+import { CLUSTER_OPTIONS, common, help, openCluster, out, someNode, type CommonValues } from './common.js';
 import { apiError, call, type HttpResult } from './http.js';
 
 export const kvHelp = `raft-otel kv get KEY [--consistency linearizable|lease|stale] [--max-staleness-ms N]
@@ -17,7 +16,7 @@ read waits until the node has applied everything the leader had committed when t
 Options: --node ID (send to this node; default: the leader), --json, --data-dir DIR,
   --fencing-token LOCK:T (refused with 409 if a newer holder of LOCK exists),
   --idempotency-key K (a retry with the same key is applied once and gets the first answer)
-`;
+${CLUSTER_OPTIONS}`;
 
 const ARITY: Record<string, number> = { get: 1, put: 2, del: 1, cas: 3 };
 const SHAPE: Record<string, string> = { get: 'KEY', put: 'KEY VALUE', del: 'KEY', cas: 'KEY EXPECTED NEW' };
@@ -51,7 +50,7 @@ export async function kvCommand(argv: string[]): Promise<number> {
     return help(kvHelp, `kv ${op} takes ${SHAPE[op]} (${ARITY[op]} argument(s)), got ${positionals.length - 1}`);
   const problem = keyProblem(key);
   if (problem) return help(kvHelp, `${problem} (got ${JSON.stringify(key)})`);
-  const c = readCluster(v['data-dir']);
+  const c = openCluster(v);
   const node = await someNode(c, v.node);
   const path = `/kv/${encodeURIComponent(key)}`;
   const headers: Record<string, string> = {};
