@@ -103,17 +103,30 @@ export function composeNodes(config: ConfigDoc, ps: PsRow[]): ComposeProject {
   return { name: config.name ?? '', clusterId, nodes };
 }
 
+/** The resolved compose config, the replace profile's services included. */
+function readConfig(): ConfigDoc {
+  return JSON.parse(dockerCompose(['--profile', REPLACE_PROFILE, 'config', '--format', 'json'])) as ConfigDoc;
+}
+
+/** The project's containers, of every state. */
+function readPs(): PsRow[] {
+  return parsePs(dockerCompose(['--profile', REPLACE_PROFILE, 'ps', '--all', '--format', 'json']));
+}
+
 /** Asks compose for the project's node services and their containers' states. */
 export function readComposeProject(): ComposeProject {
-  const config = JSON.parse(dockerCompose(['--profile', REPLACE_PROFILE, 'config', '--format', 'json'])) as ConfigDoc;
-  const ps = parsePs(dockerCompose(['--profile', REPLACE_PROFILE, 'ps', '--all', '--format', 'json']));
-  return composeNodes(config, ps);
+  return composeNodes(readConfig(), readPs());
 }
 
 /** The compose project as the commands see a cluster: each node reached on its published port.
- *  A service of an optional profile (raft-4 of `replace`) counts only once its container exists.
- *  dataDir is '' (no local files: no admin token, nothing to write). */
+ *  A node counts while its container exists (running, paused or stopped): raft-4 of the replace
+ *  profile once started, a removed member no longer (`members remove --compose` removes its
+ *  container). dataDir is '' (no local files: no admin token, nothing to write). */
 export function composeCluster(project = readComposeProject()): ClusterFile {
+  if (!project.nodes.some((n) => n.state !== null))
+    throw new Error(
+      `no node of the compose project ${project.name} has a container; start the stack with \`docker compose up -d\``,
+    );
   return {
     clusterId: project.clusterId,
     dataDir: '',
@@ -127,7 +140,7 @@ export function composeCluster(project = readComposeProject()): ClusterFile {
       dataDir: '',
       logFile: '',
       args: [],
-      removed: n.profiles.length > 0 && n.state === null,
+      removed: n.state === null,
     })),
   };
 }
@@ -162,24 +175,35 @@ export async function waitComposeServing(c: ClusterFile, id: string, timeoutMs =
   }
 }
 
-/** A ClusterControl for the compose project: what bench and check-linearizable drive. */
+/** A ClusterControl for the compose project: what bench and check-linearizable drive. A nemesis
+ *  asks `running` often, so the config is read once and the containers' states are kept for half
+ *  a second (and forgotten after each action). */
 export function composeControl(): ClusterControl {
-  const cluster = () => composeCluster();
+  const config = readConfig();
+  let ps: { rows: PsRow[]; at: number } | null = null;
+  const cluster = () => {
+    if (!ps || Date.now() - ps.at > 500) ps = { rows: readPs(), at: Date.now() };
+    return composeCluster(composeNodes(config, ps.rows));
+  };
+  const act = (args: string[]) => {
+    ps = null;
+    dockerCompose(args);
+  };
   const service = (id: string) => composeNode(cluster(), id).service;
   return {
     members: () => liveNodes(cluster()).map((n) => ({ id: n.id, http: n.http })),
     running: (id) => containerUp(composeNode(cluster(), id)),
     kill: (id) => {
-      dockerCompose(['kill', '-s', 'KILL', service(id)]);
+      act(['kill', '-s', 'KILL', service(id)]);
       return Promise.resolve();
     },
     restart: async (id) => {
       const c = cluster();
-      dockerCompose(['start', composeNode(c, id).service]);
+      act(['start', composeNode(c, id).service]);
       await waitComposeServing(c, id);
     },
-    pause: (id) => void dockerCompose(['pause', service(id)]),
-    resume: (id) => void dockerCompose(['unpause', service(id)]),
+    pause: (id) => act(['pause', service(id)]),
+    resume: (id) => act(['unpause', service(id)]),
     chaos: async (id, settings) => {
       const c = cluster();
       const n = c.nodes.find((x) => x.id === id);

@@ -18,11 +18,12 @@ raft-otel members            (list)
 add: starts a new node ID on the next free ports as a learner, waits until it serves, lets it
 catch up, then promotes it to voter (one change at a time, thesis 4.1). A server that lost its
 disk must come back under a NEW id: under its old id it could vote twice in a term it forgot.
-remove: removes ID from the cluster and stops its process.
+remove: removes ID from the cluster and stops its process (--compose: removes its container).
 
 With --compose, the new node is a service of the compose files whose RAFT_ID is ID: \`members add n4
 --compose\` runs \`docker compose --profile replace up -d raft-4\` (docker-compose.yml's spare server),
-then adds it through the leader's admin API; \`remove\` ends with \`docker compose stop\`.
+then adds it through the leader's admin API; \`remove\` ends with \`docker compose rm -s -f\` (its
+volume stays), so the commands no longer count it.
 ${CLUSTER_OPTIONS}`;
 
 interface MembersBody {
@@ -94,7 +95,7 @@ export async function membersCommand(argv: string[]): Promise<number> {
   expectOk(r);
   if (c.compose) {
     const s = composeNode(c, id);
-    if (containerUp(s)) dockerCompose(['stop', s.service]);
+    if (s.state !== null) dockerCompose(['rm', '-s', '-f', s.service]);
   } else {
     if (isRunning(n)) process.kill(n.pid, 'SIGTERM');
     n.removed = true;

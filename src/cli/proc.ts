@@ -80,12 +80,7 @@ async function composeProc(action: Action, c: ClusterFile, id: string, json: boo
     case 'restart': {
       if (containerUp(s))
         throw new Error(`${id} (${s.service}) is still running; \`raft-otel kill ${id} --compose\` first`);
-      // `start` needs the container; a service never created (or removed) needs `up`.
-      dockerCompose(
-        s.state === null
-          ? [...s.profiles.flatMap((p) => ['--profile', p]), 'up', '-d', s.service]
-          : ['start', s.service],
-      );
+      dockerCompose(['start', s.service]);
       const st = await waitComposeServing(c, id);
       out(
         json,

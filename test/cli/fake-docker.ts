@@ -58,6 +58,7 @@ if (args[0] === 'version') {
   else if (cmd === 'pause') { signal('SIGSTOP'); c.state = 'paused'; }
   else if (cmd === 'unpause') { signal('SIGCONT'); c.state = 'running'; }
   else if (cmd === 'stop') { signal('SIGTERM'); c.state = 'exited'; }
+  else if (cmd === 'rm') { signal('SIGTERM'); delete state.containers[svc]; }
   else if (cmd === 'start') c.state = 'running';
   else if (cmd === 'up') state.containers[svc] = { state: 'running', pid: 0 };
   else fail('the fake docker does not know: compose ' + cmd);

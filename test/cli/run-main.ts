@@ -1,5 +1,6 @@
 // Runs a `raft-otel` command in this process (no spawn: the CLI's own module, from the sources)
 // and collects what it prints, so a test can run many commands quickly and read their output.
+import http from 'node:http';
 import { vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 
@@ -8,6 +9,11 @@ export interface MainResult {
   out: string;
   err: string;
 }
+
+// One command is one process for a user, so its HTTP connections never outlive it. Run in-process,
+// commands would share the global agent's kept-alive sockets, and one reused just as the node
+// closes it (after its keep-alive timeout) fails with ECONNRESET: no user ever sees that race.
+http.globalAgent = new http.Agent({ keepAlive: false });
 
 export async function runMain(args: string[]): Promise<MainResult> {
   let out = '';
