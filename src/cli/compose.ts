@@ -30,6 +30,15 @@ export function dockerCompose(args: string[], timeoutMs = 120_000): string {
       );
     throw new Error(`${cmd} failed (${code ?? r.error.message})`);
   }
+  if (
+    r.status !== 0 &&
+    /is not a docker command|unknown command|^\s*Usage:\s+docker \[OPTIONS\] COMMAND/m.test(r.stderr)
+  ) {
+    // The docker CLI is there, its compose plugin is not: docker treats `compose` as unknown.
+    throw new Error(
+      'docker is installed but not its compose plugin (`docker compose version` fails): install docker-compose-plugin (Docker Desktop has it)',
+    );
+  }
   if (r.status !== 0) {
     const why = (r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' / ');
     throw new Error(

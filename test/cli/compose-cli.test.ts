@@ -283,6 +283,18 @@ describe('raft-otel --compose', () => {
     }
   });
 
+  it('with docker but no compose plugin, says which package to install', async () => {
+    const saved = docker.read();
+    docker.write({ ...saved, compose: null });
+    try {
+      const r = await compose('status');
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('docker is installed but not its compose plugin');
+    } finally {
+      docker.write(saved);
+    }
+  });
+
   it('down refuses a compose stack and names the compose command', async () => {
     const r = await compose('down');
     expect(r.code).toBe(1);

@@ -162,6 +162,14 @@ describe('raft-otel doctor --compose', () => {
     expect(r.out).toContain('✗ the Docker daemon does not answer (Cannot connect to the Docker daemon');
     docker.remove();
 
+    docker = new FakeDocker(await state({ compose: null }));
+    docker.install();
+    r = await doctor();
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('✗ docker compose is missing (docker: unknown command: docker compose)');
+    expect(r.out).toContain('→ install the compose plugin');
+    docker.remove();
+
     docker = new FakeDocker(await state({ compose: '2.20.3' }));
     docker.install();
     r = await doctor();

@@ -40,6 +40,8 @@ if (args[0] === 'version') {
   const missing = args.slice(2).filter((a) => !a.startsWith('-') && !(state.images || []).includes(a));
   if (missing.length) fail('Error: No such image: ' + missing[0]);
   else process.stdout.write('[]\\n');
+} else if (args[0] === 'compose' && state.compose === null) {
+  fail("docker: unknown command: docker compose\\n\\nRun 'docker --help' for more information");
 } else if (args[0] === 'compose') {
   let rest = args.slice(1);
   while (rest[0] === '--profile' || rest[0] === '-f') rest = rest.slice(2);
@@ -47,10 +49,8 @@ if (args[0] === 'version') {
   const svc = opts[opts.length - 1];
   const c = state.containers[svc];
   const signal = (sig) => { try { if (c && c.pid) process.kill(c.pid, sig); } catch (e) { /* gone */ } };
-  if (cmd === 'version') {
-    if (state.compose === null) fail("docker: 'compose' is not a docker command.");
-    else process.stdout.write((state.compose || '2.29.7') + '\\n');
-  } else if (cmd === 'config') process.stdout.write(JSON.stringify(state.config));
+  if (cmd === 'version') process.stdout.write((state.compose || '2.29.7') + '\\n');
+  else if (cmd === 'config') process.stdout.write(JSON.stringify(state.config));
   else if (cmd === 'ps')
     process.stdout.write(Object.entries(state.containers).map(([s, x]) => JSON.stringify({ Service: s, Name: 'raft-otel-' + s + '-1', State: x.state })).join('\\n') + '\\n');
   else if (!c && cmd !== 'up') fail('no such service: ' + svc);
