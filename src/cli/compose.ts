@@ -67,12 +67,23 @@ interface PsRow {
   State?: string;
 }
 
+/** JSON that `docker compose` printed; an error naming the command when it is not JSON. */
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new Error(
+      `docker compose ${what} printed no JSON (${text.trim().slice(0, 80) || 'nothing'}); is compose v2?`,
+    );
+  }
+}
+
 /** `ps --format json` prints one object per line (compose >= 2.21) or one array (older). */
-function parsePs(text: string): PsRow[] {
+export function parsePs(text: string): PsRow[] {
   const t = text.trim();
   if (!t) return [];
-  if (t.startsWith('[')) return JSON.parse(t) as PsRow[];
-  return t.split('\n').map((l) => JSON.parse(l) as PsRow);
+  if (t.startsWith('[')) return parseJson(t, 'ps') as PsRow[];
+  return t.split('\n').map((l) => parseJson(l, 'ps') as PsRow);
 }
 
 /** The node services of a resolved compose config (`config --format json`) and their states. */
@@ -114,7 +125,7 @@ export function composeNodes(config: ConfigDoc, ps: PsRow[]): ComposeProject {
 
 /** The resolved compose config, the replace profile's services included. */
 function readConfig(): ConfigDoc {
-  return JSON.parse(dockerCompose(['--profile', REPLACE_PROFILE, 'config', '--format', 'json'])) as ConfigDoc;
+  return parseJson(dockerCompose(['--profile', REPLACE_PROFILE, 'config', '--format', 'json']), 'config') as ConfigDoc;
 }
 
 /** The project's containers, of every state. */
