@@ -6,6 +6,8 @@ import { fmtMs, fmtSummary } from '../check/stats.js';
 import { DEFAULT_DATA_DIR } from './cluster-file.js';
 import { localControl } from './local-control.js';
 import { targetsControl } from '../check/control.js';
+import { usesCompose } from './common.js';
+import { composeControl } from './compose.js';
 
 export const benchHelp = `raft-otel bench [options]            load: concurrent clients for a fixed time
 raft-otel bench failover [--runs N]   kill -9 the leader N times and time the recovery
@@ -20,6 +22,7 @@ Load options:
   --via leader|any   send every request to the leader (default), or spread over all nodes
   --data-dir DIR     the cluster (default ./data)
   --targets LIST     instead of a local cluster, these nodes: n1=host:port,... (as in Docker)
+  --compose          the docker compose stack of this folder (bench failover kills its leader)
 
 It prints a progress line each second, then throughput, latency percentiles per operation and
 errors by kind. Failover prints each run and the distribution of kill -> new leader and kill ->
@@ -51,6 +54,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       runs: { type: 'string', default: '10' },
       'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
       targets: { type: 'string' },
+      compose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -58,7 +62,11 @@ export async function benchCommand(argv: string[]): Promise<number> {
     process.stdout.write(benchHelp);
     return 0;
   }
-  const control = values.targets ? targetsControl(values.targets) : localControl(values['data-dir']);
+  const control = values.targets
+    ? targetsControl(values.targets)
+    : usesCompose(values)
+      ? composeControl()
+      : localControl(values['data-dir']);
   if (failover) {
     const r = await runFailover(control, Number(values.runs), (l) => console.log(l));
     console.log(`kill -> new leader:        ${fmtSummary(r.toLeader)}, mean ${fmtMs(r.toLeader.mean)}`);

@@ -1,8 +1,8 @@
 // `raft-otel chaos`: network and disk faults on every node, or one, through the admin API.
 import { parseArgs } from 'node:util';
 import { parseDelay } from '../transport/chaos.js';
-import { findNode, liveNodes, readCluster } from './cluster-file.js';
-import { checkIds, common, help, out, type CommonValues } from './common.js';
+import { findNode, liveNodes } from './cluster-file.js';
+import { CLUSTER_OPTIONS, checkIds, common, help, openCluster, out, type CommonValues } from './common.js';
 import { adminCall, expectOk } from './http.js';
 
 export const chaosHelp = `raft-otel chaos [--drop R] [--drop-reply R] [--delay MIN-MAX] [--slow-fsync MS] [--fail-writes true|false] [--node ID] [--off]
@@ -15,7 +15,7 @@ Injects faults between nodes (on every node, or only --node ID):
   --fail-writes B   make every disk write fail (the node stops: it cannot promise durability)
   --off             remove all network and disk faults (partitions stay: use \`heal\`)
 Without options it shows the current faults.
-`;
+${CLUSTER_OPTIONS}`;
 
 interface ChaosView {
   chaos: { dropRate: number; dropReplyRate: number; delayMs: [number, number]; cutOut: string[]; cutIn: string[] };
@@ -69,7 +69,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   } catch (e) {
     return help(chaosHelp, (e as Error).message);
   }
-  const c = readCluster(v['data-dir']);
+  const c = openCluster(v);
   if (v.node) {
     const problem = checkIds(c, [v.node]);
     if (problem) return help(chaosHelp, problem);

@@ -7,6 +7,8 @@ import { runNemesis } from '../check/nemesis.js';
 import { fmtSummary } from '../check/stats.js';
 import { DEFAULT_DATA_DIR, readCluster } from './cluster-file.js';
 import { localControl } from './local-control.js';
+import { usesCompose } from './common.js';
+import { composeControl } from './compose.js';
 
 export const checkHelp = `raft-otel check-linearizable [options]
 
@@ -28,6 +30,8 @@ Options:
   --seed N         the nemesis's seed (default: random, printed)
   --out FILE       where to write the history (default <data-dir>/history-<time>.json)
   --data-dir DIR   the cluster (default ./data)
+  --compose        the docker compose stack of this folder instead (kills, pauses through docker
+                   compose; the history goes to the current folder unless --out)
 `;
 
 /** The reasons operations failed or ended unknown, most frequent first, one line each. */
@@ -48,6 +52,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       out: { type: 'string' },
       'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
+      compose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -55,14 +60,15 @@ export async function checkCommand(argv: string[]): Promise<number> {
     process.stdout.write(checkHelp);
     return 0;
   }
-  const cluster = readCluster(values['data-dir']);
+  const compose = usesCompose(values);
+  const cluster = compose ? null : readCluster(values['data-dir']);
   const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 1e6);
   const durationMs = Number(values.duration) * 1000;
   console.log(
     `check-linearizable: ${values.clients} clients, ${values.keys} keys, ${values.duration} s ${values['no-faults'] ? 'without faults' : `of faults (seed ${seed})`}`,
   );
   const r = await runNemesis({
-    control: localControl(values['data-dir']),
+    control: compose ? composeControl() : localControl(values['data-dir']),
     clients: Number(values.clients),
     keys: Number(values.keys),
     durationMs,
@@ -71,7 +77,8 @@ export async function checkCommand(argv: string[]): Promise<number> {
     seed,
     progress: (line) => console.log(line),
   });
-  const out = values.out ?? join(cluster.dataDir, `history-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const out =
+    values.out ?? join(cluster?.dataDir ?? '.', `history-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(
     out,
     JSON.stringify(

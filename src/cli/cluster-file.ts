@@ -27,10 +27,33 @@ export interface NodeEntry {
 
 export interface ClusterFile {
   clusterId: string;
+  /** '' for a compose cluster: it has no local files. */
   dataDir: string;
   nodes: NodeEntry[];
   /** Environment every node is started with (OTLP endpoint and the like). */
   env: Record<string, string>;
+  /** Set when the nodes are compose services (`--compose`, see compose.ts), never written to disk. */
+  compose?: ComposeProject;
+}
+
+/** What `docker compose` says about one node's service (compose.ts reads it). */
+export interface ComposeNode {
+  id: string;
+  service: string;
+  /** The node's gRPC and HTTP addresses on the compose network (what peers are told). */
+  grpc: string;
+  http: string;
+  /** host:port where this machine reaches its HTTP API. */
+  published: string;
+  profiles: string[];
+  /** The container's state (running, paused, exited, restarting, created), or null without one. */
+  state: string | null;
+}
+
+export interface ComposeProject {
+  name: string;
+  clusterId: string;
+  nodes: ComposeNode[];
 }
 
 /** <data-dir>/<id>/node.json: one node's entry plus what its cluster needs to start it again. */

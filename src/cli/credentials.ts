@@ -24,6 +24,9 @@ export function adminTokenPath(dataDir: string): string {
 
 /** The headers an /admin/ request to this cluster needs: its admin token, when it has one. */
 export function adminHeaders(c: Pick<ClusterFile, 'dataDir' | 'env'>): Record<string, string> {
+  // A compose cluster (dataDir '') has no token on this machine: its admin API is bound to the
+  // compose network and this machine's loopback instead (docker-compose.yml).
+  if (!c.dataDir && !c.env.RAFT_ADMIN_TOKEN_FILE) return {};
   const file = c.env.RAFT_ADMIN_TOKEN_FILE || adminTokenPath(c.dataDir);
   if (!existsSync(file)) return {};
   let token: string;

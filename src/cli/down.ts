@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { findCluster, isRunning, supervisorPid } from './cluster-file.js';
 import { isAlive, signal } from './pids.js';
-import { common, help, out } from './common.js';
+import { common, help, out, usesCompose } from './common.js';
 
 export const downHelp = `raft-otel down [--data-dir DIR]
 
@@ -31,6 +31,10 @@ export async function downCommand(argv: string[]): Promise<number> {
   const v = values;
   if (v.help) return help(downHelp);
   if (positionals.length) return help(downHelp, `down takes no arguments (got ${positionals.join(' ')})`);
+  if (usesCompose(v))
+    throw new Error(
+      'down stops a local cluster; a compose stack stops with `docker compose down` (add -v to drop its data)',
+    );
   const up = supervisorPid(v['data-dir']);
   const c = findCluster(v['data-dir']);
   if (!c && !up) throw new Error(`no cluster at ${v['data-dir']}: nothing to stop`);

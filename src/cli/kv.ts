@@ -1,9 +1,8 @@
 // `raft-otel kv`: get, put, del or cas a key through the local cluster's API.
 import { parseArgs } from 'node:util';
 import { keyProblem } from '../kv/commands.js';
-import { readCluster } from './cluster-file.js';
-import { common, help, out, someNode, type CommonValues } from './common.js';
-import { runningViewerUrl, traceLink } from '../viewer/server/info.js';
+import { CLUSTER_OPTIONS, common, help, openCluster, out, someNode, type CommonValues } from './common.js';
+import { DEFAULT_VIEWER_PORT, runningViewerUrl, traceLink } from '../viewer/server/info.js';
 import { apiError, call, type HttpResult } from './http.js';
 
 export const kvHelp = `raft-otel kv get KEY [--consistency linearizable|lease|stale] [--max-staleness-ms N]
@@ -18,7 +17,7 @@ read waits until the node has applied everything the leader had committed when t
 Options: --node ID (send to this node; default: the leader), --json, --data-dir DIR,
   --fencing-token LOCK:T (refused with 409 if a newer holder of LOCK exists),
   --idempotency-key K (a retry with the same key is applied once and gets the first answer)
-
+${CLUSTER_OPTIONS}
 A write prints a link to its trace in the built-in viewer when one runs for this data dir (\`up\`
 starts it): http://127.0.0.1:8000/#/trace/<trace id>.
 `;
@@ -55,7 +54,7 @@ export async function kvCommand(argv: string[]): Promise<number> {
     return help(kvHelp, `kv ${op} takes ${SHAPE[op]} (${ARITY[op]} argument(s)), got ${positionals.length - 1}`);
   const problem = keyProblem(key);
   if (problem) return help(kvHelp, `${problem} (got ${JSON.stringify(key)})`);
-  const c = readCluster(v['data-dir']);
+  const c = openCluster(v);
   const node = await someNode(c, v.node);
   const path = `/kv/${encodeURIComponent(key)}`;
   const headers: Record<string, string> = {};
@@ -90,9 +89,15 @@ export async function kvCommand(argv: string[]): Promise<number> {
             ? `swapped at index ${b.index}`
             : `not swapped: current value is ${JSON.stringify(b.current)}`
           : `ok, index ${b.index}`;
-  // A write's trace, opened in the viewer `up` runs for this data dir (when it runs).
+  // A write's trace, opened in the viewer `up` runs for this data dir (when it runs), or in the
+  // compose stack's viewer service (the collector sends it every trace) on its published port.
   const traceId = r.headers['x-trace-id'];
-  const viewer = typeof traceId === 'string' && op !== 'get' ? runningViewerUrl(c.dataDir) : null;
+  const viewer =
+    typeof traceId !== 'string' || op === 'get'
+      ? null
+      : c.compose
+        ? `http://localhost:${DEFAULT_VIEWER_PORT}`
+        : runningViewerUrl(c.dataDir);
   const link = viewer && typeof traceId === 'string' ? traceLink(viewer, traceId) : null;
   out(
     v.json,

@@ -1,8 +1,8 @@
 // `raft-otel lock`: acquire, renew, release or look at a leased lock with fencing tokens.
 import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { DEFAULT_DATA_DIR, readCluster } from './cluster-file.js';
-import { checkIds, help } from './common.js';
+import { DEFAULT_DATA_DIR } from './cluster-file.js';
+import { CLUSTER_OPTIONS, checkIds, help, openCluster } from './common.js';
 import { apiError, call, type HttpResult } from './http.js';
 
 /** The owner when --owner is not given: the same for every command this user runs on this
@@ -30,7 +30,7 @@ one issued is refused with 409.
 
 Options: --owner O (default ${defaultOwner()}: you on this machine), --node ID (default: the
 first node; followers forward), --json, --data-dir DIR
-`;
+${CLUSTER_OPTIONS}`;
 
 interface LockBody {
   token?: number;
@@ -60,6 +60,7 @@ export async function lockCommand(argv: string[]): Promise<number> {
       node: { type: 'string' },
       json: { type: 'boolean' },
       'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
+      compose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -77,7 +78,7 @@ export async function lockCommand(argv: string[]): Promise<number> {
   const ttlMs = values['ttl-ms'] === undefined ? undefined : Number(values['ttl-ms']);
   if (ttlMs !== undefined && !(ttlMs > 0))
     return help(lockHelp, `--ttl-ms must be milliseconds > 0, not "${values['ttl-ms']}"`);
-  const c = readCluster(values['data-dir']);
+  const c = openCluster(values);
   if (values.node) {
     const problem = checkIds(c, [values.node]);
     if (problem) return help(lockHelp, problem);

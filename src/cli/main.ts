@@ -82,6 +82,10 @@ const commands: Record<string, Command> = {
     summary: 'make a CA and node certificates for mutual TLS between peers',
     run: async (a) => (await import('./certs-cmd.js')).certsCommand(a),
   },
+  doctor: {
+    summary: 'pre-flight check before a class: Node, free ports, data dir (--compose: Docker, images, ports)',
+    run: async (a) => (await import('./doctor-cmd.js')).doctorCommand(a),
+  },
   sim: {
     summary: 'run the deterministic simulator for one seed and print its timeline',
     run: async (a) => (await import('./sim.js')).simCommand(a),

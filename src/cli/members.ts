@@ -1,9 +1,11 @@
-// `raft-otel members [add ID | remove ID]`: single-server membership changes on the local cluster.
+// `raft-otel members [add ID | remove ID]`: single-server membership changes on the local cluster
+// or (--compose) on the compose stack.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatPeers, splitHostPort } from '../node/config.js';
-import { findNode, isRunning, liveNodes, readCluster, saveNode, type NodeEntry } from './cluster-file.js';
-import { common, help, leaderNode, out, someNode } from './common.js';
+import { findNode, isRunning, liveNodes, saveNode, type ClusterFile, type NodeEntry } from './cluster-file.js';
+import { CLUSTER_OPTIONS, common, help, leaderNode, openCluster, out, someNode } from './common.js';
+import { composeNode, containerUp, dockerCompose, waitComposeServing } from './compose.js';
 import { adminCall, apiError, expectOk, tryStatus } from './http.js';
 import { firstBusyPort } from './ports.js';
 import { spawnNode, waitServing } from './spawn.js';
@@ -16,8 +18,13 @@ raft-otel members            (list)
 add: starts a new node ID on the next free ports as a learner, waits until it serves, lets it
 catch up, then promotes it to voter (one change at a time, thesis 4.1). A server that lost its
 disk must come back under a NEW id: under its old id it could vote twice in a term it forgot.
-remove: removes ID from the cluster and stops its process.
-`;
+remove: removes ID from the cluster and stops its process (--compose: removes its container).
+
+With --compose, the new node is a service of the compose files whose RAFT_ID is ID: \`members add n4
+--compose\` runs \`docker compose --profile replace up -d raft-4\` (docker-compose.yml's spare server),
+then adds it through the leader's admin API; \`remove\` ends with \`docker compose rm -s -f\` (its
+volume stays), so the commands no longer count it.
+${CLUSTER_OPTIONS}`;
 
 interface MembersBody {
   steps: string[];
@@ -32,7 +39,7 @@ export async function membersCommand(argv: string[]): Promise<number> {
   if (op && !['add', 'remove'].includes(op)) return help(membersHelp, `unknown operation "${op}"; use add or remove`);
   if (op && !id) return help(membersHelp, `members ${op} needs the node's id`);
   if (extra.length) return help(membersHelp, `members ${op} takes one id, got ${positionals.length - 1}`);
-  const c = readCluster(v['data-dir']);
+  const c = openCluster(v);
   if (!op) {
     const st = await tryStatus(await someNode(c));
     if (!st) throw new Error('no node of the cluster answers');
@@ -46,6 +53,7 @@ export async function membersCommand(argv: string[]): Promise<number> {
   if (op === 'add') {
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(id))
       return help(membersHelp, `"${id}" is not an id: use letters, digits, - or _`);
+    if (c.compose) return composeAdd(c, id, v.json);
     if (c.nodes.some((n) => n.id === id))
       throw new Error(`${id} was a member of this cluster already; a returning server needs a new id`);
     const port = (addr: string) => splitHostPort(addr).port;
@@ -74,18 +82,7 @@ export async function membersCommand(argv: string[]): Promise<number> {
     c.nodes.push(entry);
     saveNode(c, entry);
     await waitServing(entry, started);
-    const r = await adminCall(
-      c,
-      await leaderNode(c),
-      'POST',
-      '/admin/members/add',
-      { id, grpc: entry.grpc, http: entry.http },
-      60_000,
-    );
-    expectOk(r);
-    const b = r.body as MembersBody;
-    out(v.json, b, `${b.steps.join('\n')}\nvoters now: ${b.members.voters.join(', ')}`);
-    return 0;
+    return addThroughLeader(c, { id, grpc: entry.grpc, http: entry.http }, v.json);
   }
   const n = findNode(c, id);
   let leader = await leaderNode(c);
@@ -96,9 +93,39 @@ export async function membersCommand(argv: string[]): Promise<number> {
     r = await adminCall(c, leader, 'POST', '/admin/members/remove', { id }, 30_000);
   }
   expectOk(r);
-  if (isRunning(n)) process.kill(n.pid, 'SIGTERM');
-  n.removed = true;
-  saveNode(c, n);
+  if (c.compose) {
+    const s = composeNode(c, id);
+    if (s.state !== null) dockerCompose(['rm', '-s', '-f', s.service]);
+  } else {
+    if (isRunning(n)) process.kill(n.pid, 'SIGTERM');
+    n.removed = true;
+    saveNode(c, n);
+  }
   out(v.json, r.body, `removed ${id}; voters now: ${(r.body as MembersBody).members.voters.join(', ')}`);
   return 0;
+}
+
+/** The leader adds the serving node as a learner, lets it catch up and promotes it. */
+async function addThroughLeader(
+  c: ClusterFile,
+  member: { id: string; grpc: string; http: string },
+  json: boolean,
+): Promise<number> {
+  const r = await adminCall(c, await leaderNode(c), 'POST', '/admin/members/add', member, 60_000);
+  expectOk(r);
+  const b = r.body as MembersBody;
+  out(json, b, `${b.steps.join('\n')}\nvoters now: ${b.members.voters.join(', ')}`);
+  return 0;
+}
+
+/** A compose service becomes a member: its container started (with its profile), then added. The
+ *  peers learn its address on the compose network (raft-4:7000), not its published port. */
+async function composeAdd(c: ClusterFile, id: string, json: boolean): Promise<number> {
+  const s = composeNode(c, id);
+  const st = await tryStatus(await someNode(c));
+  if (st && [...st.members.voters, ...st.members.learners].includes(id))
+    throw new Error(`${id} is a member already (voters ${st.members.voters.join(', ')})`);
+  if (!containerUp(s)) dockerCompose([...s.profiles.flatMap((p) => ['--profile', p]), 'up', '-d', s.service]);
+  await waitComposeServing(c, id);
+  return addThroughLeader(c, { id, grpc: s.grpc, http: s.http }, json);
 }

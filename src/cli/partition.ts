@@ -1,8 +1,8 @@
 // `raft-otel partition GROUP GROUP...` and `raft-otel heal`: network cuts through each node's
 // admin API. The groups are checked before anything changes: each id known, each in one group.
 import { parseArgs } from 'node:util';
-import { findNode, isRunning, liveNodes, readCluster, type ClusterFile } from './cluster-file.js';
-import { checkIds, common, help, out, type CommonValues } from './common.js';
+import { findNode, isRunning, liveNodes, type ClusterFile, type NodeEntry } from './cluster-file.js';
+import { CLUSTER_OPTIONS, checkIds, common, help, openCluster, out, type CommonValues } from './common.js';
 import { adminCall, expectOk } from './http.js';
 
 export const partitionHelp = `raft-otel partition GROUP GROUP... [--one-way]
@@ -12,7 +12,7 @@ Splits the cluster: nodes in different groups cannot reach each other. Groups ar
 ids, e.g. \`raft-otel partition n1 n2,n3\` isolates n1. Each node may appear in one group only;
 nodes in no group join the last group (the output says so). With --one-way and two groups, only
 messages from the first group to the second are cut. \`heal\` removes every cut.
-`;
+${CLUSTER_OPTIONS}`;
 
 /** The groups as given, with unlisted nodes added to the last; or what is wrong with them. */
 export function parseGroups(
@@ -64,17 +64,23 @@ export async function applyPartition(c: ClusterFile, groups: string[][], oneWay:
   // only through another partition. Paused nodes are asked, and time out: their cuts would outlive a resume.
   const answers = await Promise.all(
     cuts
-      .filter(({ id }) => isRunning(findNode(c, id)))
+      .filter(({ id }) => reachable(c, findNode(c, id)))
       .map(({ id, cutOut, cutIn }) => adminCall(c, findNode(c, id), 'POST', '/admin/chaos', { cutOut, cutIn })),
   );
   answers.forEach(expectOk);
+}
+
+/** Whether to ask a node: a local one only while its process runs; a compose one while its
+ *  container exists (docker, not a pid, knows whether it runs). */
+function reachable(c: ClusterFile, n: NodeEntry): boolean {
+  return c.compose !== undefined || isRunning(n);
 }
 
 /** Removes every network cut on every node. */
 export async function healAll(c: ClusterFile): Promise<void> {
   const answers = await Promise.all(
     liveNodes(c)
-      .filter(isRunning)
+      .filter((n) => reachable(c, n))
       .map((n) => adminCall(c, n, 'POST', '/admin/chaos', { cutOut: [], cutIn: [] })),
   );
   answers.forEach(expectOk);
@@ -88,7 +94,7 @@ export async function partitionCommand(argv: string[]): Promise<number> {
   });
   const v = values as CommonValues & { 'one-way'?: boolean };
   if (v.help) return help(partitionHelp);
-  const c = readCluster(v['data-dir']);
+  const c = openCluster(v);
   const parsed = parseGroups(c, positionals, !!v['one-way']);
   if ('problem' in parsed) return help(partitionHelp, parsed.problem);
   const { groups, added } = parsed;
@@ -107,7 +113,7 @@ export async function healCommand(argv: string[]): Promise<number> {
   const v = values;
   if (v.help) return help(partitionHelp);
   if (positionals.length) return help(partitionHelp, `heal takes no arguments (got ${positionals.join(' ')})`);
-  const c = readCluster(v['data-dir']);
+  const c = openCluster(v);
   await healAll(c);
   out(v.json, { healed: true }, 'healed: every link is back');
   return 0;

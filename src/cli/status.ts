@@ -1,7 +1,7 @@
-// `raft-otel status`: a table of every node of the local cluster.
+// `raft-otel status`: a table of every node of the local cluster or of the compose stack.
 import { parseArgs } from 'node:util';
-import { isPaused, isRunning, liveNodes, readCluster, type NodeEntry } from './cluster-file.js';
-import { common, help, out, type CommonValues } from './common.js';
+import { isPaused, isRunning, liveNodes, type ClusterFile, type NodeEntry } from './cluster-file.js';
+import { CLUSTER_OPTIONS, common, help, openCluster, out, type CommonValues } from './common.js';
 import type { NodeStatus } from '../api/status.js';
 import { ownStatus, tryStatus } from './http.js';
 
@@ -9,8 +9,9 @@ export const statusHelp = `raft-otel status [--watch] [--json] [--data-dir DIR]
 
 A table of every node: whether its process runs (up, down, paused, or no answer), its role, term,
 the leader it knows, its commit and applied index, and its last log index.
---watch redraws it every second until Ctrl-C.
-`;
+--watch redraws it every second until Ctrl-C. With --compose, the state is the container's
+(docker compose ps) and the pid column shows the service instead.
+${CLUSTER_OPTIONS}`;
 
 type State = 'up' | 'down' | 'paused' | 'no answer' | 'foreign';
 
@@ -20,7 +21,15 @@ interface Row {
   st: NodeStatus | null;
 }
 
-async function row(node: NodeEntry): Promise<Row> {
+async function row(c: ClusterFile, node: NodeEntry): Promise<Row> {
+  const service = c.compose?.nodes.find((s) => s.id === node.id);
+  if (service) {
+    // A container: compose knows whether it runs; the node's own answer tells the rest.
+    if (service.state === 'paused') return { node, state: 'paused', st: null };
+    if (service.state !== 'running') return { node, state: 'down', st: null };
+    const st = await tryStatus(node, 800);
+    return { node, state: st?.id === node.id ? 'up' : 'no answer', st: st?.id === node.id ? st : null };
+  }
   if (!isRunning(node)) {
     // Not our process: is something else answering on its port (another cluster)?
     const other = await tryStatus(node, 300);
@@ -47,13 +56,13 @@ function line(cells: (string | number | null | undefined)[]): string {
   return `  ${cells.map((c, i) => String(c ?? '-').padEnd(COLUMNS[i][1])).join(' ')}`.trimEnd();
 }
 
-export function statusTable(rows: Row[]): string {
-  const lines = [line(COLUMNS.map(([h]) => h))];
+export function statusTable(rows: Row[], c?: ClusterFile): string {
+  const lines = [line(COLUMNS.map(([h]) => (h === 'pid' && c?.compose ? 'service' : h)))];
   for (const { node, state, st } of rows)
     lines.push(
       line([
         node.id,
-        node.pid || '-',
+        c?.compose?.nodes.find((s) => s.id === node.id)?.service ?? (node.pid || '-'),
         state,
         st?.role,
         st?.term,
@@ -64,7 +73,14 @@ export function statusTable(rows: Row[]): string {
       ]),
     );
   const notes: string[] = [];
-  if (rows.some((r) => r.state === 'paused')) notes.push('paused: SIGSTOP; `raft-otel resume ID` carries on');
+  const flag = c?.compose ? ' --compose' : '';
+  if (rows.some((r) => r.state === 'paused'))
+    notes.push(`paused: ${c?.compose ? 'docker compose pause' : 'SIGSTOP'}; \`raft-otel resume ID${flag}\` carries on`);
+  const leader = rows.find((r) => r.st?.role === 'leader');
+  if (c?.compose && leader)
+    notes.push(
+      `the leader is ${leader.node.id}, service ${c.compose.nodes.find((s) => s.id === leader.node.id)?.service}: \`docker compose stop\` it for a graceful hand-over`,
+    );
   if (rows.some((r) => r.state === 'foreign'))
     notes.push("foreign: the node is down and another process answers on its port (not this cluster's node)");
   return [...lines, ...notes.map((n) => `\n  ${n}`)].join('\n');
@@ -75,15 +91,22 @@ export async function statusCommand(argv: string[]): Promise<number> {
   const v = values as CommonValues & { watch?: boolean };
   if (v.help) return help(statusHelp);
   const draw = async () => {
-    const c = readCluster(v['data-dir']);
-    const rows = await Promise.all(liveNodes(c).map(row));
+    const c = openCluster(v);
+    const rows = await Promise.all(liveNodes(c).map((n) => row(c, n)));
     if (v.json)
       return out(
         true,
-        rows.map((r) => ({ id: r.node.id, pid: r.node.pid, state: r.state, alive: r.state !== 'down', status: r.st })),
+        rows.map((r) => ({
+          id: r.node.id,
+          pid: r.node.pid,
+          ...(c.compose ? { service: c.compose.nodes.find((s) => s.id === r.node.id)?.service } : {}),
+          state: r.state,
+          alive: r.state !== 'down',
+          status: r.st,
+        })),
         '',
       );
-    console.log(statusTable(rows));
+    console.log(statusTable(rows, c));
   };
   if (!v.watch) {
     await draw();

@@ -1,20 +1,19 @@
 // `raft-otel transfer-leadership [--to ID]`: the leader hands over (TimeoutNow).
 import { parseArgs } from 'node:util';
-import { readCluster } from './cluster-file.js';
-import { checkIds, common, help, leaderNode, out, type CommonValues } from './common.js';
+import { CLUSTER_OPTIONS, checkIds, common, help, leaderNode, openCluster, out, type CommonValues } from './common.js';
 import { adminCall, expectOk } from './http.js';
 
 export const transferHelp = `raft-otel transfer-leadership [--to ID]
 
 Hands leadership over (thesis 3.10): the leader brings the target up to date, then tells it to
 start an election at once. Without --to, the most up-to-date follower takes over.
-`;
+${CLUSTER_OPTIONS}`;
 
 export async function transferCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...common, to: { type: 'string' } } });
   const v = values as CommonValues & { to?: string };
   if (v.help) return help(transferHelp);
-  const c = readCluster(v['data-dir']);
+  const c = openCluster(v);
   if (v.to) {
     const problem = checkIds(c, [v.to]);
     if (problem) return help(transferHelp, problem);

@@ -7,8 +7,11 @@ import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { parse } from 'yaml';
-import { CHAOS_ENV, NODE_OPTIONS, parsePeers } from '../../src/node/config.js';
+import { parse, type ParseOptions, type DocumentOptions, type SchemaOptions, type ToJSOptions } from 'yaml';
+import { CHAOS_ENV, NODE_OPTIONS, loadNodeConfig, parsePeers } from '../../src/node/config.js';
+import { telemetryConfig } from '../../src/telemetry/config.js';
+import { chaosFromEnv } from '../../src/transport/chaos.js';
+import { ATTR } from '../../src/telemetry/names.js';
 import { releasePorts, reservePorts } from '../support/ports.js';
 import { EXIT_WITH_PARENT, killChild, spawnTracked } from '../support/processes.js';
 import { waitUntil } from '../support/wait.js';
@@ -17,6 +20,7 @@ import { OtlpReceiver } from '../telemetry/receiver.js';
 /** What the tests read of a compose service. */
 interface ComposeService {
   image?: string;
+  profiles?: string[];
   hostname?: string;
   init?: boolean;
   environment?: Record<string, string | number | boolean>;
@@ -41,8 +45,13 @@ interface PipelineConfig {
 }
 
 const read = (f: string) => readFileSync(resolve(f), 'utf8');
-const compose = parse(read('docker-compose.yml'), { merge: true }) as ComposeDoc;
-const five = parse(read('docker-compose.five.yml'), { merge: true }) as ComposeDoc;
+/** Compose's `!reset []` (an override that empties the base file's list) reads as that empty list. */
+const composeYaml: ParseOptions & DocumentOptions & SchemaOptions & ToJSOptions = {
+  merge: true,
+  customTags: [{ tag: '!reset', collection: 'seq', resolve: (seq) => seq }],
+};
+const compose = parse(read('docker-compose.yml'), composeYaml) as ComposeDoc;
+const five = parse(read('docker-compose.five.yml'), composeYaml) as ComposeDoc;
 const collector = parse(read('otel-collector.yaml')) as PipelineConfig;
 const tail = parse(read('otel-collector-tail-sampling.yaml')) as PipelineConfig;
 const jaeger = parse(read('jaeger/config.yaml')) as PipelineConfig;
@@ -63,6 +72,16 @@ function str(file: string, doc: unknown, path: string): string {
   return v;
 }
 
+/** A tail-sampling policy, as far as the tests evaluate it. */
+interface Policy {
+  name: string;
+  type: string;
+  string_attribute?: { key: string; values: unknown[]; invert_match?: boolean };
+  boolean_attribute?: { key: string; value: boolean; invert_match?: boolean };
+  latency?: { threshold_ms: number };
+  and?: { and_sub_policy: Policy[] };
+}
+
 /** Every environment variable the code reads. */
 const TELEMETRY_ENV = [
   'OTEL_EXPORTER_OTLP_ENDPOINT',
@@ -81,8 +100,9 @@ const TELEMETRY_ENV = [
 ];
 const KNOWN_ENV = new Set([...NODE_OPTIONS.map((o) => o.env), ...CHAOS_ENV, ...TELEMETRY_ENV]);
 
-/** The node services of a compose document, merged with the base file where given. */
-function nodes(doc: ComposeDoc, base?: ComposeDoc): [string, ComposeService][] {
+/** The node services `docker compose up` starts (no profile), merged with the base file where
+ *  given; with `profile`, those of that profile only. */
+function nodes(doc: ComposeDoc, base?: ComposeDoc, profile?: string): [string, ComposeService][] {
   const services: Record<string, ComposeService> = { ...(base?.services ?? {}) };
   for (const [name, svc] of Object.entries(doc.services)) {
     services[name] = {
@@ -91,8 +111,79 @@ function nodes(doc: ComposeDoc, base?: ComposeDoc): [string, ComposeService][] {
       environment: { ...(services[name]?.environment ?? {}), ...(svc.environment ?? {}) },
     };
   }
-  return Object.entries(services).filter(([name]) => /^raft-\d$/.test(name));
+  return Object.entries(services).filter(
+    ([name, svc]) => /^raft-\d$/.test(name) && (profile ? svc.profiles?.includes(profile) : !svc.profiles?.length),
+  );
 }
+
+/** Compose's interpolation of one value: ${NAME}, ${NAME:-default}, ${NAME-default}. */
+function interpolate(text: string, env: Record<string, string>): string {
+  return text.replace(
+    /\$\{(\w+)(?:(:?-)([^}]*))?\}/g,
+    (_, name: string, op: string | undefined, dflt: string | undefined) => {
+      const v = env[name];
+      if (op === ':-') return v ? v : (dflt ?? '');
+      if (op === '-') return v ?? dflt ?? '';
+      return v ?? '';
+    },
+  );
+}
+
+/** The environment a node's process gets when compose runs in `shell`. */
+function resolved(svc: ComposeService, shell: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(envOf(svc)).map(([k, v]) => [k, interpolate(v, shell)]));
+}
+
+/** The settings an exercise (or a demo) changes: each passes from compose's environment to every
+ *  node, defaulting to the code's own default. */
+const PASSED_ENV = [
+  'RAFT_TICK_MS',
+  'RAFT_ELECTION_TICKS',
+  'RAFT_HEARTBEAT_TICKS',
+  'RAFT_PRE_VOTE',
+  'RAFT_CHECK_QUORUM',
+  'RAFT_SNAPSHOT_EVERY',
+  'RAFT_REQUEST_TIMEOUT_MS',
+  'RAFT_LOG_LEVEL',
+  'RAFT_CHAOS_DROP',
+  'RAFT_CHAOS_DROP_REPLY',
+  'RAFT_CHAOS_DELAY_MS',
+  'RAFT_TRACING',
+  'RAFT_SAMPLE_ELECTIONS',
+  'RAFT_SAMPLE_WRITES',
+  'RAFT_SAMPLE_READS',
+  'RAFT_SAMPLE_HEARTBEATS',
+  'RAFT_SAMPLE_SNAPSHOTS',
+  'RAFT_SAMPLE_ADMIN',
+  'RAFT_TRACES_PER_MINUTE',
+  'OTEL_METRIC_EXPORT_INTERVAL',
+];
+/** Set by the compose file itself, the same way whatever the shell says (they wire the stack). */
+const WIRED_ENV = [
+  'RAFT_ID',
+  'RAFT_PEERS',
+  'RAFT_CLUSTER_ID',
+  'RAFT_CLUSTER_SECRET_FILE',
+  'RAFT_ADMIN',
+  'RAFT_JOIN',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
+];
+/** Read by the code but not passed by compose, each for a reason. */
+const NOT_PASSED: Record<string, string> = {
+  RAFT_DATA_DIR: "the image's default (/data) is each node's volume",
+  RAFT_GRPC_LISTEN: "the image's default (0.0.0.0:7000)",
+  RAFT_HTTP_LISTEN: "the image's default (0.0.0.0:8000)",
+  RAFT_ADMIN_TOKEN: 'the admin API is bound to the compose network and this machine only',
+  RAFT_ADMIN_TOKEN_FILE: 'as RAFT_ADMIN_TOKEN',
+  RAFT_INSECURE_PEERS: 'peers authenticate with the cluster secret',
+  RAFT_PEER_TLS_CA: 'mutual TLS is the alternative to the secret, set up by hand (README "Peer security")',
+  RAFT_PEER_TLS_CERT: 'as RAFT_PEER_TLS_CA',
+  RAFT_PEER_TLS_KEY: 'as RAFT_PEER_TLS_CA',
+  RAFT_CHAOS_CUT: 'a cut names peers of one node: `raft-otel partition --compose` sets it at run time',
+  OTEL_SERVICE_NAME: 'raft-<id> by default, which Jaeger shows on every row',
+  RAFT_TRACE_DIR: 'spans go to the collector',
+};
 
 /** A service's environment as the strings a process sees. */
 function envOf(svc: ComposeService): Record<string, string> {
@@ -111,6 +202,106 @@ function envDefault(name: string): string | undefined {
 }
 
 describe('docker-compose.yml and docker-compose.five.yml', () => {
+  it('accounts for every setting the code reads: passed from the environment, wired, or left out for a reason', () => {
+    const all = [...PASSED_ENV, ...WIRED_ENV, ...Object.keys(NOT_PASSED)];
+    expect(new Set(all).size, 'each setting in one list').toBe(all.length);
+    expect([...all].sort()).toEqual([...KNOWN_ENV].sort());
+  });
+
+  for (const [label, list] of [
+    ['three nodes', nodes(compose)],
+    ['five nodes', nodes(five, compose)],
+    ['the replace profile', nodes(compose, undefined, 'replace')],
+  ] as const) {
+    it(`${label}: every setting an exercise changes reaches every node, with the code's default`, () => {
+      expect(list.length).toBeGreaterThan(0);
+      for (const [name, svc] of list) {
+        for (const k of PASSED_ENV) expect(envOf(svc)[k], `${name} passes ${k}`).toMatch(new RegExp(`^\\$\\{${k}:-`));
+        const secret = { RAFT_CLUSTER_SECRET_FILE: '', RAFT_CLUSTER_SECRET: 'x'.repeat(32) };
+        // Unset in the shell: the node gets what it would get with no variable at all...
+        const dflt = resolved(svc, {});
+        const wired = Object.fromEntries(WIRED_ENV.filter((k) => k in dflt).map((k) => [k, dflt[k]]));
+        const config = (env: Record<string, string>) => {
+          const { security: _s, ...node } = loadNodeConfig({}, { ...env, ...secret });
+          return { node, telemetry: telemetryConfig('n1', env), chaos: chaosFromEnv(env) };
+        };
+        const withDefaults = config(dflt);
+        const bare = config(wired);
+        // (compose exports metrics every 5 s instead of 10 so that a demo's graphs move)
+        expect(withDefaults.telemetry.metricIntervalMs).toBe(5000);
+        expect({ ...withDefaults, telemetry: { ...withDefaults.telemetry, metricIntervalMs: 0 } }, name).toEqual({
+          ...bare,
+          telemetry: { ...bare.telemetry, metricIntervalMs: 0 },
+        });
+        // ...and set in the shell, the node gets the shell's value.
+        const shell = {
+          RAFT_PRE_VOTE: 'false',
+          RAFT_CHECK_QUORUM: 'false',
+          RAFT_ELECTION_TICKS: '100',
+          RAFT_HEARTBEAT_TICKS: '20',
+          RAFT_TICK_MS: '20',
+          RAFT_SNAPSHOT_EVERY: '50',
+          RAFT_SAMPLE_WRITES: '0.25',
+          RAFT_SAMPLE_HEARTBEATS: '1',
+          RAFT_TRACES_PER_MINUTE: '20',
+          RAFT_CHAOS_DELAY_MS: '5-50',
+        };
+        const set = config(resolved(svc, shell));
+        expect(set.node).toMatchObject({
+          preVote: false,
+          checkQuorum: false,
+          electionTicks: 100,
+          heartbeatTicks: 20,
+          tickMs: 20,
+          snapshotEvery: 50,
+        });
+        expect(set.telemetry.ratios).toMatchObject({ write: 0.25, heartbeat: 1 });
+        expect(set.telemetry.tracesPerMinute).toBe(20);
+        expect(set.chaos.delayMs).toEqual([5, 50]);
+      }
+    });
+  }
+
+  it('the replace profile adds raft-4 as a joining n4 that docker compose up leaves alone; five nodes make it a member', () => {
+    const spare = nodes(compose, undefined, 'replace');
+    expect(spare.map(([n]) => n)).toEqual(['raft-4']);
+    const [, svc] = spare[0];
+    const env = envOf(svc);
+    expect(env.RAFT_ID).toBe('n4');
+    expect(env.RAFT_JOIN).toBe('true');
+    // It knows the three members and itself, at the addresses compose gives them.
+    expect(parsePeers(env.RAFT_PEERS)).toEqual([
+      ...parsePeers(envOf(compose.services['raft-1']).RAFT_PEERS),
+      { id: 'n4', grpc: 'raft-4:7000', http: 'raft-4:8000' },
+    ]);
+    expect(svc.ports).toEqual(['127.0.0.1:8004:8000']);
+    expect(compose.volumes).toHaveProperty(String(svc.volumes?.[0]).split(':')[0]);
+    // In the five-node file raft-4 is an initial member: default profile, not joining.
+    const fiveFour = nodes(five, compose).find(([n]) => n === 'raft-4')?.[1];
+    expect(fiveFour?.profiles).toEqual([]);
+    expect(envOf(fiveFour!).RAFT_JOIN).toBe('false');
+    expect(read('docker-compose.five.yml')).toMatch(/raft-4:\n\s+profiles: !reset \[\]/);
+  });
+
+  it("Jaeger's menu links only ports compose publishes on this machine", () => {
+    const ui = JSON.parse(read('jaeger/ui-config.json')) as { menu: { items: { url: string }[] }[] };
+    const published = new Set(
+      Object.values(compose.services).flatMap((svc) =>
+        (svc.ports ?? []).map((p) => {
+          const [ip, host] = p.replace(/\/\w+$/, '').split(':');
+          return `${ip}:${host}`;
+        }),
+      ),
+    );
+    const urls = ui.menu.flatMap((m) => m.items.map((i) => i.url));
+    expect(urls.length).toBeGreaterThan(0);
+    for (const url of urls) {
+      const u = new URL(url);
+      expect(['localhost', '127.0.0.1'], url).toContain(u.hostname);
+      expect(published.has(`127.0.0.1:${u.port}`), `${url}: compose publishes 127.0.0.1:${u.port}`).toBe(true);
+    }
+  });
+
   for (const [label, list] of [
     ['three nodes', nodes(compose)],
     ['five nodes', nodes(five, compose)],
@@ -244,15 +435,65 @@ describe('docker-compose.yml and docker-compose.five.yml', () => {
   }
 
   it('tail sampling keeps errors, elections and slow traces', () => {
-    const policies = at('otel-collector-tail-sampling.yaml', tail, 'processors.tail_sampling.policies') as {
-      type: string;
-      string_attribute?: unknown;
-    }[];
+    const policies = at('otel-collector-tail-sampling.yaml', tail, 'processors.tail_sampling.policies') as Policy[];
     expect(policies.map((p) => p.type)).toEqual(
-      expect.arrayContaining(['status_code', 'string_attribute', 'latency', 'probabilistic']),
+      expect.arrayContaining(['and', 'string_attribute', 'latency', 'probabilistic']),
     );
     const election = policies.find((p) => p.type === 'string_attribute');
-    expect(election?.string_attribute).toEqual({ key: 'raft.trace.kind', values: ['election'] });
+    expect(election?.string_attribute).toEqual({ key: ATTR.traceKind, values: ['election'] });
+  });
+
+  it('tail sampling keeps an error trace unless it is a heartbeat (a dead peer fails every one)', () => {
+    const policies = at('otel-collector-tail-sampling.yaml', tail, 'processors.tail_sampling.policies') as Policy[];
+    // The collector's rules, for the policy types this file uses: a trace is kept when any top-level
+    // policy says Sampled and none says InvertNotSampled; `and` samples when no sub-policy says no.
+    type Span = { error: boolean; attributes: Record<string, unknown>; ms: number };
+    const decide = (p: Policy, spans: Span[]): 'yes' | 'no' | 'inverted-no' => {
+      switch (p.type) {
+        case 'status_code':
+          return spans.some((s) => s.error) ? 'yes' : 'no';
+        case 'string_attribute':
+        case 'boolean_attribute': {
+          const rule = (p.string_attribute ?? p.boolean_attribute)!;
+          const wanted = 'values' in rule ? rule.values : [rule.value];
+          const hit = spans.some((s) => wanted.includes(s.attributes[rule.key]));
+          if (rule.invert_match) return hit ? 'inverted-no' : 'yes';
+          return hit ? 'yes' : 'no';
+        }
+        case 'latency':
+          return Math.max(...spans.map((s) => s.ms)) >= (p.latency?.threshold_ms ?? Infinity) ? 'yes' : 'no';
+        case 'probabilistic':
+          return 'no'; // the 10% baseline is luck: leave it out of what the policy guarantees
+        case 'and':
+          return p.and!.and_sub_policy.every((sub) => decide(sub, spans) === 'yes') ? 'yes' : 'no';
+        default:
+          throw new Error(`the test does not know policy type ${p.type}: teach it, or use a known type`);
+      }
+    };
+    const kept = (spans: Span[]) => {
+      const d = policies.map((p) => decide(p, spans));
+      return !d.includes('inverted-no') && d.includes('yes');
+    };
+    const span = (attributes: Record<string, unknown>, error = false, ms = 1): Span => ({ error, attributes, ms });
+    // A heartbeat to a dead peer (sampled with RAFT_SAMPLE_HEARTBEATS=1): an error, not kept.
+    expect(kept([span({ [ATTR.traceKind]: 'heartbeat', [ATTR.heartbeat]: true }, true)])).toBe(false);
+    // A write whose AppendEntries to the dead peer failed: an error, kept, even though its
+    // followers' AppendEntries server spans say raft.trace.kind = heartbeat.
+    const write = [
+      span({ [ATTR.traceKind]: 'write' }),
+      span({ [ATTR.traceKind]: 'write', [ATTR.heartbeat]: false }, true),
+      span({ [ATTR.traceKind]: 'heartbeat', [ATTR.heartbeat]: false }),
+    ];
+    expect(kept(write)).toBe(true);
+    // Elections always; a refused write; a slow write; not a healthy fast heartbeat or write.
+    expect(kept([span({ [ATTR.traceKind]: 'election' })])).toBe(true);
+    expect(kept([span({ [ATTR.traceKind]: 'write' }, true)])).toBe(true);
+    expect(kept([span({ [ATTR.traceKind]: 'write' }, false, 250)])).toBe(true);
+    expect(kept([span({ [ATTR.traceKind]: 'heartbeat', [ATTR.heartbeat]: true })])).toBe(false);
+    expect(kept([span({ [ATTR.traceKind]: 'write' })])).toBe(false);
+    // And the instructions at the top name variables compose passes on.
+    for (const v of read('otel-collector-tail-sampling.yaml').match(/RAFT_\w+/g) ?? [])
+      expect(PASSED_ENV, `otel-collector-tail-sampling.yaml tells users to set ${v}`).toContain(v);
   });
 });
 
@@ -320,7 +561,7 @@ describe('the nodes exactly as compose runs them', () => {
     expect(made.status, made.stderr).toBe(0);
     const http = list.map(([name]) => local.get(`${name}:8000`)!);
     const procs = list.map(([name, svc]) => {
-      const env = Object.fromEntries(Object.entries(envOf(svc)).map(([k, v]) => [k, onHost(v)]));
+      const env = Object.fromEntries(Object.entries(resolved(svc, {})).map(([k, v]) => [k, onHost(v)]));
       Object.assign(env, {
         RAFT_DATA_DIR: join(dir, name),
         RAFT_GRPC_LISTEN: local.get(`${name}:7000`)!,
@@ -356,14 +597,25 @@ describe('the nodes exactly as compose runs them', () => {
           return null;
         }
       };
-      const leader = await waitUntil(
-        'a leader among the compose-configured nodes',
-        async () => (await Promise.all(http.map(status))).find((s) => s?.role === 'leader'),
-        { timeoutMs: 60_000, context: logs },
+      // A write accepted by the leader. Sent again when the answer is not 200 (a leader that lost
+      // its place to an election on a loaded machine): the same value, so a repeat changes nothing.
+      let last = 'no leader yet';
+      await waitUntil(
+        () => `a leader among the compose-configured nodes to accept a write (last: ${last})`,
+        async () => {
+          const leader = (await Promise.all(http.map(status))).find((s) => s?.role === 'leader');
+          if (!leader) return false;
+          const addr = http[Number(leader.id.slice(1)) - 1];
+          const r = await fetch(`http://${addr}/kv/compose`, {
+            method: 'PUT',
+            body: JSON.stringify({ value: 'works' }),
+            signal: AbortSignal.timeout(10_000),
+          });
+          last = `${leader.id} answered ${r.status} ${await r.text()}`;
+          return r.status === 200;
+        },
+        { timeoutMs: 60_000, everyMs: 200, context: logs },
       );
-      const addr = http[Number(leader.id.slice(1)) - 1];
-      const r = await fetch(`http://${addr}/kv/compose`, { method: 'PUT', body: JSON.stringify({ value: 'works' }) });
-      expect(r.status).toBe(200);
       await waitUntil(
         'spans from all three nodes, a raft.apply among them',
         () =>
