@@ -7,6 +7,7 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 import { Raft } from '../raft/raft.js';
+import { ALL_LIBERTIES, ReadyDriver, type ReadyIO } from '../raft/driver.js';
 import type { ConfChange, Entry, Message, NodeId, Observation, Ready, ReadState } from '../raft/types.js';
 import { KvStateMachine } from '../kv/state-machine.js';
 import type { KvCommand, KvResult } from '../kv/commands.js';
@@ -68,7 +69,9 @@ export class RaftNode extends EventEmitter {
   private ticker: NodeJS.Timeout | null = null;
   private lastTickAt = performance.now();
   private scheduled = false;
-  private processing: Promise<void> | null = null;
+  private readonly driver: ReadyDriver;
+  /** The persist in flight, awaited by a graceful stop. */
+  private persisting: Promise<void> = Promise.resolve();
   private stopped = false;
   private counter = 0;
   private writes = new Map<number, PendingWrite>();
@@ -80,8 +83,6 @@ export class RaftNode extends EventEmitter {
   private lastLeaderContact = -Infinity;
   private knownLeader: NodeId | null = null;
   private refusedLogged = { at: -Infinity, suppressed: 0 };
-  /** The last log index known to be on disk. */
-  private durableIndex = 0;
   grpcPort = 0;
   readonly counters = {
     leaderChanges: 0,
@@ -110,6 +111,7 @@ export class RaftNode extends EventEmitter {
       security: cfg.security,
       onRefused: (reason, peer) => this.noteRefusedPeer(reason, peer),
     });
+    this.driver = new ReadyDriver(raft, this.readyIO(), ALL_LIBERTIES, raft.log.lastIndex());
     const timeoutMs = cfg.tickMs * cfg.electionTicks;
     this.clients = new PeerClients({
       nodeId: cfg.id,
@@ -152,7 +154,6 @@ export class RaftNode extends EventEmitter {
       loaded.state,
     );
     const node = new RaftNode(cfg, storage, raft, { ...deps, logger: log });
-    node.durableIndex = raft.log.lastIndex();
     if (loaded.state.snapshot) node.sm.restore(loaded.state.snapshot.data, loaded.state.snapshot.index);
     node.grpcPort = await node.server.listen(cfg.grpcListen);
     node.ticker = setInterval(() => node.syncClock(), cfg.tickMs);
@@ -193,62 +194,41 @@ export class RaftNode extends EventEmitter {
   private kick(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
+    // On the next turn of the event loop, so that messages and proposals arriving meanwhile
+    // leave in one Ready (one fsync, one append per follower).
     setImmediate(() => {
       this.scheduled = false;
-      if (!this.processing) this.processing = this.processLoop().finally(() => (this.processing = null));
+      if (!this.stopped) this.driver.run();
     });
   }
 
-  private async processLoop(): Promise<void> {
-    try {
-      while (!this.stopped && this.raft.hasReady()) {
-        const rd = this.raft.ready();
-        for (const o of rd.observations) this.observe(o);
-        if (this.raft.leader !== this.knownLeader) {
-          this.knownLeader = this.raft.leader;
-          if (this.knownLeader) {
-            this.counters.leaderChanges++;
-            this.log.info('leader_changed', { leader: this.knownLeader, term: this.raft.term });
-          }
-        }
-        // A leader's appends may leave before its own fsync (thesis §10.2.1): it writes its log in
-        // parallel with replicating it. That is safe because whatever the replies make committed
-        // shows (as applied results, as leaderCommit) only in a later Ready, and Readys are handled
-        // one at a time: by then this one's fsync is done. Every other message (a vote, a reply)
-        // waits for the fsync: it promises something about this node's disk.
-        const early = rd.messages.filter((m) => m.type === 'AppendEntries' || m.type === 'InstallSnapshot');
-        const late = early.length
-          ? rd.messages.filter((m) => m.type !== 'AppendEntries' && m.type !== 'InstallSnapshot')
-          : rd.messages;
-        for (const m of early) this.dispatch(m);
-        // Committed entries already on disk need not wait for this Ready's new entries to be synced.
-        let applied = 0;
-        while (applied < rd.committedEntries.length && rd.committedEntries[applied].index <= this.durableIndex)
-          this.apply(rd.committedEntries[applied++]);
-        // 1. Persist: nothing below happens before the state is durable.
-        await this.tracing.persist(
-          rd,
-          () => this.storage.persist(rd),
-          () => this.storage.stats.lastFsyncMs,
-        );
-        if (rd.snapshot)
-          this.durableIndex = rd.restoreStateMachine
-            ? rd.snapshot.index
-            : Math.max(this.durableIndex, rd.snapshot.index);
-        if (rd.entries.length) this.durableIndex = rd.entries[rd.entries.length - 1].index;
-        if (rd.snapshot && rd.restoreStateMachine) this.restoreSnapshot(rd);
-        // 2. Send.
-        for (const m of late) this.dispatch(m);
-        // 3. Apply, then serve reads.
-        for (let i = applied; i < rd.committedEntries.length; i++) this.apply(rd.committedEntries[i]);
-        for (const rs of rd.readStates) this.onReadState(rs);
+  /** The Ready contract, carried out by the driver the simulator also runs (src/raft/driver.ts),
+   *  with both of its liberties on. */
+  private readyIO(): ReadyIO {
+    return {
+      observe: (o) => this.observe(o),
+      persist: (rd, done) => {
+        this.persisting = this.tracing
+          .persist(
+            rd,
+            () => this.storage.persist(rd),
+            () => this.storage.stats.lastFsyncMs,
+          )
+          .then(
+            () => done(),
+            (e: unknown) => done(e instanceof Error ? e : new Error(String(e))),
+          );
+      },
+      restore: (rd) => this.restoreSnapshot(rd),
+      send: (m) => this.dispatch(m),
+      apply: (e) => this.apply(e),
+      readState: (rs) => this.onReadState(rs),
+      handled: () => {
         this.releaseApplyWaiters();
         this.maybeSnapshot();
-      }
-    } catch (e) {
-      this.fail(e instanceof Error ? e : new Error(String(e)));
-    }
-    if (!this.stopped && this.raft.hasReady()) this.kick();
+      },
+      fail: (e) => this.fail(e),
+    };
   }
 
   private restoreSnapshot(rd: Ready): void {
@@ -342,6 +322,13 @@ export class RaftNode extends EventEmitter {
     }
     this.tracing.observe(o);
     this.emit('observation', o);
+    if (this.raft.leader !== this.knownLeader) {
+      this.knownLeader = this.raft.leader;
+      if (this.knownLeader) {
+        this.counters.leaderChanges++;
+        this.log.info('leader_changed', { leader: this.knownLeader, term: this.raft.term });
+      }
+    }
   }
 
   private fail(e: Error): void {
@@ -631,7 +618,8 @@ export class RaftNode extends EventEmitter {
     if (this.stopped) return;
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
-    if (graceful) await this.processing;
+    this.driver.stop();
+    if (graceful) await this.persisting;
     for (const w of this.rpcWaiters.values()) {
       clearTimeout(w.timer);
       w.reject(new RpcError(grpcStatus.UNAVAILABLE, `${this.cfg.id} is shutting down`));
