@@ -154,6 +154,8 @@ export class RaftNode extends EventEmitter {
       loaded.state,
     );
     const node = new RaftNode(cfg, storage, raft, { ...deps, logger: log });
+    // What was committed before this start is applied again from the log: those applies replay.
+    node.tracing.replayUpTo(loaded.state.hardState.commit);
     if (loaded.state.snapshot) node.sm.restore(loaded.state.snapshot.data, loaded.state.snapshot.index);
     node.grpcPort = await node.server.listen(cfg.grpcListen);
     node.ticker = setInterval(() => node.syncClock(), cfg.tickMs);

@@ -18,6 +18,7 @@ import {
 import { Checker, SafetyViolation } from './checker.js';
 import { SimDisk } from './disk.js';
 import { Promised } from './promised.js';
+import type { SimCarrier, SimTracingHooks } from './tracing-hooks.js';
 import { EventQueue } from './events.js';
 import { RELIABLE, SimNetwork, type NetworkFaults } from './network.js';
 import { Rng } from './rng.js';
@@ -42,6 +43,8 @@ export interface SimOptions {
    *  them (src/raft/driver.ts). */
   liberties: ReadyLiberties;
   timeline: boolean;
+  /** Tracing of the run (src/telemetry/sim-tracing.ts); none by default. */
+  tracing: SimTracingHooks | null;
 }
 
 export const DEFAULT_SIM: SimOptions = {
@@ -58,9 +61,13 @@ export const DEFAULT_SIM: SimOptions = {
   fsyncMs: 0,
   liberties: NO_LIBERTIES,
   timeline: false,
+  tracing: null,
 };
 
-type SimEvent = { kind: 'tick'; node: NodeId } | { kind: 'deliver'; msg: Message } | { kind: 'call'; fn: () => void };
+type SimEvent =
+  | { kind: 'tick'; node: NodeId }
+  | { kind: 'deliver'; msg: Message; carrier: SimCarrier | null }
+  | { kind: 'call'; fn: () => void };
 
 /** A client command in the simulator: put `key` = `value`, with a unique id. */
 export interface Command {
@@ -143,6 +150,7 @@ export class SimCluster {
     this.net = new SimNetwork(this.rng.fork());
     this.nodeRng = this.rng.fork();
     this.timeline = new Timeline(this.opts.timeline);
+    this.opts.tracing?.bind(() => this.now);
     const ids = Array.from({ length: this.opts.nodes }, (_, i) => `n${i + 1}`);
     this.bootstrap = { voters: ids, learners: [] };
     for (const id of ids) this.addNode(id);
@@ -224,10 +232,13 @@ export class SimCluster {
       }
       case 'deliver': {
         const node = this.nodes.get(ev.msg.to);
+        const tracing = this.opts.tracing;
         if (node?.raft) {
+          tracing?.delivering(ev.msg, ev.carrier);
           node.raft.step(ev.msg);
+          tracing?.delivered(ev.msg);
           this.drain(node);
-        }
+        } else tracing?.lost(ev.msg, `${ev.msg.to} is down`);
         return;
       }
       case 'call':
@@ -245,8 +256,12 @@ export class SimCluster {
     const driver: ReadyDriver = new ReadyDriver(
       raft,
       {
-        observe: (o) => this.record(node, raft, o),
+        observe: (o) => {
+          this.record(node, raft, o);
+          this.opts.tracing?.observe(node.id, o);
+        },
         persist: (rd, done) => {
+          const traced = this.opts.tracing?.persisting(node.id, rd);
           // The checker sees the entries as the node writes them (its in-memory log holds them).
           if (rd.entries.length) this.checker.onEntriesPersisted(node.id, rd.entries, raft.log);
           node.disk.write({ ...rd, mustSync: false });
@@ -256,6 +271,7 @@ export class SimCluster {
               this.checker.onDurableState(node.id, node.disk.durableHardState());
             }
             node.promised.persisted(rd);
+            traced?.();
             done();
           };
           if (!rd.mustSync || this.opts.fsyncMs === 0) return sync();
@@ -299,13 +315,17 @@ export class SimCluster {
       this.stats.entriesSent += m.entries.length;
       if (m.heartbeat) this.stats.heartbeats++;
     }
+    const carrier = this.opts.tracing?.sent(m) ?? null;
     // Messages are copied so no two nodes ever share an object.
     const { msg, delays } = this.net.route(m);
-    for (const delay of delays) this.queue.push(this.now + delay, { kind: 'deliver', msg: structuredClone(msg) });
+    if (!delays.length) this.opts.tracing?.lost(m, 'dropped by the network');
+    for (const delay of delays)
+      this.queue.push(this.now + delay, { kind: 'deliver', msg: structuredClone(msg), carrier });
   }
 
   private apply(node: SimNode, e: Entry): void {
     this.checker.onApply(node.id, e);
+    this.opts.tracing?.applied(node.id, e);
     node.applied = e.index;
     if (e.type === 'normal') {
       const cmd = JSON.parse(e.data) as Command;
@@ -351,7 +371,9 @@ export class SimCluster {
     const node = target ? this.nodes.get(target) : undefined;
     if (!node?.raft) return null;
     const cmd: Command = { id: `c${++this.opCounter}`, key, value };
-    const res = node.raft.propose(JSON.stringify(cmd));
+    const raft = node.raft;
+    const context = this.opts.tracing?.proposed(node.id, raft.log.lastIndex() + 1, raft.term, key) ?? '';
+    const res = raft.propose(JSON.stringify(cmd), context);
     if (!res.ok) return null;
     const w: Write = {
       cmd,
@@ -448,6 +470,7 @@ export class SimCluster {
     const initial = node.disk.load(this.bootstrapOf.get(node.id) ?? this.bootstrap);
     node.raft = new Raft(this.config(node.id), initial);
     node.promised = Promised.of(initial);
+    this.opts.tracing?.started(node.id, initial.hardState.commit);
     node.driver = this.driverFor(node, node.raft);
     node.kv = new Map<string, string>(
       initial.snapshot ? (JSON.parse(initial.snapshot.data) as [string, string][]) : [],
@@ -464,6 +487,7 @@ export class SimCluster {
     node.raft = null;
     node.driver?.stop();
     node.driver = null;
+    this.opts.tracing?.crashed(id);
     node.disk.crash(this.rng);
     this.checker.onCrash(id, node.promised, node.disk.load(this.bootstrap));
     for (const w of this.writes) if (w.node === id && w.status === 'pending') w.status = 'unknown';
