@@ -2,7 +2,7 @@
 // has (cluster-spans, write-spans, rpc-spans), stamped with virtual time mapped onto a fixed date,
 // with span ids drawn from the run's seed and an in-memory exporter. The same seed gives the same
 // file, so a failover can be opened in the built-in viewer or Jaeger identically by everyone.
-// Heartbeats are not traced (as by default in a node): they would drown the run.
+// Heartbeats are not traced unless asked for (as in a node): they would drown the run.
 import { ROOT_CONTEXT, type Span } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -76,7 +76,11 @@ export class SimTracing implements SimTracingHooks {
   /** The simulator's virtual clock in milliseconds (bound by the simulator). */
   private now: () => number = () => 0;
 
-  constructor(private readonly seed: number) {}
+  /** `heartbeats`: trace empty AppendEntries too (a backtrack often shows only on them). */
+  constructor(
+    private readonly seed: number,
+    private readonly options: { heartbeats: boolean } = { heartbeats: false },
+  ) {}
 
   bind(now: () => number): void {
     this.now = now;
