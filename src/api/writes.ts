@@ -5,7 +5,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { KvCommand, KvResult } from '../kv/commands.js';
 import { keyProblem, LIMITS, parseFence } from '../kv/commands.js';
 import { ClientError, noLeader } from '../node/errors.js';
-import type { RaftNode } from '../node/node.js';
+import type { NodeSurface } from '../node/surface.js';
 import { withClientSpan } from '../telemetry/http.js';
 
 const FORWARDED_BY = 'x-raft-forwarded-by';
@@ -38,7 +38,7 @@ export function forwardProof(secret: string, from: string, method: string, path:
  *  must not make a node believe a write was forwarded to it (that node would refuse to forward it
  *  on, or trace a hop that never happened). Without a secret, the header is never honoured (a
  *  forwarded write may then hop twice while leadership moves; each hop has a timeout). */
-export function dropUnauthenticatedForward(node: RaftNode) {
+export function dropUnauthenticatedForward(node: NodeSurface) {
   /** Proofs accepted lately, by nonce, with when: each is honoured once. */
   const used = new Map<string, number>();
   const genuine = (secret: string, from: string, req: Request, proof: string): boolean => {
@@ -97,7 +97,7 @@ const SM_ERROR_STATUS: Record<string, number> = {
 /** Runs a write on the leader: here if this node leads, else by forwarding the request. The
  *  Idempotency-Key and X-Fencing-Token headers travel inside the command. */
 export async function write(
-  node: RaftNode,
+  node: NodeSurface,
   req: Request,
   res: Response,
   cmd: KvCommand,
@@ -127,7 +127,7 @@ export async function write(
 }
 
 /** Sends the client's request on to the leader and relays its answer. */
-export async function forward(node: RaftNode, req: Request, res: Response): Promise<void> {
+export async function forward(node: NodeSurface, req: Request, res: Response): Promise<void> {
   const leader = node.leaderId();
   if (!leader) throw noLeader(node.cfg.id);
   if (req.headers[FORWARDED_BY]) {

@@ -8,9 +8,12 @@ import { status as grpcStatus } from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 import { Raft } from '../raft/raft.js';
 import { ALL_LIBERTIES, ReadyDriver, type ReadyIO } from '../raft/driver.js';
-import type { ConfChange, Entry, Message, NodeId, Observation, Ready, ReadState } from '../raft/types.js';
+import type { ConfChange, ConfState, Entry, Message, NodeId, Observation, Ready, ReadState } from '../raft/types.js';
 import { KvStateMachine } from '../kv/state-machine.js';
 import type { KvCommand, KvResult } from '../kv/commands.js';
+import type { Applied, LockView, NodeCounters, NodeStatus, NodeSurface, ReadConsistency } from './surface.js';
+import type { DiskFaults } from '../storage/storage.js';
+import type { ChaosSettings } from '../transport/chaos.js';
 import { DiskStorage } from '../storage/storage.js';
 import { Chaos } from '../transport/chaos.js';
 import { PeerClients } from '../transport/client.js';
@@ -21,6 +24,7 @@ import { MAX_MESSAGE_BYTES } from '../transport/proto.js';
 import type { NodeConfig } from './config.js';
 import { ClientError, noLeader, notCommitted, notLeader, outcomeUnknown, readFailed } from './errors.js';
 import { createLogger, type Logger } from './log.js';
+import { IndexWaiters, Waiters } from './waiters.js';
 import type { Attributes } from '@opentelemetry/api';
 import { ATTR } from '../telemetry/names.js';
 
@@ -28,42 +32,20 @@ import { ATTR } from '../telemetry/names.js';
  *  each, plus the framing, stays within the transport's message size limit. */
 const MAX_APPEND_CHARS = Math.floor(MAX_MESSAGE_BYTES / 4);
 
-/** A command's fate: its result and the index of the entry that carried it. When an idempotent
- *  request was replayed, `result.index` is the first application's index, not `index`. */
-export interface Applied {
-  result: KvResult | null;
-  index: number;
-}
-
-interface PendingWrite {
-  term: number;
-  resolve: (r: Applied) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
-interface Waiter<T> {
-  resolve: (v: T) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
-export type ReadConsistency = 'linearizable' | 'lease' | 'stale';
-
 export interface NodeDeps {
   /** The tracing layer (its RPC hooks wrap the transport); none by default. */
   tracing?: NodeTracing;
   logger?: Logger;
 }
 
-export class RaftNode extends EventEmitter {
+export class RaftNode extends EventEmitter implements NodeSurface {
   readonly cfg: NodeConfig;
-  readonly raft: Raft;
-  readonly sm = new KvStateMachine();
-  readonly chaos: Chaos;
   readonly log: Logger;
-  readonly storage: DiskStorage;
-  readonly tracing: NodeTracing;
+  private readonly raft: Raft;
+  private readonly sm = new KvStateMachine();
+  private readonly chaos: Chaos;
+  private readonly storage: DiskStorage;
+  private readonly tracing: NodeTracing;
   private server: RaftServer;
   private clients: PeerClients;
   private ticker: NodeJS.Timeout | null = null;
@@ -74,17 +56,18 @@ export class RaftNode extends EventEmitter {
   private persisting: Promise<void> = Promise.resolve();
   private stopped = false;
   private counter = 0;
-  private writes = new Map<number, PendingWrite>();
-  private rpcWaiters = new Map<string, Waiter<ResponseMessage>>();
-  private readWaiters = new Map<string, Waiter<number>>();
-  private applyWaiters: { index: number; resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }[] =
-    [];
+  /** Client writes waiting for their entry (by index), with the term they were proposed in. */
+  private writes = new Waiters<number, Applied, { term: number }>();
+  /** Calls being served, waiting for the core's reply. */
+  private rpcWaiters = new Waiters<string, ResponseMessage>();
+  private readWaiters = new Waiters<string, number>();
+  private applyWaiters = new IndexWaiters();
   /** performance.now() when this node last heard from its leader (for bounded-staleness reads). */
   private lastLeaderContact = -Infinity;
   private knownLeader: NodeId | null = null;
   private refusedLogged = { at: -Infinity, suppressed: 0 };
   grpcPort = 0;
-  readonly counters = {
+  private readonly counters: NodeCounters = {
     leaderChanges: 0,
     electionsStarted: 0,
     electionsWon: 0,
@@ -226,7 +209,7 @@ export class RaftNode extends EventEmitter {
       apply: (e) => this.apply(e),
       readState: (rs) => this.onReadState(rs),
       handled: () => {
-        this.releaseApplyWaiters();
+        this.applyWaiters.release(this.sm.appliedIndex);
         this.maybeSnapshot();
       },
       fail: (e) => this.fail(e),
@@ -237,32 +220,20 @@ export class RaftNode extends EventEmitter {
     const s = rd.snapshot!;
     this.sm.restore(s.data, s.index);
     // A write waiting at or below the snapshot may or may not be inside it.
-    for (const [index, w] of this.writes) {
+    for (const index of this.writes.keys())
       if (index <= s.index)
-        this.settleWrite(index, w, () => w.reject(outcomeUnknown(`a snapshot at ${s.index} replaced this node's log`)));
-    }
+        this.writes.reject(index, outcomeUnknown(`a snapshot at ${s.index} replaced this node's log`));
     this.log.info('snapshot_installed', { index: s.index, term: s.term });
   }
 
   private dispatch(m: Message): void {
     if (m.rpcId !== undefined) {
       // The reply to a call we are serving (it was made durable first: we are past persist).
-      const w = this.rpcWaiters.get(m.rpcId);
-      if (w) {
-        this.rpcWaiters.delete(m.rpcId);
-        clearTimeout(w.timer);
-        w.resolve(m as ResponseMessage);
-      }
+      this.rpcWaiters.resolve(m.rpcId, m as ResponseMessage);
       return;
     }
     if (m.type === 'ReadIndexResponse') {
-      const key = `ri:${m.to}:${m.requestId}`;
-      const w = this.rpcWaiters.get(key);
-      if (w) {
-        this.rpcWaiters.delete(key);
-        clearTimeout(w.timer);
-        w.resolve(m);
-      }
+      this.rpcWaiters.resolve(`ri:${m.to}:${m.requestId}`, m);
       return;
     }
     if (isRequest(m)) this.clients.send(m);
@@ -270,21 +241,10 @@ export class RaftNode extends EventEmitter {
 
   private apply(e: Entry): void {
     const result = this.tracing.apply(e, () => this.sm.apply(e), describeResult);
-    const w = this.writes.get(e.index);
-    if (w) {
-      if (w.term === e.term) this.settleWrite(e.index, w, () => w.resolve({ result, index: e.index }));
-      else
-        this.settleWrite(e.index, w, () =>
-          w.reject(notCommitted(`a new leader replaced the entry at index ${e.index}`)),
-        );
-    }
-    this.emit('applied', e, result);
-  }
-
-  private settleWrite(index: number, w: PendingWrite, settle: () => void): void {
-    clearTimeout(w.timer);
-    this.writes.delete(index);
-    settle();
+    const w = this.writes.meta(e.index);
+    if (!w) return;
+    if (w.term === e.term) this.writes.resolve(e.index, { result, index: e.index });
+    else this.writes.reject(e.index, notCommitted(`a new leader replaced the entry at index ${e.index}`));
   }
 
   private maybeSnapshot(): void {
@@ -323,7 +283,6 @@ export class RaftNode extends EventEmitter {
         this.log.debug(o.type, { ...o });
     }
     this.tracing.observe(o);
-    this.emit('observation', o);
     if (this.raft.leader !== this.knownLeader) {
       this.knownLeader = this.raft.leader;
       if (this.knownLeader) {
@@ -357,19 +316,17 @@ export class RaftNode extends EventEmitter {
     const key = m.type === 'ReadIndex' ? `ri:${m.from}:${m.requestId}` : String(++this.counter);
     if (m.type !== 'ReadIndex') m.rpcId = key;
     const timeout = this.cfg.tickMs * this.cfg.electionTicks * 2;
-    const reply = new Promise<ResponseMessage>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.rpcWaiters.delete(key);
-        reject(new RpcError(grpcStatus.DEADLINE_EXCEEDED, `${this.cfg.id} produced no reply in ${timeout} ms`));
-      }, timeout);
-      this.rpcWaiters.set(key, { resolve, reject, timer });
-    });
+    const reply = this.rpcWaiters.wait(
+      key,
+      timeout,
+      () => new RpcError(grpcStatus.DEADLINE_EXCEEDED, `${this.cfg.id} produced no reply in ${timeout} ms`),
+      undefined,
+    );
     const rejected = this.raft.step(m);
     if (rejected) {
-      const w = this.rpcWaiters.get(key)!;
-      clearTimeout(w.timer);
-      this.rpcWaiters.delete(key);
-      const code = rejected.startsWith('wrong cluster') ? grpcStatus.FAILED_PRECONDITION : grpcStatus.INVALID_ARGUMENT;
+      this.rpcWaiters.cancel(key);
+      // Decided on the message, not on the words of the refusal.
+      const code = m.clusterId !== this.cfg.clusterId ? grpcStatus.FAILED_PRECONDITION : grpcStatus.INVALID_ARGUMENT;
       return Promise.reject(new RpcError(code, `rejected by ${this.cfg.id}: ${rejected}`));
     }
     if ((m.type === 'AppendEntries' || m.type === 'InstallSnapshot') && this.raft.leader === m.from)
@@ -423,15 +380,15 @@ export class RaftNode extends EventEmitter {
   }
 
   /** Proposes a command on this node, which must lead, and resolves with its result once applied.
-   *  The leader stamps its clock on the command (lock leases run on this log time). `context`
-   *  (a W3C traceparent) is stored in the log entry. */
-  propose(cmd: KvCommand, context = ''): Promise<Applied> {
+   *  The leader stamps its clock on the command (lock leases run on this log time). The trace
+   *  context of its proposal span is stored in the log entry. */
+  propose(cmd: KvCommand): Promise<Applied> {
     this.syncClock();
     if (this.raft.role !== 'leader')
       throw this.raft.leader ? notLeader(this.cfg.id, this.raft.leader) : noLeader(this.cfg.id);
     // The entry will land right after the last one: its proposal span's context goes into it.
     const index = this.raft.log.lastIndex() + 1;
-    const traceContext = context || this.tracing.proposed(index, this.raft.term, commandAttributes(cmd));
+    const traceContext = this.tracing.proposed(index, this.raft.term, commandAttributes(cmd));
     const res = this.raft.propose(JSON.stringify({ ...cmd, now: Date.now() }), traceContext);
     if (!res.ok) {
       this.tracing.proposalEnded(index, res.reason);
@@ -452,14 +409,15 @@ export class RaftNode extends EventEmitter {
 
   private awaitEntry(index: number, term: number): Promise<Applied> {
     this.kick();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.writes.delete(index);
+    return this.writes.wait(
+      index,
+      this.cfg.requestTimeoutMs,
+      () => {
         this.tracing.proposalEnded(index, 'outcome unknown: not applied in time');
-        reject(outcomeUnknown(`not applied within ${this.cfg.requestTimeoutMs} ms`));
-      }, this.cfg.requestTimeoutMs);
-      this.writes.set(index, { term, resolve, reject, timer });
-    });
+        return outcomeUnknown(`not applied within ${this.cfg.requestTimeoutMs} ms`);
+      },
+      { term },
+    );
   }
 
   /** Reads `key` with the requested consistency. Returns the value (undefined when absent) and
@@ -484,67 +442,40 @@ export class RaftNode extends EventEmitter {
     const requestId = `${this.cfg.id}-r${++this.counter}`;
     // One deadline for the whole read: learning the read index, then applying up to it.
     const deadline = performance.now() + this.cfg.requestTimeoutMs;
-    const index = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.readWaiters.delete(requestId);
-        reject(readFailed(`no read index within ${this.cfg.requestTimeoutMs} ms`));
-      }, this.cfg.requestTimeoutMs);
-      this.readWaiters.set(requestId, { resolve, reject, timer });
-      this.tracing.readStarted(requestId);
-      this.raft.readIndex(requestId, consistency === 'lease');
-      this.kick();
-    });
+    const readIndex = this.readWaiters.wait(
+      requestId,
+      this.cfg.requestTimeoutMs,
+      () => readFailed(`no read index within ${this.cfg.requestTimeoutMs} ms`),
+      undefined,
+    );
+    this.tracing.readStarted(requestId);
+    this.raft.readIndex(requestId, consistency === 'lease');
+    this.kick();
+    const index = await readIndex;
     await this.waitApplied(index, deadline);
     return { value: this.sm.get(key), index: this.sm.appliedIndex };
   }
 
   private onReadState(rs: ReadState): void {
-    const w = this.readWaiters.get(rs.requestId);
-    if (!w) return;
-    this.readWaiters.delete(rs.requestId);
-    clearTimeout(w.timer);
-    if (rs.error !== null)
-      w.reject(
+    if (rs.error === null) this.readWaiters.resolve(rs.requestId, rs.index);
+    else
+      this.readWaiters.reject(
+        rs.requestId,
         rs.error === 'no_leader'
           ? noLeader(this.cfg.id)
           : readFailed(`the leader could not confirm the read (${rs.error})`),
       );
-    else w.resolve(rs.index);
   }
 
   /** Waits until this node has applied `index`, or fails with 503 at `deadline` (a node that
    *  cannot catch up, say cut off from its leader, must not hold the client forever). */
   private waitApplied(index: number, deadline: number): Promise<void> {
     if (this.sm.appliedIndex >= index) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const w = {
-        index,
-        resolve,
-        reject,
-        timer: setTimeout(
-          () => {
-            this.applyWaiters = this.applyWaiters.filter((x) => x !== w);
-            reject(
-              readFailed(
-                `${this.cfg.id} had applied up to ${this.sm.appliedIndex}, not the read index ${index}, within ${this.cfg.requestTimeoutMs} ms (it is behind its leader)`,
-              ),
-            );
-          },
-          Math.max(0, deadline - performance.now()),
-        ),
-      };
-      this.applyWaiters.push(w);
-    });
-  }
-
-  private releaseApplyWaiters(): void {
-    if (!this.applyWaiters.length) return;
-    const ready = this.applyWaiters.filter((w) => w.index <= this.sm.appliedIndex);
-    this.applyWaiters = this.applyWaiters.filter((w) => w.index > this.sm.appliedIndex);
-    for (const w of ready) {
-      clearTimeout(w.timer);
-      w.resolve();
-    }
+    return this.applyWaiters.wait(index, Math.max(0, deadline - performance.now()), () =>
+      readFailed(
+        `${this.cfg.id} had applied up to ${this.sm.appliedIndex}, not the read index ${index}, within ${this.cfg.requestTimeoutMs} ms (it is behind its leader)`,
+      ),
+    );
   }
 
   // ------------------------------------------------------------------------------------------
@@ -580,7 +511,51 @@ export class RaftNode extends EventEmitter {
     return { index: this.sm.appliedIndex };
   }
 
-  status() {
+  get tracingEnabled(): boolean {
+    return this.tracing.enabled;
+  }
+
+  members(): ConfState {
+    return this.raft.status().conf;
+  }
+
+  checkConfChange(change: ConfChange): { reason: string; leader: NodeId | null } | null {
+    return this.raft.checkConfChange(change);
+  }
+
+  caughtUp(id: NodeId): boolean {
+    const pr = this.raft.status().progress[id];
+    return pr !== undefined && pr.match >= this.raft.log.lastIndex();
+  }
+
+  lockView(name: string): LockView {
+    const l = this.sm.locks.get(name);
+    const held = l && l.expiresAt > this.sm.clock ? l : null;
+    return {
+      holder: held ? { owner: held.owner, token: held.token, expiresAt: held.expiresAt } : null,
+      highestToken: this.sm.fencing.get(name) ?? 0,
+      logTime: this.sm.clock,
+    };
+  }
+
+  faults(): { chaos: ChaosSettings; disk: DiskFaults } {
+    return { chaos: this.chaos.settings, disk: { ...this.storage.faults } };
+  }
+
+  setChaos(patch: Partial<ChaosSettings>): ChaosSettings {
+    const settings = this.chaos.update(patch);
+    this.log.info('chaos_changed', { ...settings });
+    return settings;
+  }
+
+  setDiskFaults(patch: Partial<DiskFaults>): DiskFaults {
+    if (patch.slowFsyncMs !== undefined) this.storage.faults.slowFsyncMs = patch.slowFsyncMs;
+    if (patch.failWrites !== undefined) this.storage.faults.failWrites = patch.failWrites;
+    this.log.info('disk_faults_changed', { ...this.storage.faults });
+    return { ...this.storage.faults };
+  }
+
+  status(): NodeStatus {
     const st = this.raft.status();
     return {
       id: this.cfg.id,
@@ -622,23 +597,10 @@ export class RaftNode extends EventEmitter {
     if (this.ticker) clearInterval(this.ticker);
     this.driver.stop();
     if (graceful) await this.persisting;
-    for (const w of this.rpcWaiters.values()) {
-      clearTimeout(w.timer);
-      w.reject(new RpcError(grpcStatus.UNAVAILABLE, `${this.cfg.id} is shutting down`));
-    }
-    for (const [index, w] of this.writes)
-      this.settleWrite(index, w, () =>
-        w.reject(outcomeUnknown(`${this.cfg.id} shut down before the write was applied`)),
-      );
-    for (const w of this.readWaiters.values()) {
-      clearTimeout(w.timer);
-      w.reject(readFailed(`${this.cfg.id} is shutting down`));
-    }
-    for (const w of this.applyWaiters) {
-      clearTimeout(w.timer);
-      w.reject(readFailed(`${this.cfg.id} is shutting down`));
-    }
-    this.applyWaiters = [];
+    this.rpcWaiters.rejectAll(() => new RpcError(grpcStatus.UNAVAILABLE, `${this.cfg.id} is shutting down`));
+    this.writes.rejectAll(() => outcomeUnknown(`${this.cfg.id} shut down before the write was applied`));
+    this.readWaiters.rejectAll(() => readFailed(`${this.cfg.id} is shutting down`));
+    this.applyWaiters.rejectAll(() => readFailed(`${this.cfg.id} is shutting down`));
     this.clients.close();
     if (graceful) await this.server.close();
     else this.server.forceClose();

@@ -316,16 +316,6 @@ export interface RaftConfig {
   random: () => number;
 }
 
-export const DEFAULT_CONFIG: Omit<RaftConfig, 'id' | 'clusterId' | 'random'> = {
-  electionTick: 10,
-  heartbeatTick: 1,
-  preVote: true,
-  checkQuorum: true,
-  maxInflight: 64,
-  maxEntriesPerAppend: 256,
-  learnerCatchUpMargin: 0,
-};
-
 /** A Ready that asks for nothing but what `over` sets: for code that writes state to a disk
  *  directly rather than from the core (the simulator's preloaded disks, storage tests). */
 export function readyWith(over: Partial<Ready>): Ready {
