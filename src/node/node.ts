@@ -10,7 +10,7 @@ import { Raft } from '../raft/raft.js';
 import { ALL_LIBERTIES, ReadyDriver, type ReadyIO } from '../raft/driver.js';
 import type { ConfChange, ConfState, Entry, Message, NodeId, Observation, Ready, ReadState } from '../raft/types.js';
 import { KvStateMachine } from '../kv/state-machine.js';
-import type { KvCommand, KvResult } from '../kv/commands.js';
+import type { KvCommand } from '../kv/commands.js';
 import type { Applied, LockView, NodeCounters, NodeStatus, NodeSurface, ReadConsistency } from './surface.js';
 import type { DiskFaults } from '../storage/storage.js';
 import type { ChaosSettings } from '../transport/chaos.js';
@@ -25,8 +25,7 @@ import type { NodeConfig } from './config.js';
 import { ClientError, noLeader, notCommitted, notLeader, outcomeUnknown, readFailed } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { IndexWaiters, Waiters } from './waiters.js';
-import type { Attributes } from '@opentelemetry/api';
-import { ATTR } from '../telemetry/names.js';
+import { commandAttributes, describeResult } from '../telemetry/kv-attributes.js';
 
 /** A batch of entries is cut at this many characters of data and context: at most 3 UTF-8 bytes
  *  each, plus the framing, stays within the transport's message size limit. */
@@ -607,30 +606,4 @@ export class RaftNode extends EventEmitter implements NodeSurface {
     await this.storage.close().catch(() => {});
     this.log.info('node_stopped', { graceful });
   }
-}
-
-/** Span attributes for a command: what it does, to which key or lock. */
-function commandAttributes(cmd: KvCommand): Attributes {
-  const a: Attributes = { [ATTR.op]: cmd.op };
-  if ('key' in cmd) a[ATTR.key] = cmd.key;
-  if ('name' in cmd) a[ATTR.lockName] = cmd.name;
-  if ('token' in cmd) a[ATTR.lockToken] = cmd.token;
-  if (cmd.fence) Object.assign(a, { 'raft.fence.lock': cmd.fence.lock, 'raft.fence.token': cmd.fence.token });
-  if (cmd.idem) a['raft.idempotency_key'] = cmd.idem;
-  return a;
-}
-
-/** Span attributes for a result: errors (fenced writes, refused locks) become span events. */
-function describeResult(r: KvResult | null): Attributes {
-  if (!r) return {};
-  const a: Attributes = { [ATTR.op]: r.op };
-  if (r.op === 'error') a[ATTR.resultCode] = r.code;
-  if (r.op === 'lock_acquire')
-    Object.assign(
-      a,
-      r.granted ? { [ATTR.lockToken]: r.token } : { [ATTR.resultCode]: 'lock_held', 'raft.lock.holder': r.holder },
-    );
-  if ((r.op === 'lock_renew' || r.op === 'lock_release') && !r.ok) a[ATTR.resultCode] = 'not_holder';
-  if (r.op === 'cas') a['raft.cas.swapped'] = r.swapped;
-  return a;
 }
