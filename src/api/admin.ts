@@ -5,10 +5,10 @@ import { Router, type Request, type Response, type NextFunction } from 'express'
 import { chaosProblem, type ChaosSettings } from '../transport/chaos.js';
 import { secretMatches } from '../transport/peer-auth.js';
 import { ClientError, notLeader } from '../node/errors.js';
-import type { RaftNode } from '../node/node.js';
+import type { NodeSurface } from '../node/surface.js';
 import { handle, sendError } from './respond.js';
 
-export function adminRouter(node: RaftNode): Router {
+export function adminRouter(node: NodeSurface): Router {
   const r = Router();
   /** The membership change this node is running, if any. One at a time: two adds of one new id
    *  would both pass the checks before either committed, and the second would re-point the first's
@@ -45,7 +45,7 @@ export function adminRouter(node: RaftNode): Router {
   });
 
   r.get('/chaos', (_req, res) => {
-    res.json({ chaos: node.chaos.settings, disk: node.storage.faults });
+    res.json(node.faults());
   });
 
   /** Body: any of dropRate, dropReplyRate, delayMs [min,max], cutOut [ids], cutIn [ids]. */
@@ -54,12 +54,11 @@ export function adminRouter(node: RaftNode): Router {
     const problem = chaosProblem(patch ?? {});
     if (problem) return sendError(res, new ClientError(400, 'bad_chaos', problem));
     const { dropRate, dropReplyRate, delayMs, cutOut, cutIn } = patch;
-    const settings = node.chaos.update(
+    const settings = node.setChaos(
       Object.fromEntries(
         Object.entries({ dropRate, dropReplyRate, delayMs, cutOut, cutIn }).filter(([, v]) => v !== undefined),
       ),
     );
-    node.log.info('chaos_changed', { ...settings });
     res.json({ chaos: settings });
   });
 
@@ -74,10 +73,7 @@ export function adminRouter(node: RaftNode): Router {
     }
     if (failWrites !== undefined && typeof failWrites !== 'boolean')
       return sendError(res, new ClientError(400, 'bad_disk_fault', 'failWrites must be true or false'));
-    if (slowFsyncMs !== undefined) node.storage.faults.slowFsyncMs = slowFsyncMs;
-    if (failWrites !== undefined) node.storage.faults.failWrites = failWrites;
-    node.log.info('disk_faults_changed', { ...node.storage.faults });
-    res.json({ disk: node.storage.faults });
+    res.json({ disk: node.setDiskFaults({ slowFsyncMs, failWrites }) });
   });
 
   /** Adds a server: records its addresses, adds it as a learner, waits until it has caught up,
@@ -106,12 +102,12 @@ export function adminRouter(node: RaftNode): Router {
   const addMember = async (id: string, grpc: string, http: string) => {
     // Validate everything before committing anything: the address registration is a committed
     // entry, and registering an existing member's id would re-point its peers at the new address.
-    const refused = node.raft.checkConfChange({ type: 'add_learner', node: id });
+    const refused = node.checkConfChange({ type: 'add_learner', node: id });
     if (refused)
       throw new ClientError(409, 'membership_change_refused', `${refused.reason}; nothing was changed`, {
         leader: refused.leader,
       });
-    const { voters, learners } = node.raft.conf;
+    const { voters, learners } = node.members();
     for (const member of [...voters, ...learners]) {
       const a = node.address(member);
       if (a && (a.grpc === grpc || a.http === http))
@@ -128,8 +124,7 @@ export function adminRouter(node: RaftNode): Router {
     steps.push(`added ${id} as a learner`);
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const pr = node.raft.status().progress[id];
-      if (pr && pr.match >= node.raft.log.lastIndex()) break;
+      if (node.caughtUp(id)) break;
       if (Date.now() > deadline)
         throw new ClientError(
           504,
@@ -142,7 +137,7 @@ export function adminRouter(node: RaftNode): Router {
     steps.push(`${id} caught up`);
     await node.changeMembership({ type: 'promote', node: id });
     steps.push(`promoted ${id} to voter`);
-    return { members: node.raft.conf, steps };
+    return { members: node.members(), steps };
   };
 
   /** Removes a server. Body: {id}. A leader removing itself hands leadership over first. */
@@ -162,7 +157,7 @@ export function adminRouter(node: RaftNode): Router {
         );
       }
       await oneChangeAtATime(`removing ${id}`, () => node.changeMembership({ type: 'remove', node: id }));
-      res.json({ members: node.raft.conf });
+      res.json({ members: node.members() });
     }),
   );
 

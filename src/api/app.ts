@@ -7,7 +7,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { LIMITS, valueProblem } from '../kv/commands.js';
 import { ClientError } from '../node/errors.js';
-import type { RaftNode, ReadConsistency } from '../node/node.js';
+import type { NodeSurface, ReadConsistency } from '../node/surface.js';
 import { adminRouter } from './admin.js';
 import { locksRouter } from './locks.js';
 import { handle, sendError } from './respond.js';
@@ -15,7 +15,7 @@ import { bodyField, checkedKey, dropInternalHeaders, write } from './writes.js';
 import { serveForwards } from './forward.js';
 import { httpServerSpans } from '../telemetry/http.js';
 
-export function createApp(node: RaftNode): express.Express {
+export function createApp(node: NodeSurface): express.Express {
   const app = express();
   app.disable('x-powered-by');
   // Writes followers forward to this node arrive over gRPC (raft.Raft/Forward), served here.
@@ -28,7 +28,7 @@ export function createApp(node: RaftNode): express.Express {
     if (leader) res.setHeader('X-Raft-Leader', leader);
     next();
   });
-  app.use(httpServerSpans(node.cfg.id, node.tracing.enabled, (fields) => node.log.debug('http_request', fields)));
+  app.use(httpServerSpans(node.cfg.id, node.tracingEnabled, (fields) => node.log.debug('http_request', fields)));
   app.use(express.json({ limit: LIMITS.bodyBytes, strict: true, type: () => true }));
 
   app.get('/status', (_req, res) => {

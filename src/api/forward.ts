@@ -9,14 +9,14 @@ import type { Metadata } from '@grpc/grpc-js';
 import type { Response } from 'express';
 import { keyProblem, LIMITS, valueProblem, type KvCommand, type KvResult } from '../kv/commands.js';
 import { ClientError, noLeader } from '../node/errors.js';
-import type { Applied, RaftNode } from '../node/node.js';
+import type { Applied, NodeSurface } from '../node/surface.js';
 import { forwardClientSpan, forwardServerSpan } from '../telemetry/forward-spans.js';
 import { ForwardFailure } from '../transport/client.js';
 import type { ForwardReply } from '../transport/generated/raft/ForwardReply.js';
 
 /** The follower's side: forwards `cmd` to the leader and returns its result, or throws the
  *  ClientError the client must get. Sets X-Raft-Forwarded-To (and X-Raft-Leader as it learns). */
-export async function forwardToLeader(node: RaftNode, cmd: KvCommand, res: Response): Promise<Applied> {
+export async function forwardToLeader(node: NodeSurface, cmd: KvCommand, res: Response): Promise<Applied> {
   const leader = node.leaderId();
   if (!leader) throw noLeader(node.cfg.id);
   const address = node.address(leader)?.grpc;
@@ -60,7 +60,7 @@ function parseObject(text: string): Record<string, unknown> {
 }
 
 /** The leader's side: proposes a forwarded command and answers with its result or its error. */
-export function serveForwards(node: RaftNode): void {
+export function serveForwards(node: NodeSurface): void {
   node.serveForwards((from: string, command: string, md: Metadata) =>
     forwardServerSpan(
       { nodeId: node.cfg.id, from },

@@ -5,7 +5,7 @@
 import { Router } from 'express';
 import { LIMITS } from '../kv/commands.js';
 import { ClientError } from '../node/errors.js';
-import type { RaftNode } from '../node/node.js';
+import type { NodeSurface } from '../node/surface.js';
 import { bodyField, checkedKey, write } from './writes.js';
 import { handle } from './respond.js';
 
@@ -32,7 +32,7 @@ function token(v: unknown): number {
   return v;
 }
 
-export function locksRouter(node: RaftNode): Router {
+export function locksRouter(node: NodeSurface): Router {
   const r = Router();
 
   r.post(
@@ -85,15 +85,8 @@ export function locksRouter(node: RaftNode): Router {
     handle(async (req, res) => {
       const name = checkedKey(req.params.name);
       await node.read(name, 'linearizable');
-      const l = node.sm.locks.get(name);
-      const held = l && l.expiresAt > node.sm.clock ? l : null;
-      res.json({
-        name,
-        held: !!held,
-        ...(held ? { owner: held.owner, token: held.token, expiresAt: held.expiresAt } : {}),
-        highestToken: node.sm.fencing.get(name) ?? 0,
-        logTime: node.sm.clock,
-      });
+      const { holder, highestToken, logTime } = node.lockView(name);
+      res.json({ name, held: !!holder, ...(holder ?? {}), highestToken, logTime });
     }),
   );
   return r;

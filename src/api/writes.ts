@@ -4,7 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { KvCommand, KvResult } from '../kv/commands.js';
 import { keyProblem, LIMITS, parseFence } from '../kv/commands.js';
 import { ClientError } from '../node/errors.js';
-import type { RaftNode } from '../node/node.js';
+import type { NodeSurface } from '../node/surface.js';
 import { forwardToLeader } from './forward.js';
 
 /** Headers that once marked a write forwarded over HTTP. Nodes now forward over gRPC
@@ -45,7 +45,7 @@ const SM_ERROR_STATUS: Record<string, number> = {
  *  leader (src/api/forward.ts). The Idempotency-Key and X-Fencing-Token headers travel inside the
  *  command, checked here either way. */
 export async function write(
-  node: RaftNode,
+  node: NodeSurface,
   req: Request,
   res: Response,
   cmd: KvCommand,

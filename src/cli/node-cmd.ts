@@ -46,10 +46,10 @@ export async function nodeCommand(argv: string[]): Promise<number> {
   let node: RaftNode | null = null;
   const tracing = telemetry.enabled
     ? new RaftTracing(cfg.id, {
-        term: () => node?.raft.term ?? 0,
-        role: () => node?.raft.role ?? 'follower',
-        commitIndex: () => node?.raft.commitIndex ?? 0,
-        appliedIndex: () => node?.sm.appliedIndex ?? 0,
+        term: () => node?.status().term ?? 0,
+        role: () => node?.status().role ?? 'follower',
+        commitIndex: () => node?.status().commitIndex ?? 0,
+        appliedIndex: () => node?.status().lastApplied ?? 0,
       })
     : NO_TRACING;
   const logger = createLogger(cfg.id, cfg.logLevel, undefined, () => tracing.logFields());

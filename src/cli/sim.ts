@@ -1,7 +1,9 @@
 // `raft-otel sim --seed S`: runs one randomized simulation and prints its timeline, so a failing
 // seed from the test suite (or a curious learner) can watch exactly what happened.
 import { parseArgs } from 'node:util';
+import { writeFileSync } from 'node:fs';
 import { runSeed, simOptionsForSeed, DEFAULT_NEMESIS } from '../sim/nemesis.js';
+import { SimTracing, SIM_EPOCH_MS } from '../telemetry/sim-tracing.js';
 
 export const simHelp = `raft-otel sim --seed S [options]
 
@@ -17,6 +19,9 @@ Options:
   --grep REGEX       print only timeline lines matching REGEX
   --tail N           print only the last N lines of the timeline
   --quiet            print only the verdict
+  --export FILE      also write the run's traces to FILE as OTLP JSON (virtual time from
+                     ${new Date(SIM_EPOCH_MS).toISOString()}): open it in the built-in viewer or Jaeger's
+                     Upload tab; the same seed writes the same file
 `;
 
 export function simCommand(argv: string[]): number {
@@ -29,6 +34,7 @@ export function simCommand(argv: string[]): number {
       grep: { type: 'string' },
       tail: { type: 'string' },
       quiet: { type: 'boolean' },
+      export: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -45,7 +51,8 @@ export function simCommand(argv: string[]): number {
     ...(values['fault-ms'] ? { faultMs: Number(values['fault-ms']) } : {}),
     ...(values['settle-ms'] ? { settleMs: Number(values['settle-ms']) } : {}),
   };
-  const result = runSeed(seed, { timeline: !values.quiet }, nem);
+  const tracing = values.export ? new SimTracing(seed) : null;
+  const result = runSeed(seed, { timeline: !values.quiet, tracing }, nem);
   if (!values.quiet) {
     let lines = result.timeline;
     if (values.grep) {
@@ -63,5 +70,18 @@ export function simCommand(argv: string[]): number {
       `${result.writesAcked}/${result.writesInvoked} writes acknowledged, ${result.readsDone} reads, final commit ${result.finalCommit}\n` +
       (result.ok ? 'verdict: SAFE and converged\n' : `verdict: FAILED: ${result.error}\n`),
   );
+  if (tracing && values.export) {
+    const spans = tracing.finish();
+    try {
+      writeFileSync(values.export, tracing.otlpJson());
+    } catch (e) {
+      process.stderr.write(`error: cannot write ${values.export}: ${(e as Error).message}\n`);
+      return 2;
+    }
+    const traces = new Set(spans.map((s) => s.spanContext().traceId)).size;
+    process.stdout.write(
+      `wrote ${spans.length} spans in ${traces} traces to ${values.export} (OTLP JSON; virtual time 0 is ${new Date(SIM_EPOCH_MS).toISOString()})\n`,
+    );
+  }
   return result.ok ? 0 : 1;
 }

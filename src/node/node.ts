@@ -7,9 +7,13 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 import { Raft } from '../raft/raft.js';
-import type { ConfChange, Entry, Message, NodeId, Observation, Ready, ReadState } from '../raft/types.js';
+import { ALL_LIBERTIES, ReadyDriver, type ReadyIO } from '../raft/driver.js';
+import type { ConfChange, ConfState, Entry, Message, NodeId, Observation, Ready, ReadState } from '../raft/types.js';
 import { KvStateMachine } from '../kv/state-machine.js';
-import type { KvCommand, KvResult } from '../kv/commands.js';
+import type { KvCommand } from '../kv/commands.js';
+import type { Applied, LockView, NodeCounters, NodeStatus, NodeSurface, ReadConsistency } from './surface.js';
+import type { DiskFaults } from '../storage/storage.js';
+import type { ChaosSettings } from '../transport/chaos.js';
 import { DiskStorage } from '../storage/storage.js';
 import { Chaos } from '../transport/chaos.js';
 import { PeerClients } from '../transport/client.js';
@@ -22,34 +26,12 @@ import { MAX_MESSAGE_BYTES } from '../transport/proto.js';
 import type { NodeConfig } from './config.js';
 import { ClientError, noLeader, notCommitted, notLeader, outcomeUnknown, readFailed } from './errors.js';
 import { createLogger, type Logger } from './log.js';
-import type { Attributes } from '@opentelemetry/api';
-import { ATTR } from '../telemetry/names.js';
+import { IndexWaiters, Waiters } from './waiters.js';
+import { commandAttributes, describeResult } from '../telemetry/kv-attributes.js';
 
 /** A batch of entries is cut at this many characters of data and context: at most 3 UTF-8 bytes
  *  each, plus the framing, stays within the transport's message size limit. */
 const MAX_APPEND_CHARS = Math.floor(MAX_MESSAGE_BYTES / 4);
-
-/** A command's fate: its result and the index of the entry that carried it. When an idempotent
- *  request was replayed, `result.index` is the first application's index, not `index`. */
-export interface Applied {
-  result: KvResult | null;
-  index: number;
-}
-
-interface PendingWrite {
-  term: number;
-  resolve: (r: Applied) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
-interface Waiter<T> {
-  resolve: (v: T) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
-export type ReadConsistency = 'linearizable' | 'lease' | 'stale';
 
 export interface NodeDeps {
   /** The tracing layer (its RPC hooks wrap the transport); none by default. */
@@ -57,35 +39,36 @@ export interface NodeDeps {
   logger?: Logger;
 }
 
-export class RaftNode extends EventEmitter {
+export class RaftNode extends EventEmitter implements NodeSurface {
   readonly cfg: NodeConfig;
-  readonly raft: Raft;
-  readonly sm = new KvStateMachine();
-  readonly chaos: Chaos;
   readonly log: Logger;
-  readonly storage: DiskStorage;
-  readonly tracing: NodeTracing;
+  private readonly raft: Raft;
+  private readonly sm = new KvStateMachine();
+  private readonly chaos: Chaos;
+  private readonly storage: DiskStorage;
+  private readonly tracing: NodeTracing;
   private server: RaftServer;
   private clients: PeerClients;
   private ticker: NodeJS.Timeout | null = null;
   private lastTickAt = performance.now();
   private scheduled = false;
-  private processing: Promise<void> | null = null;
+  private readonly driver: ReadyDriver;
+  /** The persist in flight, awaited by a graceful stop. */
+  private persisting: Promise<void> = Promise.resolve();
   private stopped = false;
   private counter = 0;
-  private writes = new Map<number, PendingWrite>();
-  private rpcWaiters = new Map<string, Waiter<ResponseMessage>>();
-  private readWaiters = new Map<string, Waiter<number>>();
-  private applyWaiters: { index: number; resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }[] =
-    [];
+  /** Client writes waiting for their entry (by index), with the term they were proposed in. */
+  private writes = new Waiters<number, Applied, { term: number }>();
+  /** Calls being served, waiting for the core's reply. */
+  private rpcWaiters = new Waiters<string, ResponseMessage>();
+  private readWaiters = new Waiters<string, number>();
+  private applyWaiters = new IndexWaiters();
   /** performance.now() when this node last heard from its leader (for bounded-staleness reads). */
   private lastLeaderContact = -Infinity;
   private knownLeader: NodeId | null = null;
   private refusedLogged = { at: -Infinity, suppressed: 0 };
-  /** The last log index known to be on disk. */
-  private durableIndex = 0;
   grpcPort = 0;
-  readonly counters = {
+  private readonly counters: NodeCounters = {
     leaderChanges: 0,
     electionsStarted: 0,
     electionsWon: 0,
@@ -112,6 +95,7 @@ export class RaftNode extends EventEmitter {
       security: cfg.security,
       onRefused: (reason, peer) => this.noteRefusedPeer(reason, peer),
     });
+    this.driver = new ReadyDriver(raft, this.readyIO(), ALL_LIBERTIES, raft.log.lastIndex());
     const timeoutMs = cfg.tickMs * cfg.electionTicks;
     this.clients = new PeerClients({
       nodeId: cfg.id,
@@ -157,7 +141,8 @@ export class RaftNode extends EventEmitter {
       loaded.state,
     );
     const node = new RaftNode(cfg, storage, raft, { ...deps, logger: log });
-    node.durableIndex = raft.log.lastIndex();
+    // What was committed before this start is applied again from the log: those applies replay.
+    node.tracing.replayUpTo(loaded.state.hardState.commit);
     if (loaded.state.snapshot) node.sm.restore(loaded.state.snapshot.data, loaded.state.snapshot.index);
     node.grpcPort = await node.server.listen(cfg.grpcListen);
     node.ticker = setInterval(() => node.syncClock(), cfg.tickMs);
@@ -198,94 +183,61 @@ export class RaftNode extends EventEmitter {
   private kick(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
+    // On the next turn of the event loop, so that messages and proposals arriving meanwhile
+    // leave in one Ready (one fsync, one append per follower).
     setImmediate(() => {
       this.scheduled = false;
-      if (!this.processing) this.processing = this.processLoop().finally(() => (this.processing = null));
+      if (!this.stopped) this.driver.run();
     });
   }
 
-  private async processLoop(): Promise<void> {
-    try {
-      while (!this.stopped && this.raft.hasReady()) {
-        const rd = this.raft.ready();
-        for (const o of rd.observations) this.observe(o);
-        if (this.raft.leader !== this.knownLeader) {
-          this.knownLeader = this.raft.leader;
-          if (this.knownLeader) {
-            this.counters.leaderChanges++;
-            this.log.info('leader_changed', { leader: this.knownLeader, term: this.raft.term });
-          }
-        }
-        // A leader's appends may leave before its own fsync (thesis §10.2.1): it writes its log in
-        // parallel with replicating it. That is safe because whatever the replies make committed
-        // shows (as applied results, as leaderCommit) only in a later Ready, and Readys are handled
-        // one at a time: by then this one's fsync is done. Every other message (a vote, a reply)
-        // waits for the fsync: it promises something about this node's disk.
-        const early = rd.messages.filter((m) => m.type === 'AppendEntries' || m.type === 'InstallSnapshot');
-        const late = early.length
-          ? rd.messages.filter((m) => m.type !== 'AppendEntries' && m.type !== 'InstallSnapshot')
-          : rd.messages;
-        for (const m of early) this.dispatch(m);
-        // Committed entries already on disk need not wait for this Ready's new entries to be synced.
-        let applied = 0;
-        while (applied < rd.committedEntries.length && rd.committedEntries[applied].index <= this.durableIndex)
-          this.apply(rd.committedEntries[applied++]);
-        // 1. Persist: nothing below happens before the state is durable.
-        await this.tracing.persist(
-          rd,
-          () => this.storage.persist(rd),
-          () => this.storage.stats.lastFsyncMs,
-        );
-        if (rd.snapshot)
-          this.durableIndex = rd.restoreStateMachine
-            ? rd.snapshot.index
-            : Math.max(this.durableIndex, rd.snapshot.index);
-        if (rd.entries.length) this.durableIndex = rd.entries[rd.entries.length - 1].index;
-        if (rd.snapshot && rd.restoreStateMachine) this.restoreSnapshot(rd);
-        // 2. Send.
-        for (const m of late) this.dispatch(m);
-        // 3. Apply, then serve reads.
-        for (let i = applied; i < rd.committedEntries.length; i++) this.apply(rd.committedEntries[i]);
-        for (const rs of rd.readStates) this.onReadState(rs);
-        this.releaseApplyWaiters();
+  /** The Ready contract, carried out by the driver the simulator also runs (src/raft/driver.ts),
+   *  with both of its liberties on. */
+  private readyIO(): ReadyIO {
+    return {
+      observe: (o) => this.observe(o),
+      persist: (rd, done) => {
+        this.persisting = this.tracing
+          .persist(
+            rd,
+            () => this.storage.persist(rd),
+            () => this.storage.stats.lastFsyncMs,
+          )
+          .then(
+            () => done(),
+            (e: unknown) => done(e instanceof Error ? e : new Error(String(e))),
+          );
+      },
+      restore: (rd) => this.restoreSnapshot(rd),
+      send: (m) => this.dispatch(m),
+      apply: (e) => this.apply(e),
+      readState: (rs) => this.onReadState(rs),
+      handled: () => {
+        this.applyWaiters.release(this.sm.appliedIndex);
         this.maybeSnapshot();
-      }
-    } catch (e) {
-      this.fail(e instanceof Error ? e : new Error(String(e)));
-    }
-    if (!this.stopped && this.raft.hasReady()) this.kick();
+      },
+      fail: (e) => this.fail(e),
+    };
   }
 
   private restoreSnapshot(rd: Ready): void {
     const s = rd.snapshot!;
     this.sm.restore(s.data, s.index);
     // A write waiting at or below the snapshot may or may not be inside it.
-    for (const [index, w] of this.writes) {
+    for (const index of this.writes.keys())
       if (index <= s.index)
-        this.settleWrite(index, w, () => w.reject(outcomeUnknown(`a snapshot at ${s.index} replaced this node's log`)));
-    }
+        this.writes.reject(index, outcomeUnknown(`a snapshot at ${s.index} replaced this node's log`));
     this.log.info('snapshot_installed', { index: s.index, term: s.term });
   }
 
   private dispatch(m: Message): void {
     if (m.rpcId !== undefined) {
       // The reply to a call we are serving (it was made durable first: we are past persist).
-      const w = this.rpcWaiters.get(m.rpcId);
-      if (w) {
-        this.rpcWaiters.delete(m.rpcId);
-        clearTimeout(w.timer);
-        w.resolve(m as ResponseMessage);
-      }
+      this.rpcWaiters.resolve(m.rpcId, m as ResponseMessage);
       return;
     }
     if (m.type === 'ReadIndexResponse') {
-      const key = `ri:${m.to}:${m.requestId}`;
-      const w = this.rpcWaiters.get(key);
-      if (w) {
-        this.rpcWaiters.delete(key);
-        clearTimeout(w.timer);
-        w.resolve(m);
-      }
+      this.rpcWaiters.resolve(`ri:${m.to}:${m.requestId}`, m);
       return;
     }
     if (isRequest(m)) this.clients.send(m);
@@ -293,21 +245,10 @@ export class RaftNode extends EventEmitter {
 
   private apply(e: Entry): void {
     const result = this.tracing.apply(e, () => this.sm.apply(e), describeResult);
-    const w = this.writes.get(e.index);
-    if (w) {
-      if (w.term === e.term) this.settleWrite(e.index, w, () => w.resolve({ result, index: e.index }));
-      else
-        this.settleWrite(e.index, w, () =>
-          w.reject(notCommitted(`a new leader replaced the entry at index ${e.index}`)),
-        );
-    }
-    this.emit('applied', e, result);
-  }
-
-  private settleWrite(index: number, w: PendingWrite, settle: () => void): void {
-    clearTimeout(w.timer);
-    this.writes.delete(index);
-    settle();
+    const w = this.writes.meta(e.index);
+    if (!w) return;
+    if (w.term === e.term) this.writes.resolve(e.index, { result, index: e.index });
+    else this.writes.reject(e.index, notCommitted(`a new leader replaced the entry at index ${e.index}`));
   }
 
   private maybeSnapshot(): void {
@@ -346,7 +287,13 @@ export class RaftNode extends EventEmitter {
         this.log.debug(o.type, { ...o });
     }
     this.tracing.observe(o);
-    this.emit('observation', o);
+    if (this.raft.leader !== this.knownLeader) {
+      this.knownLeader = this.raft.leader;
+      if (this.knownLeader) {
+        this.counters.leaderChanges++;
+        this.log.info('leader_changed', { leader: this.knownLeader, term: this.raft.term });
+      }
+    }
   }
 
   private fail(e: Error): void {
@@ -373,19 +320,17 @@ export class RaftNode extends EventEmitter {
     const key = m.type === 'ReadIndex' ? `ri:${m.from}:${m.requestId}` : String(++this.counter);
     if (m.type !== 'ReadIndex') m.rpcId = key;
     const timeout = this.cfg.tickMs * this.cfg.electionTicks * 2;
-    const reply = new Promise<ResponseMessage>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.rpcWaiters.delete(key);
-        reject(new RpcError(grpcStatus.DEADLINE_EXCEEDED, `${this.cfg.id} produced no reply in ${timeout} ms`));
-      }, timeout);
-      this.rpcWaiters.set(key, { resolve, reject, timer });
-    });
+    const reply = this.rpcWaiters.wait(
+      key,
+      timeout,
+      () => new RpcError(grpcStatus.DEADLINE_EXCEEDED, `${this.cfg.id} produced no reply in ${timeout} ms`),
+      undefined,
+    );
     const rejected = this.raft.step(m);
     if (rejected) {
-      const w = this.rpcWaiters.get(key)!;
-      clearTimeout(w.timer);
-      this.rpcWaiters.delete(key);
-      const code = rejected.startsWith('wrong cluster') ? grpcStatus.FAILED_PRECONDITION : grpcStatus.INVALID_ARGUMENT;
+      this.rpcWaiters.cancel(key);
+      // Decided on the message, not on the words of the refusal.
+      const code = m.clusterId !== this.cfg.clusterId ? grpcStatus.FAILED_PRECONDITION : grpcStatus.INVALID_ARGUMENT;
       return Promise.reject(new RpcError(code, `rejected by ${this.cfg.id}: ${rejected}`));
     }
     if ((m.type === 'AppendEntries' || m.type === 'InstallSnapshot') && this.raft.leader === m.from)
@@ -439,15 +384,15 @@ export class RaftNode extends EventEmitter {
   }
 
   /** Proposes a command on this node, which must lead, and resolves with its result once applied.
-   *  The leader stamps its clock on the command (lock leases run on this log time). `context`
-   *  (a W3C traceparent) is stored in the log entry. */
-  propose(cmd: KvCommand, context = ''): Promise<Applied> {
+   *  The leader stamps its clock on the command (lock leases run on this log time). The trace
+   *  context of its proposal span is stored in the log entry. */
+  propose(cmd: KvCommand): Promise<Applied> {
     this.syncClock();
     if (this.raft.role !== 'leader')
       throw this.raft.leader ? notLeader(this.cfg.id, this.raft.leader) : noLeader(this.cfg.id);
     // The entry will land right after the last one: its proposal span's context goes into it.
     const index = this.raft.log.lastIndex() + 1;
-    const traceContext = context || this.tracing.proposed(index, this.raft.term, commandAttributes(cmd));
+    const traceContext = this.tracing.proposed(index, this.raft.term, commandAttributes(cmd));
     const res = this.raft.propose(JSON.stringify({ ...cmd, now: Date.now() }), traceContext);
     if (!res.ok) {
       this.tracing.proposalEnded(index, res.reason);
@@ -468,14 +413,15 @@ export class RaftNode extends EventEmitter {
 
   private awaitEntry(index: number, term: number): Promise<Applied> {
     this.kick();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.writes.delete(index);
+    return this.writes.wait(
+      index,
+      this.cfg.requestTimeoutMs,
+      () => {
         this.tracing.proposalEnded(index, 'outcome unknown: not applied in time');
-        reject(outcomeUnknown(`not applied within ${this.cfg.requestTimeoutMs} ms`));
-      }, this.cfg.requestTimeoutMs);
-      this.writes.set(index, { term, resolve, reject, timer });
-    });
+        return outcomeUnknown(`not applied within ${this.cfg.requestTimeoutMs} ms`);
+      },
+      { term },
+    );
   }
 
   /** Reads `key` with the requested consistency. Returns the value (undefined when absent) and
@@ -500,67 +446,40 @@ export class RaftNode extends EventEmitter {
     const requestId = `${this.cfg.id}-r${++this.counter}`;
     // One deadline for the whole read: learning the read index, then applying up to it.
     const deadline = performance.now() + this.cfg.requestTimeoutMs;
-    const index = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.readWaiters.delete(requestId);
-        reject(readFailed(`no read index within ${this.cfg.requestTimeoutMs} ms`));
-      }, this.cfg.requestTimeoutMs);
-      this.readWaiters.set(requestId, { resolve, reject, timer });
-      this.tracing.readStarted(requestId);
-      this.raft.readIndex(requestId, consistency === 'lease');
-      this.kick();
-    });
+    const readIndex = this.readWaiters.wait(
+      requestId,
+      this.cfg.requestTimeoutMs,
+      () => readFailed(`no read index within ${this.cfg.requestTimeoutMs} ms`),
+      undefined,
+    );
+    this.tracing.readStarted(requestId);
+    this.raft.readIndex(requestId, consistency === 'lease');
+    this.kick();
+    const index = await readIndex;
     await this.waitApplied(index, deadline);
     return { value: this.sm.get(key), index: this.sm.appliedIndex };
   }
 
   private onReadState(rs: ReadState): void {
-    const w = this.readWaiters.get(rs.requestId);
-    if (!w) return;
-    this.readWaiters.delete(rs.requestId);
-    clearTimeout(w.timer);
-    if (rs.error !== null)
-      w.reject(
+    if (rs.error === null) this.readWaiters.resolve(rs.requestId, rs.index);
+    else
+      this.readWaiters.reject(
+        rs.requestId,
         rs.error === 'no_leader'
           ? noLeader(this.cfg.id)
           : readFailed(`the leader could not confirm the read (${rs.error})`),
       );
-    else w.resolve(rs.index);
   }
 
   /** Waits until this node has applied `index`, or fails with 503 at `deadline` (a node that
    *  cannot catch up, say cut off from its leader, must not hold the client forever). */
   private waitApplied(index: number, deadline: number): Promise<void> {
     if (this.sm.appliedIndex >= index) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const w = {
-        index,
-        resolve,
-        reject,
-        timer: setTimeout(
-          () => {
-            this.applyWaiters = this.applyWaiters.filter((x) => x !== w);
-            reject(
-              readFailed(
-                `${this.cfg.id} had applied up to ${this.sm.appliedIndex}, not the read index ${index}, within ${this.cfg.requestTimeoutMs} ms (it is behind its leader)`,
-              ),
-            );
-          },
-          Math.max(0, deadline - performance.now()),
-        ),
-      };
-      this.applyWaiters.push(w);
-    });
-  }
-
-  private releaseApplyWaiters(): void {
-    if (!this.applyWaiters.length) return;
-    const ready = this.applyWaiters.filter((w) => w.index <= this.sm.appliedIndex);
-    this.applyWaiters = this.applyWaiters.filter((w) => w.index > this.sm.appliedIndex);
-    for (const w of ready) {
-      clearTimeout(w.timer);
-      w.resolve();
-    }
+    return this.applyWaiters.wait(index, Math.max(0, deadline - performance.now()), () =>
+      readFailed(
+        `${this.cfg.id} had applied up to ${this.sm.appliedIndex}, not the read index ${index}, within ${this.cfg.requestTimeoutMs} ms (it is behind its leader)`,
+      ),
+    );
   }
 
   // ------------------------------------------------------------------------------------------
@@ -612,7 +531,51 @@ export class RaftNode extends EventEmitter {
     return { index: this.sm.appliedIndex };
   }
 
-  status() {
+  get tracingEnabled(): boolean {
+    return this.tracing.enabled;
+  }
+
+  members(): ConfState {
+    return this.raft.status().conf;
+  }
+
+  checkConfChange(change: ConfChange): { reason: string; leader: NodeId | null } | null {
+    return this.raft.checkConfChange(change);
+  }
+
+  caughtUp(id: NodeId): boolean {
+    const pr = this.raft.status().progress[id];
+    return pr !== undefined && pr.match >= this.raft.log.lastIndex();
+  }
+
+  lockView(name: string): LockView {
+    const l = this.sm.locks.get(name);
+    const held = l && l.expiresAt > this.sm.clock ? l : null;
+    return {
+      holder: held ? { owner: held.owner, token: held.token, expiresAt: held.expiresAt } : null,
+      highestToken: this.sm.fencing.get(name) ?? 0,
+      logTime: this.sm.clock,
+    };
+  }
+
+  faults(): { chaos: ChaosSettings; disk: DiskFaults } {
+    return { chaos: this.chaos.settings, disk: { ...this.storage.faults } };
+  }
+
+  setChaos(patch: Partial<ChaosSettings>): ChaosSettings {
+    const settings = this.chaos.update(patch);
+    this.log.info('chaos_changed', { ...settings });
+    return settings;
+  }
+
+  setDiskFaults(patch: Partial<DiskFaults>): DiskFaults {
+    if (patch.slowFsyncMs !== undefined) this.storage.faults.slowFsyncMs = patch.slowFsyncMs;
+    if (patch.failWrites !== undefined) this.storage.faults.failWrites = patch.failWrites;
+    this.log.info('disk_faults_changed', { ...this.storage.faults });
+    return { ...this.storage.faults };
+  }
+
+  status(): NodeStatus {
     const st = this.raft.status();
     return {
       id: this.cfg.id,
@@ -652,54 +615,16 @@ export class RaftNode extends EventEmitter {
     if (this.stopped) return;
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
-    if (graceful) await this.processing;
-    for (const w of this.rpcWaiters.values()) {
-      clearTimeout(w.timer);
-      w.reject(new RpcError(grpcStatus.UNAVAILABLE, `${this.cfg.id} is shutting down`));
-    }
-    for (const [index, w] of this.writes)
-      this.settleWrite(index, w, () =>
-        w.reject(outcomeUnknown(`${this.cfg.id} shut down before the write was applied`)),
-      );
-    for (const w of this.readWaiters.values()) {
-      clearTimeout(w.timer);
-      w.reject(readFailed(`${this.cfg.id} is shutting down`));
-    }
-    for (const w of this.applyWaiters) {
-      clearTimeout(w.timer);
-      w.reject(readFailed(`${this.cfg.id} is shutting down`));
-    }
-    this.applyWaiters = [];
+    this.driver.stop();
+    if (graceful) await this.persisting;
+    this.rpcWaiters.rejectAll(() => new RpcError(grpcStatus.UNAVAILABLE, `${this.cfg.id} is shutting down`));
+    this.writes.rejectAll(() => outcomeUnknown(`${this.cfg.id} shut down before the write was applied`));
+    this.readWaiters.rejectAll(() => readFailed(`${this.cfg.id} is shutting down`));
+    this.applyWaiters.rejectAll(() => readFailed(`${this.cfg.id} is shutting down`));
     this.clients.close();
     if (graceful) await this.server.close();
     else this.server.forceClose();
     await this.storage.close().catch(() => {});
     this.log.info('node_stopped', { graceful });
   }
-}
-
-/** Span attributes for a command: what it does, to which key or lock. */
-function commandAttributes(cmd: KvCommand): Attributes {
-  const a: Attributes = { [ATTR.op]: cmd.op };
-  if ('key' in cmd) a[ATTR.key] = cmd.key;
-  if ('name' in cmd) a[ATTR.lockName] = cmd.name;
-  if ('token' in cmd) a[ATTR.lockToken] = cmd.token;
-  if (cmd.fence) Object.assign(a, { 'raft.fence.lock': cmd.fence.lock, 'raft.fence.token': cmd.fence.token });
-  if (cmd.idem) a['raft.idempotency_key'] = cmd.idem;
-  return a;
-}
-
-/** Span attributes for a result: errors (fenced writes, refused locks) become span events. */
-function describeResult(r: KvResult | null): Attributes {
-  if (!r) return {};
-  const a: Attributes = { [ATTR.op]: r.op };
-  if (r.op === 'error') a[ATTR.resultCode] = r.code;
-  if (r.op === 'lock_acquire')
-    Object.assign(
-      a,
-      r.granted ? { [ATTR.lockToken]: r.token } : { [ATTR.resultCode]: 'lock_held', 'raft.lock.holder': r.holder },
-    );
-  if ((r.op === 'lock_renew' || r.op === 'lock_release') && !r.ok) a[ATTR.resultCode] = 'not_holder';
-  if (r.op === 'cas') a['raft.cas.swapped'] = r.swapped;
-  return a;
 }

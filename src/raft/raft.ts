@@ -17,6 +17,7 @@ import { RaftLog } from './log.js';
 import { Progress } from './progress.js';
 import { majorityValue, quorumSize } from './quorum.js';
 import type {
+  FollowerCause,
   AppendEntries,
   AppendEntriesResponse,
   ConfChange,
@@ -201,7 +202,7 @@ export class Raft {
     // term: a lagging voter may grant a pre-vote, or refuse one, from an older term.
     if (m.type === 'RequestVoteResponse') {
       if (m.term > this.term && !m.granted)
-        this.becomeFollower(m.term, null, `voter ${m.from} is in term ${m.term}`, m.type);
+        this.becomeFollower(m.term, null, 'higher_term', `voter ${m.from} is in term ${m.term}`, m.type);
       else this.handleVoteResponse(m);
       return;
     }
@@ -233,7 +234,7 @@ export class Raft {
         // Thesis §9.6: a pre-vote request does not change anyone's term.
       } else {
         const leader = m.type === 'AppendEntries' || m.type === 'InstallSnapshot' ? m.from : null;
-        this.becomeFollower(m.term, leader, `saw term ${m.term} in ${m.type} from ${m.from}`, m.type);
+        this.becomeFollower(m.term, leader, 'higher_term', `saw term ${m.term} in ${m.type} from ${m.from}`, m.type);
       }
     } else if (m.term < this.term) {
       this.handleStaleTerm(m);
@@ -506,6 +507,7 @@ export class Raft {
   private becomeFollower(
     term: number,
     leader: NodeId | null,
+    why: FollowerCause,
     reason: string,
     cause: Message['type'] | 'campaign' = 'campaign',
   ): void {
@@ -517,14 +519,16 @@ export class Raft {
       this.term = term;
       this.votedFor = null;
     }
-    if (wasLeader && this.leadTransferee !== null && leader === this.leadTransferee)
+    if (wasLeader && this.leadTransferee !== null && leader === this.leadTransferee) {
+      why = 'transferred';
       reason = `leadership transferred to ${leader}`;
+    }
     this.role = 'follower';
     this.leader = leader;
     this.resetTimers();
     this.leadTransferee = null;
     if (wasLeader) this.dropLeaderState('stepped_down');
-    this.observe({ type: 'became_follower', term: this.term, leader, reason });
+    this.observe({ type: 'became_follower', term: this.term, leader, cause: why, reason });
   }
 
   /** Starts an election (§5.2) or, with PreVote, first asks whether one could be won (thesis §9.6). */
@@ -639,7 +643,12 @@ export class Raft {
     const needed = quorumSize(this.conf.voters.length);
     if (active >= needed) return true;
     this.observe({ type: 'check_quorum_failed', term: this.term, active, needed });
-    this.becomeFollower(this.term, null, `CheckQuorum: heard from ${active} of ${needed} voters needed`);
+    this.becomeFollower(
+      this.term,
+      null,
+      'check_quorum',
+      `CheckQuorum: heard from ${active} of ${needed} voters needed`,
+    );
     return false;
   }
 
@@ -721,6 +730,7 @@ export class Raft {
         type: 'became_follower',
         term: this.term,
         leader: null,
+        cause: 'election_lost',
         reason: `${preVote ? 'pre-vote' : 'election'} lost`,
       });
     }
@@ -734,6 +744,7 @@ export class Raft {
       type: 'became_follower',
       term: this.term,
       leader: null,
+      cause: 'timeout_now',
       reason: `TimeoutNow from ${m.from}: leadership handed over`,
     });
     this.campaign('transfer');
@@ -750,7 +761,8 @@ export class Raft {
       return;
     }
     // Figure 2, Candidates (§5.2): "If AppendEntries RPC received from new leader: convert to follower".
-    if (this.role !== 'follower') this.becomeFollower(m.term, m.from, `AppendEntries from leader ${m.from}`, m.type);
+    if (this.role !== 'follower')
+      this.becomeFollower(m.term, m.from, 'leader_seen', `AppendEntries from leader ${m.from}`, m.type);
     this.leader = m.from;
     this.electionElapsed = 0;
 
@@ -1038,7 +1050,8 @@ export class Raft {
       this.reject(m, `InstallSnapshot from ${m.from} in term ${m.term}, but this node leads term ${this.term}`);
       return;
     }
-    if (this.role !== 'follower') this.becomeFollower(m.term, m.from, `InstallSnapshot from leader ${m.from}`, m.type);
+    if (this.role !== 'follower')
+      this.becomeFollower(m.term, m.from, 'leader_seen', `InstallSnapshot from leader ${m.from}`, m.type);
     this.leader = m.from;
     this.electionElapsed = 0;
     const s = m.snapshot;
@@ -1130,7 +1143,7 @@ export class Raft {
     if (change.type === 'remove') {
       this.progress.delete(change.node);
       if (change.node === this.id) {
-        this.becomeFollower(this.term, null, 'removed from the cluster');
+        this.becomeFollower(this.term, null, 'removed', 'removed from the cluster');
         return;
       }
       if (change.node === this.leadTransferee) this.abortTransfer('target was removed');

@@ -171,10 +171,20 @@ export type MessageType = Message['type'];
 
 export type Role = 'follower' | 'pre_candidate' | 'candidate' | 'leader';
 
+/** Why a node became (or stayed) a follower: a code to decide on; `reason` is the prose. */
+export type FollowerCause =
+  | 'higher_term' // a message carried a later term (Figure 2, All Servers)
+  | 'leader_seen' // a candidate heard from the leader of its term
+  | 'election_lost' // a majority refused its votes
+  | 'check_quorum' // a leader lost contact with a majority (thesis §6.2)
+  | 'transferred' // a leader handed leadership over (thesis §3.10)
+  | 'timeout_now' // the target of a transfer, just before it campaigns
+  | 'removed'; // the node was removed from the configuration
+
 /** What happened inside the core, in order. The tracing layer turns these into spans and span
  *  events; the simulator prints them as its timeline. Each names the term it happened in. */
 export type Observation =
-  | { type: 'became_follower'; term: number; leader: NodeId | null; reason: string }
+  | { type: 'became_follower'; term: number; leader: NodeId | null; cause: FollowerCause; reason: string }
   | { type: 'became_pre_candidate'; term: number; votersNeeded: number }
   | { type: 'became_candidate'; term: number; votersNeeded: number; transfer: boolean }
   | { type: 'became_leader'; term: number; votes: NodeId[] }
@@ -308,16 +318,6 @@ export interface RaftConfig {
   /** Uniform [0,1) generator, injected so the simulator can replay a run from its seed. */
   random: () => number;
 }
-
-export const DEFAULT_CONFIG: Omit<RaftConfig, 'id' | 'clusterId' | 'random'> = {
-  electionTick: 10,
-  heartbeatTick: 1,
-  preVote: true,
-  checkQuorum: true,
-  maxInflight: 64,
-  maxEntriesPerAppend: 256,
-  learnerCatchUpMargin: 0,
-};
 
 /** A Ready that asks for nothing but what `over` sets: for code that writes state to a disk
  *  directly rather than from the core (the simulator's preloaded disks, storage tests). */

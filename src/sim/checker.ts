@@ -9,6 +9,7 @@
 // crashes).
 import type { Entry, HardState, InitialState, NodeId } from '../raft/types.js';
 import type { RaftLog } from '../raft/log.js';
+import type { Promised } from './promised.js';
 
 export class SafetyViolation extends Error {}
 
@@ -124,32 +125,31 @@ export class Checker {
     for (const key of [...this.votes.keys()]) if (key.startsWith(`${node}@`)) this.votes.delete(key);
   }
 
-  /** At the instant of a crash, after the volatile buffer is lost: everything the node may have
-   *  promised to others (its term, its vote, every entry in its log) must be on disk. Only the
-   *  commit index may be behind: it is learned again from the leader. */
-  onCrash(
-    node: NodeId,
-    inMemory: { term: number; votedFor: NodeId | null; log: RaftLog },
-    durable: InitialState,
-  ): void {
+  /** At the instant of a crash, after the volatile buffer is lost: everything the node has
+   *  promised to others (the term, vote and entries of its last completed persist) must be on
+   *  disk. Writes issued after it may be lost, or survive in part (a later term, a newer leader's
+   *  entries in place of promised ones that were never committed); nothing promised may vanish. */
+  onCrash(node: NodeId, promised: Promised, durable: InitialState): void {
     const hs = durable.hardState;
-    if (hs.term !== inMemory.term || hs.votedFor !== inMemory.votedFor) {
+    const sameTerm = hs.term === promised.term;
+    if (hs.term < promised.term || (sameTerm && promised.votedFor !== null && hs.votedFor !== promised.votedFor)) {
       throw new SafetyViolation(
-        `durability: ${node} crashed in term ${inMemory.term} having voted for ${inMemory.votedFor ?? 'nobody'}, but its disk says term ${hs.term}, vote ${hs.votedFor ?? 'nobody'}`,
+        `durability: ${node} crashed in term ${promised.term} having voted for ${promised.votedFor ?? 'nobody'}, but its disk says term ${hs.term}, vote ${hs.votedFor ?? 'nobody'}`,
       );
     }
     const lastDurable = durable.entries.length
       ? durable.entries[durable.entries.length - 1].index
       : (durable.snapshot?.index ?? 0);
-    if (lastDurable < inMemory.log.lastIndex()) {
+    if (lastDurable < promised.lastIndex) {
       throw new SafetyViolation(
-        `durability: ${node} crashed with entries up to ${inMemory.log.lastIndex()} but only ${lastDurable} on disk`,
+        `durability: ${node} crashed with entries up to ${promised.lastIndex} on disk as far as it knew, but only ${lastDurable} survived`,
       );
     }
     for (const e of durable.entries) {
-      if (e.index > inMemory.log.snapshotIndex && inMemory.log.term(e.index) !== e.term) {
+      const t = promised.termAt(e.index);
+      if (t !== undefined && e.term < t) {
         throw new SafetyViolation(
-          `durability: ${node}'s disk has entry ${e.index} of term ${e.term}, its memory term ${inMemory.log.term(e.index)}`,
+          `durability: ${node}'s disk has entry ${e.index} of term ${e.term}, it promised term ${t}`,
         );
       }
     }

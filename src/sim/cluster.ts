@@ -3,6 +3,7 @@
 // bit, and the checker verifies Raft's safety properties after every step.
 import { Raft } from '../raft/raft.js';
 import { RaftLog } from '../raft/log.js';
+import { NO_LIBERTIES, ReadyDriver, type ReadyLiberties } from '../raft/driver.js';
 import {
   readyWith,
   type ConfChange,
@@ -13,10 +14,11 @@ import {
   type NodeId,
   type Observation,
   type RaftConfig,
-  type Ready,
 } from '../raft/types.js';
 import { Checker, SafetyViolation } from './checker.js';
 import { SimDisk } from './disk.js';
+import { Promised } from './promised.js';
+import type { SimCarrier, SimTracingHooks } from './tracing-hooks.js';
 import { EventQueue } from './events.js';
 import { RELIABLE, SimNetwork, type NetworkFaults } from './network.js';
 import { Rng } from './rng.js';
@@ -34,7 +36,15 @@ export interface SimOptions {
   maxEntriesPerAppend: number;
   /** Compact a node's log once this many applied entries follow its snapshot (0: never). */
   compactEvery: number;
+  /** Virtual milliseconds an fsync takes (0: at once). While a node's fsync is in flight it
+   *  keeps stepping messages, and a crash loses what was not yet synced. */
+  fsyncMs: number;
+  /** The liberties the node's runtime takes with the Ready contract, so the simulator checks
+   *  them (src/raft/driver.ts). */
+  liberties: ReadyLiberties;
   timeline: boolean;
+  /** Tracing of the run (src/telemetry/sim-tracing.ts); none by default. */
+  tracing: SimTracingHooks | null;
 }
 
 export const DEFAULT_SIM: SimOptions = {
@@ -48,10 +58,16 @@ export const DEFAULT_SIM: SimOptions = {
   maxInflight: 8,
   maxEntriesPerAppend: 64,
   compactEvery: 0,
+  fsyncMs: 0,
+  liberties: NO_LIBERTIES,
   timeline: false,
+  tracing: null,
 };
 
-type SimEvent = { kind: 'tick'; node: NodeId } | { kind: 'deliver'; msg: Message } | { kind: 'call'; fn: () => void };
+type SimEvent =
+  | { kind: 'tick'; node: NodeId }
+  | { kind: 'deliver'; msg: Message; carrier: SimCarrier | null }
+  | { kind: 'call'; fn: () => void };
 
 /** A client command in the simulator: put `key` = `value`, with a unique id. */
 export interface Command {
@@ -86,6 +102,10 @@ export interface Read {
 
 export class SimNode {
   raft: Raft | null = null;
+  /** Carries out the Ready contract for `raft` (replaced on every restart). */
+  driver: ReadyDriver | null = null;
+  /** The disk state as of the last completed persist (what the node may have told others). */
+  promised = new Promised();
   disk = new SimDisk();
   kv = new Map<string, string>();
   applied = 0;
@@ -130,6 +150,7 @@ export class SimCluster {
     this.net = new SimNetwork(this.rng.fork());
     this.nodeRng = this.rng.fork();
     this.timeline = new Timeline(this.opts.timeline);
+    this.opts.tracing?.bind(() => this.now);
     const ids = Array.from({ length: this.opts.nodes }, (_, i) => `n${i + 1}`);
     this.bootstrap = { voters: ids, learners: [] };
     for (const id of ids) this.addNode(id);
@@ -211,10 +232,13 @@ export class SimCluster {
       }
       case 'deliver': {
         const node = this.nodes.get(ev.msg.to);
+        const tracing = this.opts.tracing;
         if (node?.raft) {
+          tracing?.delivering(ev.msg, ev.carrier);
           node.raft.step(ev.msg);
+          tracing?.delivered(ev.msg);
           this.drain(node);
-        }
+        } else tracing?.lost(ev.msg, `${ev.msg.to} is down`);
         return;
       }
       case 'call':
@@ -223,37 +247,66 @@ export class SimCluster {
     }
   }
 
-  /** Processes every Ready of a node, following the Ready contract. */
+  /** Processes the Readys of a node through the same driver the node's runtime uses. */
   drain(node: SimNode): void {
-    while (node.raft && node.raft.hasReady()) {
-      const raft = node.raft;
-      const rd = raft.ready();
-      this.record(node, rd);
-      // 1. Persist (the checker sees the entries as they become durable).
-      if (rd.entries.length) this.checker.onEntriesPersisted(node.id, rd.entries, raft.log);
-      node.disk.write(rd);
-      if (rd.mustSync) this.checker.onDurableState(node.id, node.disk.durableHardState());
-      if (rd.snapshot && rd.restoreStateMachine) {
-        node.kv = new Map(JSON.parse(rd.snapshot.data) as [string, string][]);
-        node.applied = rd.snapshot.index;
-        this.checker.onStateMachineReset(node.id, rd.snapshot.index, rd.snapshot.term);
-      }
-      // 2. Send.
-      for (const m of rd.messages) this.sendMessage(m);
-      // 3. Apply, then serve reads.
-      for (const e of rd.committedEntries) this.apply(node, e);
-      for (const rs of rd.readStates) this.onReadState(node, rs.requestId, rs.error === null ? rs.index : -1);
-      this.serveWaitingReads(node);
-      this.maybeCompact(node);
-    }
+    node.driver?.run();
   }
 
-  private record(node: SimNode, rd: Ready): void {
-    for (const o of rd.observations) {
-      if (o.type === 'became_leader') this.checker.onBecameLeader(node.id, o.term, node.raft!.log);
-      this.timeline.add(this.now, node.id, o.term, describe(o));
-      if (this.opts.timeline) this.observed.push({ at: this.now, node: node.id, obs: o });
-    }
+  private driverFor(node: SimNode, raft: Raft): ReadyDriver {
+    const driver: ReadyDriver = new ReadyDriver(
+      raft,
+      {
+        observe: (o) => {
+          this.record(node, raft, o);
+          this.opts.tracing?.observe(node.id, o);
+        },
+        persist: (rd, done) => {
+          const traced = this.opts.tracing?.persisting(node.id, rd);
+          // The checker sees the entries as the node writes them (its in-memory log holds them).
+          if (rd.entries.length) this.checker.onEntriesPersisted(node.id, rd.entries, raft.log);
+          node.disk.write({ ...rd, mustSync: false });
+          const sync = () => {
+            if (rd.mustSync) {
+              node.disk.fsync();
+              this.checker.onDurableState(node.id, node.disk.durableHardState());
+            }
+            node.promised.persisted(rd);
+            traced?.();
+            done();
+          };
+          if (!rd.mustSync || this.opts.fsyncMs === 0) return sync();
+          // Completes later, unless the node crashed meanwhile (then its buffer is gone).
+          this.at(this.opts.fsyncMs, () => {
+            if (node.driver === driver) sync();
+          });
+        },
+        restore: (rd) => {
+          const s = rd.snapshot!;
+          node.kv = new Map(JSON.parse(s.data) as [string, string][]);
+          node.applied = s.index;
+          this.checker.onStateMachineReset(node.id, s.index, s.term);
+        },
+        send: (m) => this.sendMessage(m),
+        apply: (e) => this.apply(node, e),
+        readState: (rs) => this.onReadState(node, rs.requestId, rs.error === null ? rs.index : -1),
+        handled: () => {
+          this.serveWaitingReads(node);
+          this.maybeCompact(node);
+        },
+        fail: (e) => {
+          throw e;
+        },
+      },
+      this.opts.liberties,
+      raft.log.lastIndex(),
+    );
+    return driver;
+  }
+
+  private record(node: SimNode, raft: Raft, o: Observation): void {
+    if (o.type === 'became_leader') this.checker.onBecameLeader(node.id, o.term, raft.log);
+    this.timeline.add(this.now, node.id, o.term, describe(o));
+    if (this.opts.timeline) this.observed.push({ at: this.now, node: node.id, obs: o });
   }
 
   private sendMessage(m: Message): void {
@@ -262,13 +315,17 @@ export class SimCluster {
       this.stats.entriesSent += m.entries.length;
       if (m.heartbeat) this.stats.heartbeats++;
     }
+    const carrier = this.opts.tracing?.sent(m) ?? null;
     // Messages are copied so no two nodes ever share an object.
     const { msg, delays } = this.net.route(m);
-    for (const delay of delays) this.queue.push(this.now + delay, { kind: 'deliver', msg: structuredClone(msg) });
+    if (!delays.length) this.opts.tracing?.lost(m, 'dropped by the network');
+    for (const delay of delays)
+      this.queue.push(this.now + delay, { kind: 'deliver', msg: structuredClone(msg), carrier });
   }
 
   private apply(node: SimNode, e: Entry): void {
     this.checker.onApply(node.id, e);
+    this.opts.tracing?.applied(node.id, e);
     node.applied = e.index;
     if (e.type === 'normal') {
       const cmd = JSON.parse(e.data) as Command;
@@ -290,8 +347,8 @@ export class SimCluster {
     const raft = node.raft;
     if (!every || !raft || node.applied - raft.log.snapshotIndex < every) return;
     const data = JSON.stringify([...node.kv.entries()]);
+    // The driver handles the compaction's Ready next, in its loop.
     raft.compact(node.applied, data);
-    this.drain(node);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -314,7 +371,9 @@ export class SimCluster {
     const node = target ? this.nodes.get(target) : undefined;
     if (!node?.raft) return null;
     const cmd: Command = { id: `c${++this.opCounter}`, key, value };
-    const res = node.raft.propose(JSON.stringify(cmd));
+    const raft = node.raft;
+    const context = this.opts.tracing?.proposed(node.id, raft.log.lastIndex() + 1, raft.term, key) ?? '';
+    const res = raft.propose(JSON.stringify(cmd), context);
     if (!res.ok) return null;
     const w: Write = {
       cmd,
@@ -410,6 +469,9 @@ export class SimCluster {
   private start(node: SimNode): void {
     const initial = node.disk.load(this.bootstrapOf.get(node.id) ?? this.bootstrap);
     node.raft = new Raft(this.config(node.id), initial);
+    node.promised = Promised.of(initial);
+    this.opts.tracing?.started(node.id, initial.hardState.commit);
+    node.driver = this.driverFor(node, node.raft);
     node.kv = new Map<string, string>(
       initial.snapshot ? (JSON.parse(initial.snapshot.data) as [string, string][]) : [],
     );
@@ -422,10 +484,12 @@ export class SimCluster {
   crash(id: NodeId): void {
     const node = this.node(id);
     if (!node.raft) return;
-    const raft = node.raft;
     node.raft = null;
+    node.driver?.stop();
+    node.driver = null;
+    this.opts.tracing?.crashed(id);
     node.disk.crash(this.rng);
-    this.checker.onCrash(id, raft, node.disk.load(this.bootstrap));
+    this.checker.onCrash(id, node.promised, node.disk.load(this.bootstrap));
     for (const w of this.writes) if (w.node === id && w.status === 'pending') w.status = 'unknown';
     for (const r of node.waiting) r.status = 'failed';
     for (const r of this.reads) if (r.node === id && r.status === 'pending') r.status = 'failed';

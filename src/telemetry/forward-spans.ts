@@ -13,8 +13,8 @@ import {
 } from '@opentelemetry/api';
 import { Metadata, status } from '@grpc/grpc-js';
 import { ATTR, SPAN } from './names.js';
+import { tracer } from './semconv.js';
 
-const tracer = () => trace.getTracer('raft-otel');
 const METHOD = 'Forward';
 
 const setter = { set: (md: Metadata, k: string, v: string) => md.set(k, v) };

@@ -9,6 +9,7 @@ export const SPAN = {
   transfer: 'raft.transfer_leadership',
   membership: 'raft.membership_change',
   snapshot: 'raft.snapshot',
+  checkQuorum: 'raft.check_quorum',
   rpc: (method: string) => `raft.Raft/${method}`,
 } as const;
 
@@ -42,11 +43,45 @@ export const ATTR = {
   lockName: 'raft.lock.name',
   lockToken: 'raft.lock.token',
   resultCode: 'raft.result.code',
+  peerId: 'raft.peer.id',
+  voterId: 'raft.voter.id',
+  votedFor: 'raft.voted_for',
+  votesRejected: 'raft.election.votes_rejected',
+  lastLogIndex: 'raft.last_log.index',
+  lastLogTerm: 'raft.last_log.term',
+  rejectedIndex: 'raft.append.rejected_index',
+  readIndex: 'raft.read.index',
+  applyReplay: 'raft.apply.replay',
+  casSwapped: 'raft.cas.swapped',
+  idempotencyKey: 'raft.idempotency_key',
+  lockHolder: 'raft.lock.holder',
+  fenceLock: 'raft.fence.lock',
+  fenceToken: 'raft.fence.token',
+  transferTarget: 'raft.transfer.target',
+  membershipChange: 'raft.membership.change',
+  membershipNode: 'raft.membership.node',
+  voters: 'raft.voters',
+  learners: 'raft.learners',
+  checkQuorumActive: 'raft.check_quorum.active',
+  checkQuorumNeeded: 'raft.check_quorum.needed',
+  chaosKind: 'raft.chaos.kind',
+  chaosReason: 'raft.chaos.reason',
+  chaosDelayMs: 'raft.chaos.delay_ms',
+  chaosSuppressed: 'raft.chaos.suppressed',
   // RPC semantic conventions
   rpcSystem: 'rpc.system.name',
   rpcMethod: 'rpc.method',
   rpcStatus: 'rpc.status_code',
   serverAddress: 'server.address',
   serverPort: 'server.port',
+  networkPeerAddress: 'network.peer.address',
+  networkPeerPort: 'network.peer.port',
   errorType: 'error.type',
+} as const;
+
+/** Resource attributes of a node (semantic conventions). */
+export const RESOURCE = {
+  serviceName: 'service.name',
+  serviceNamespace: 'service.namespace',
+  serviceInstanceId: 'service.instance.id',
 } as const;

@@ -23,8 +23,6 @@ export type ChaosEvent =
   | { kind: 'dropped_reply'; peer: NodeId }
   | { kind: 'delayed'; peer: NodeId; ms: number };
 
-export const NO_CHAOS: ChaosSettings = { dropRate: 0, dropReplyRate: 0, delayMs: [0, 0], cutOut: [], cutIn: [] };
-
 export function parseDelay(text: string): [number, number] {
   const m = /^\s*(\d+)\s*(?:-\s*(\d+))?\s*$/.exec(text);
   if (!m) throw new Error(`delay "${text}" is not a number of milliseconds or a range like 5-50`);

@@ -7,7 +7,7 @@
 // Seeds 1..FIXED run every time; RANDOM more come from a base seed printed below, so a failure
 // names the exact seed to replay with `npm run sim -- --seed S`.
 import { describe, expect, it } from 'vitest';
-import { runSeed } from '../../src/sim/nemesis.js';
+import { runSeed, simOptionsForSeed } from '../../src/sim/nemesis.js';
 
 const FIXED = Number(process.env.RAFT_SIM_SEEDS ?? 1000);
 const RANDOM = Number(process.env.RAFT_SIM_RANDOM_SEEDS ?? 200);
@@ -46,6 +46,13 @@ describe('randomized safety under every fault', () => {
       expect(r.error, `replay: npm run sim -- --seed ${seed} --fault-ms 6000`).toBeNull();
     },
   );
+
+  it("runs the node's Ready liberties, with fsyncs that take time, in a good share of the seeds", () => {
+    const seeds = Array.from({ length: FIXED }, (_, i) => simOptionsForSeed(i + 1));
+    const withLiberties = seeds.filter((o) => o.liberties?.sendAppendsBeforeFsync && o.liberties.applyDurableEarly);
+    expect(withLiberties.length).toBeGreaterThan(FIXED / 4);
+    expect(withLiberties.every((o) => (o.fsyncMs ?? 0) > 0)).toBe(true);
+  });
 
   it('replays a seed bit for bit', () => {
     const a = runSeed(4242, { timeline: true });

@@ -8,7 +8,7 @@
 import dns from 'node:dns';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RequestVote, RequestVoteResponse } from '../../src/raft/types.js';
-import { Chaos, NO_CHAOS } from '../../src/transport/chaos.js';
+import { Chaos, type ChaosSettings } from '../../src/transport/chaos.js';
 import { PeerClients } from '../../src/transport/client.js';
 import type { ResponseMessage } from '../../src/transport/codec.js';
 import { PLAIN_HOOKS } from '../../src/transport/hooks.js';
@@ -17,13 +17,16 @@ import { RaftServer } from '../../src/transport/server.js';
 import { releasePorts, reservePorts } from '../support/ports.js';
 import { waitUntil } from '../support/wait.js';
 
+/** A transport with no injected faults. */
+const noFaults = (): ChaosSettings => ({ dropRate: 0, dropReplyRate: 0, delayMs: [0, 0], cutOut: [], cutIn: [] });
+
 const CLUSTER = 'dns-test';
 
 function voter(): RaftServer {
   return new RaftServer({
     clusterId: CLUSTER,
     nodeId: 'n2',
-    chaos: new Chaos(NO_CHAOS),
+    chaos: new Chaos(noFaults()),
     hooks: PLAIN_HOOKS,
     security: INSECURE_PEERS,
     handler: (m) => {
@@ -74,7 +77,7 @@ describe('a peer known by host name', () => {
     const failures: string[] = [];
     clients = new PeerClients({
       nodeId: 'n1',
-      chaos: new Chaos(NO_CHAOS),
+      chaos: new Chaos(noFaults()),
       hooks: PLAIN_HOOKS,
       resolve: () => `raft-2.test:${port}`,
       deliver: (r) => replies.push(r),

@@ -1,0 +1,68 @@
+// What every span maker of a node shares: the tracer, the node's id, the clock spans are stamped
+// with (the wall clock in a node; virtual time mapped to a fixed date in the simulator, so an
+// exported run is the same file for everyone) and the metrics (none in the simulator).
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import type { TraceKind } from './config.js';
+import type { NodeMetrics } from './metrics.js';
+import { ATTR } from './names.js';
+
+export interface SpanEnv {
+  readonly tracer: Tracer;
+  readonly nodeId: string;
+  /** Milliseconds since the epoch to stamp spans and events with; undefined: the SDK's clock. */
+  readonly now: () => number | undefined;
+  readonly metrics: NodeMetrics | null;
+}
+
+export function startSpan(
+  env: SpanEnv,
+  name: string,
+  parent: Context,
+  attributes: Attributes,
+  kind = SpanKind.INTERNAL,
+  links: Link[] = [],
+): Span {
+  return env.tracer.startSpan(
+    name,
+    { kind, links, startTime: env.now(), attributes: { [ATTR.nodeId]: env.nodeId, ...attributes } },
+    parent,
+  );
+}
+
+/** A span that starts a trace: its kind of trace is what the sampler decides on. */
+export function startRoot(
+  env: SpanEnv,
+  name: string,
+  kindOfTrace: TraceKind,
+  attributes: Attributes = {},
+  kind = SpanKind.INTERNAL,
+  links: Link[] = [],
+): Span {
+  return env.tracer.startSpan(
+    name,
+    {
+      kind,
+      root: true,
+      links,
+      startTime: env.now(),
+      attributes: { [ATTR.traceKind]: kindOfTrace, [ATTR.nodeId]: env.nodeId, ...attributes },
+    },
+    ROOT_CONTEXT,
+  );
+}
+
+export function endSpan(env: SpanEnv, span: Span): void {
+  span.end(env.now());
+}
+
+export function addEvent(env: SpanEnv, span: Span, name: string, attributes?: Attributes): void {
+  span.addEvent(name, attributes, env.now());
+}
