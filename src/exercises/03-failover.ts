@@ -141,6 +141,7 @@ export const exercise: Exercise = {
   slug: '03-failover',
   title: 'Failover',
   question: 'When the leader dies, how long until there is a new one, and why is a graceful handover faster?',
+  needs: ['election', 'write', 'admin'],
   needsStart: true,
   check,
 };

@@ -143,6 +143,7 @@ export const exercise: Exercise = {
   slug: '05-partitions',
   title: 'Partitions and split brain',
   question: 'What happens to a leader cut off from the majority, and what do CheckQuorum and PreVote change?',
+  needs: ['election', 'write'],
   needsStart: true,
   check,
 };
