@@ -1,7 +1,7 @@
 // `raft-otel partition GROUP GROUP...` and `raft-otel heal`: network cuts through each node's
 // admin API. The groups are checked before anything changes: each id known, each in one group.
 import { parseArgs } from 'node:util';
-import { findNode, liveNodes, readCluster, type ClusterFile } from './cluster-file.js';
+import { findNode, isRunning, liveNodes, readCluster, type ClusterFile } from './cluster-file.js';
 import { checkIds, common, help, out, type CommonValues } from './common.js';
 import { adminCall, expectOk } from './http.js';
 
@@ -60,8 +60,12 @@ export async function applyPartition(c: ClusterFile, groups: string[][], oneWay:
     if (!oneWay) return { id, cutOut: others, cutIn: others };
     return { id, cutOut: groupOf(id) === 0 ? groups[1] : [], cutIn: groupOf(id) === 1 ? groups[0] : [] };
   });
+  // A node that is down has no cuts to set (a node starts with none); it gets them when it is back
+  // only through another partition. Paused nodes are asked, and time out: their cuts would outlive a resume.
   const answers = await Promise.all(
-    cuts.map(({ id, cutOut, cutIn }) => adminCall(c, findNode(c, id), 'POST', '/admin/chaos', { cutOut, cutIn })),
+    cuts
+      .filter(({ id }) => isRunning(findNode(c, id)))
+      .map(({ id, cutOut, cutIn }) => adminCall(c, findNode(c, id), 'POST', '/admin/chaos', { cutOut, cutIn })),
   );
   answers.forEach(expectOk);
 }
@@ -69,7 +73,9 @@ export async function applyPartition(c: ClusterFile, groups: string[][], oneWay:
 /** Removes every network cut on every node. */
 export async function healAll(c: ClusterFile): Promise<void> {
   const answers = await Promise.all(
-    liveNodes(c).map((n) => adminCall(c, n, 'POST', '/admin/chaos', { cutOut: [], cutIn: [] })),
+    liveNodes(c)
+      .filter(isRunning)
+      .map((n) => adminCall(c, n, 'POST', '/admin/chaos', { cutOut: [], cutIn: [] })),
   );
   answers.forEach(expectOk);
 }

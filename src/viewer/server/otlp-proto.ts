@@ -7,14 +7,18 @@ import { fileURLToPath } from 'node:url';
 import type { ExportTraceServiceRequest } from '../../traces/otlp.js';
 import { OtlpError } from '../../traces/otlp.js';
 
-/** The folder holding opentelemetry/proto/..., found above this file (sources and dist alike). */
+/** The project's proto/ folder (holding opentelemetry/proto/...), found above this file (sources and dist alike). */
 export function otlpProtoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    const candidate = join(dir, 'proto', 'opentelemetry');
+    // proto/ is the include root: the files import each other as "opentelemetry/proto/...".
+    const candidate = join(dir, 'proto');
     if (existsSync(join(candidate, 'opentelemetry', 'proto', 'trace', 'v1', 'trace.proto'))) return candidate;
     const up = dirname(dir);
-    if (up === dir) throw new Error(`cannot find proto/opentelemetry above ${fileURLToPath(import.meta.url)}`);
+    if (up === dir)
+      throw new Error(
+        `cannot find proto/opentelemetry/proto/trace/v1/trace.proto above ${fileURLToPath(import.meta.url)}`,
+      );
     dir = up;
   }
 }

@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { portHolder } from '../../cli/ports.js';
+import { DEFAULT_VIEWER_PORT, viewerInfoPath } from './info.js';
 import { handleApiV3 } from './api-v3.js';
 import { ClusterWatch } from './cluster-watch.js';
 import { handleControl } from './control.js';
@@ -22,8 +23,6 @@ import { defaultWebRoot, serveStatic } from './static.js';
 import { DEFAULT_CAPS, SpanStore, type StoreCaps } from './store.js';
 import { StreamHub } from './stream.js';
 import { handleViewerApi } from './viewer-api.js';
-
-export const DEFAULT_VIEWER_PORT = 8000;
 
 export interface ViewerOptions {
   host?: string;
@@ -52,22 +51,6 @@ export interface Viewer {
   /** resolves when the history on disk is loaded */
   historyLoaded: Promise<{ batches: number; skipped: number }>;
   close(): Promise<void>;
-}
-
-export function viewerInfoPath(dataDir: string): string {
-  return join(resolve(dataDir), 'viewer', 'viewer.json');
-}
-
-/** The URL of the viewer running for this data dir, or null (none recorded, or its process is gone). */
-export function runningViewerUrl(dataDir: string): string | null {
-  try {
-    const info = JSON.parse(readFileSync(viewerInfoPath(dataDir), 'utf8')) as { pid?: number; url?: string };
-    if (typeof info.pid !== 'number' || typeof info.url !== 'string') return null;
-    process.kill(info.pid, 0);
-    return info.url;
-  } catch {
-    return null;
-  }
 }
 
 function urlHost(host: string): string {
