@@ -24,7 +24,8 @@ The guided exercises (exercises/NN-name/README.md says what to do in each).
 Options:
   --data-dir DIR  the local cluster (default ./data)
   --compose       the Docker Compose cluster: nodes on 127.0.0.1:8001..., traces from Jaeger
-                  (http://127.0.0.1:16686); records kept in ./data/exercises
+                  (http://127.0.0.1:16686); records kept in ./data/exercises. RAFT_OTEL_COMPOSE=1 in
+                  the environment makes it the default
   --traces URL    where to query spans: any Jaeger v2 /api/v3 (default: the built-in viewer
                   \`up\` runs for the data dir, else http://127.0.0.1:8000; Jaeger with --compose)
   --json          the result as JSON
@@ -53,7 +54,11 @@ export async function exerciseCommand(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const v: Values = values;
+  // RAFT_OTEL_COMPOSE=1 makes --compose the default, as for the other commands.
+  const v: Values = {
+    ...values,
+    compose: values.compose ?? /^(1|true|yes|on)$/i.test(process.env.RAFT_OTEL_COMPOSE ?? ''),
+  };
   if (v.help) return help(exerciseHelp);
   const [action, name, ...extra] = positionals;
   if (!action) return help(exerciseHelp, 'which? exercise list, exercise start N or exercise check N');
