@@ -86,6 +86,10 @@ const commands: Record<string, Command> = {
     summary: 'pre-flight check before a class: Node, free ports, data dir (--compose: Docker, images, ports)',
     run: async (a) => (await import('./doctor-cmd.js')).doctorCommand(a),
   },
+  exercise: {
+    summary: 'the guided exercises: list, start N, check N (verified from traces and node state)',
+    run: async (a) => (await import('./exercise-cmd.js')).exerciseCommand(a),
+  },
   sim: {
     summary: 'run the deterministic simulator for one seed and print its timeline',
     run: async (a) => (await import('./sim.js')).simCommand(a),
