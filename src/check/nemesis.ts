@@ -25,6 +25,11 @@ export interface NemesisOptions {
   force?: FaultKind[];
   /** A line every second or so. */
   progress?: (line: string) => void;
+  /** How the clients read (default linearizable). `stale` reads from any node that heard from a
+   *  leader within `maxStalenessMs`: not linearizable, and the checker is expected to say so
+   *  (exercise 10). */
+  reads?: 'linearizable' | 'lease' | 'stale';
+  maxStalenessMs?: number;
 }
 
 export type FaultKind = 'kill' | 'restart' | 'pause' | 'resume' | 'partition' | 'heal' | 'chaos';
@@ -74,7 +79,7 @@ export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
       const roll = crng.next();
       const op: ClientOp =
         roll < 0.5
-          ? { kind: 'read', key }
+          ? { kind: 'read', key, consistency: o.reads, maxStalenessMs: o.maxStalenessMs }
           : roll < 0.8
             ? { kind: 'write', key, value: `c${c}-${++n}` }
             : { kind: 'cas', key, expected: lastSeen.get(key) ?? null, value: `c${c}-${++n}` };
