@@ -70,12 +70,15 @@ export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
   let running = true;
   let opId = 0;
 
+  // Keys of their own per run: the checker starts every register empty, so a second run on the
+  // same cluster must not read the first one's values (they would look like reads from nowhere).
+  const keyPrefix = `lin-${o.seed}-${Date.now().toString(36)}-`;
   const client = async (c: number) => {
     const crng = new Rng(o.seed * 1000 + c);
     const lastSeen = new Map<string, string | null>();
     let n = 0;
     while (running) {
-      const key = `k${crng.int(0, o.keys - 1)}`;
+      const key = `${keyPrefix}k${crng.int(0, o.keys - 1)}`;
       const roll = crng.next();
       const op: ClientOp =
         roll < 0.5
