@@ -78,6 +78,10 @@ const commands: Record<string, Command> = {
     summary: 'make a CA and node certificates for mutual TLS between peers',
     run: async (a) => (await import('./certs-cmd.js')).certsCommand(a),
   },
+  exercise: {
+    summary: 'the guided exercises: list, start N, check N (verified from traces and node state)',
+    run: async (a) => (await import('./exercise-cmd.js')).exerciseCommand(a),
+  },
   sim: {
     summary: 'run the deterministic simulator for one seed and print its timeline',
     run: async (a) => (await import('./sim.js')).simCommand(a),
