@@ -51,8 +51,7 @@ export function backtrack(rejected: FlatSpan, spans: FlatSpan[]): Backtrack {
   )[0];
   const until = resumed?.startMs ?? Infinity;
   const rejections = spans.filter(
-    (s) =>
-      sameLink(s) && bool(s, ATTR.appendSuccess) === false && s.startMs >= rejected.startMs && s.startMs <= until,
+    (s) => sameLink(s) && bool(s, ATTR.appendSuccess) === false && s.startMs >= rejected.startMs && s.startMs <= until,
   ).length;
   return { rejected, resumed, rejections };
 }

@@ -32,9 +32,7 @@ async function check(ctx: CheckContext): Promise<Finding[]> {
     startIds.add(n.id);
     for (const id of membersOf(n.status)) startIds.add(id);
   }
-  const startVoters = [
-    ...new Set((ctx.start?.nodes ?? []).flatMap((n) => n.status?.members.voters ?? [n.id])),
-  ].sort();
+  const startVoters = [...new Set((ctx.start?.nodes ?? []).flatMap((n) => n.status?.members.voters ?? [n.id]))].sort();
   const sts = await ctx.statuses();
   const leader = agreedLeader(sts);
   const now = leader ? sts.get(leader.id)! : null;
@@ -88,11 +86,18 @@ async function check(ctx: CheckContext): Promise<Finding[]> {
     const before = writes.find((t) =>
       t.spans.some(
         (s) =>
-          s.name === SPAN.propose && s.startMs < added.learner!.startMs && s.startMs >= ctx.since && nodeOf(s) !== added.id,
+          s.name === SPAN.propose &&
+          s.startMs < added.learner!.startMs &&
+          s.startMs >= ctx.since &&
+          nodeOf(s) !== added.id,
       ),
     );
     findings.push({
-      ok: before !== undefined && st !== null && st !== undefined && st.commitIndex >= num(added.promoted!, ATTR.logIndex)!,
+      ok:
+        before !== undefined &&
+        st !== null &&
+        st !== undefined &&
+        st.commitIndex >= num(added.promoted!, ATTR.logIndex)!,
       what: `${added.id} caught up: it applied a write made before it joined (its raft.apply in that write's trace) and has committed past its promotion (commit index ${st?.commitIndex ?? '?'})`,
       traceId: before?.traceId,
       next: before

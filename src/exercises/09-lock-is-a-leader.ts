@@ -82,9 +82,9 @@ async function check(ctx: CheckContext): Promise<Finding[]> {
   });
   if (!pair) return findings;
 
-  const writes = puts(await ctx.traces({ operation: SPAN.propose, attributes: { [ATTR.op]: 'put' }, limit: 500 })).filter(
-    (w) => w.startMs >= ctx.since,
-  );
+  const writes = puts(
+    await ctx.traces({ operation: SPAN.propose, attributes: { [ATTR.op]: 'put' }, limit: 500 }),
+  ).filter((w) => w.startMs >= ctx.since);
   const lock = pair.lock;
   const newer = writes.find((w) => w.fence?.lock === lock && w.fence.token >= pair.t2 && w.applied);
   findings.push({

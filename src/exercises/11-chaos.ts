@@ -31,7 +31,9 @@ export function slowDisks(t: Trace): { slow: FlatSpan[]; commitWaited: boolean; 
 }
 
 /** Compare-and-sets applied on their leader, by idempotency key (or by key when none was sent). */
-export function casApplies(traces: Trace[]): { idem?: string; key: string; swapped: boolean; traceId: string; at: number }[] {
+export function casApplies(
+  traces: Trace[],
+): { idem?: string; key: string; swapped: boolean; traceId: string; at: number }[] {
   const out: { idem?: string; key: string; swapped: boolean; traceId: string; at: number }[] = [];
   for (const t of traces) {
     const propose = t.spans.find((s) => s.name === SPAN.propose && str(s, ATTR.op) === 'cas');
@@ -39,7 +41,13 @@ export function casApplies(traces: Trace[]): { idem?: string; key: string; swapp
     const swapped = apply && bool(apply, 'raft.cas.swapped');
     if (!propose || swapped === undefined) continue;
     const idem = str(propose, 'raft.idempotency_key');
-    out.push({ ...(idem ? { idem } : {}), key: str(propose, ATTR.key) ?? '', swapped, traceId: t.traceId, at: propose.startMs });
+    out.push({
+      ...(idem ? { idem } : {}),
+      key: str(propose, ATTR.key) ?? '',
+      swapped,
+      traceId: t.traceId,
+      at: propose.startMs,
+    });
   }
   return out.sort((a, b) => a.at - b.at);
 }
@@ -109,9 +117,9 @@ async function check(ctx: CheckContext): Promise<Finding[]> {
   if (replyDropped && !hasEvent(replyDropped, /reply dropped/))
     ctx.warn('the dropped reply was found by its raft.chaos.kind attribute, not its event text');
 
-  const cas = casApplies(await ctx.traces({ operation: SPAN.propose, attributes: { [ATTR.op]: 'cas' }, limit: 300 })).filter(
-    (c) => c.at >= ctx.since,
-  );
+  const cas = casApplies(
+    await ctx.traces({ operation: SPAN.propose, attributes: { [ATTR.op]: 'cas' }, limit: 300 }),
+  ).filter((c) => c.at >= ctx.since);
   const byIdem = new Map<string, typeof cas>();
   for (const c of cas) if (c.idem) byIdem.set(c.idem, [...(byIdem.get(c.idem) ?? []), c]);
   const retried = [...byIdem.values()].find((l) => l.length >= 2 && l.every((c) => c.swapped));

@@ -74,7 +74,7 @@ async function check(ctx: CheckContext): Promise<Finding[]> {
   findings.push({
     ok: spansElection === true,
     what: worst
-      ? `the slowest write around the failover took ${ms(worst.durationMs)} from its first span to its last${spansElection ? `: replicated before ${nodeOf(election!)}'s election began, applied by it only after it won` : ', but it did not wait through the election'}`
+      ? `the slowest write around the failover took ${ms(worst.durationMs)} from its first span to its last${spansElection ? `: replicated before ${nodeOf(election)}'s election began, applied by it only after it won` : ', but it did not wait through the election'}`
       : 'a write held up by the failover: replicated before the election, applied by the new leader after it (its trace spans the election)',
     traceId: worst?.traceId,
     next: 'kill the leader WHILE the bench writes (`raft-otel bench --clients 4 --duration 20 --mix put=100` in another terminal), then check again',
@@ -111,8 +111,7 @@ export const exercise: Exercise = {
   id: '12',
   slug: '12-traces-logs-metrics',
   title: 'Traces, logs and metrics',
-  question:
-    'One incident seen three ways: which question does each of metrics, traces and logs answer best?',
+  question: 'One incident seen three ways: which question does each of metrics, traces and logs answer best?',
   needsStart: true,
   check,
 };

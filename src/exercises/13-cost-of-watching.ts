@@ -70,7 +70,10 @@ async function check(ctx: CheckContext): Promise<Finding[]> {
 
   // 1. What is lost: writes that were committed with kept ones but left no trace themselves.
   const batches = batchedWrites(writes);
-  const linked = spread(batches.map((b) => b.linked), LOOKUPS);
+  const linked = spread(
+    batches.map((b) => b.linked),
+    LOOKUPS,
+  );
   const missing: string[] = [];
   for (const id of linked) if (!(await ctx.trace(id))) missing.push(id);
   const carrier = missing.length ? batches.find((b) => b.linked.includes(missing[0])) : undefined;
