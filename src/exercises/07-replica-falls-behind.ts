@@ -50,9 +50,14 @@ export function backtrack(rejected: FlatSpan, spans: FlatSpan[]): Backtrack {
     ),
   )[0];
   const until = resumed?.startMs ?? Infinity;
-  const rejections = spans.filter(
-    (s) => sameLink(s) && bool(s, ATTR.appendSuccess) === false && s.startMs >= rejected.startMs && s.startMs <= until,
-  ).length;
+  const rejections = new Set(
+    spans
+      .filter(
+        (s) =>
+          sameLink(s) && bool(s, ATTR.appendSuccess) === false && s.startMs >= rejected.startMs && s.startMs <= until,
+      )
+      .map((s) => num(s, ATTR.prevLogIndex)),
+  ).size;
   return { rejected, resumed, rejections };
 }
 
@@ -117,7 +122,7 @@ async function check(ctx: CheckContext): Promise<Finding[]> {
     findings.push({
       ok: best.resumed !== undefined && resumedAt !== undefined && resumedAt >= hint - 1,
       what: best.resumed
-        ? `the next append to ${peer} started after index ${resumedAt}, right at the hint: ${at - (resumedAt ?? 0)} entries skipped back in ${best.rejections} rejected round trip(s) (one per entry without the hint), then accepted (${num(best.resumed, ATTR.entriesCount) ?? '?'} entries in that batch)`
+        ? `the next append to ${peer} started after index ${resumedAt}, right at the hint: ${at - (resumedAt ?? 0)} entries skipped back after ${best.rejections} rejected position(s) (without the hint: one round trip per entry), then accepted (${num(best.resumed, ATTR.entriesCount) ?? '?'} entries in that batch)`
         : `after the rejection, ${nodeOf(r)} resumed replication to ${peer} from the hint (a successful append with raft.prev_log.index = ${hint - 1})`,
       traceId: best.resumed?.traceId ?? r.traceId,
       next: `the resuming append is not in the traces yet: wait a few seconds and check again; if ${peer} is not running, \`raft-otel restart ${peer}\``,

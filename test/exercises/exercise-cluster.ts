@@ -94,7 +94,7 @@ export class ExerciseCluster {
   loadSpans(): void {
     const all: FlatSpan[] = [];
     for (const n of findCluster(this.dir)?.nodes ?? []) {
-      let text = '';
+      let text: string;
       try {
         text = readFileSync(join(n.dataDir, 'traces', 'spans.jsonl'), 'utf8');
       } catch {
