@@ -107,6 +107,21 @@ export class ExerciseCluster {
     this.spans.splice(0, this.spans.length, ...all);
   }
 
+  /** Waits until the nodes have exported what they had: the span count holds for a second. */
+  async settled(): Promise<void> {
+    let last = -1;
+    await waitUntil(
+      'the exported spans to stop growing',
+      () => {
+        this.loadSpans();
+        const same = this.spans.length === last;
+        last = this.spans.length;
+        return same;
+      },
+      { timeoutMs: 20_000, everyMs: 1000 },
+    );
+  }
+
   /** `raft-otel exercise check N` now. */
   async check(n: number): Promise<Result> {
     this.loadSpans();
