@@ -117,6 +117,7 @@ export const exercise: Exercise = {
   slug: '00-first-election',
   title: 'First election',
   question: 'How does a cluster of equals pick a leader, and what does that look like in a trace?',
+  needs: ['election'],
   needsStart: false,
   check,
 };

@@ -141,6 +141,7 @@ export const exercise: Exercise = {
   slug: '01-one-write-one-trace',
   title: 'One write, one trace',
   question: 'What happens, and where, between a client sending a write and every node having applied it?',
+  needs: ['write'],
   needsStart: true,
   check,
 };

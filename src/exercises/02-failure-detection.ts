@@ -24,13 +24,6 @@ async function heartbeats(ctx: CheckContext, status: string): Promise<FlatSpan[]
 }
 
 async function check(ctx: CheckContext): Promise<Finding[]> {
-  const sampled = ctx.settings.RAFT_SAMPLE_HEARTBEATS;
-  if (sampled !== undefined && !(Number(sampled) > 0))
-    ctx.warn(`RAFT_SAMPLE_HEARTBEATS=${sampled}: heartbeats are not traced, so this check cannot see them`);
-  else if (sampled !== undefined && Number(sampled) < 1)
-    ctx.warn(
-      `RAFT_SAMPLE_HEARTBEATS=${sampled}: only that share of heartbeats is traced; a short pause may leave none behind`,
-    );
   const [ok, timedOut, unavailable] = await Promise.all([
     heartbeats(ctx, 'OK'),
     heartbeats(ctx, 'DEADLINE_EXCEEDED'),
@@ -98,6 +91,7 @@ export const exercise: Exercise = {
   slug: '02-failure-detection',
   title: 'Failure detection',
   question: 'How does a leader tell a slow follower from a dead one or a cut-off one, and can it?',
+  needs: ['heartbeat'],
   needsStart: true,
   check,
 };

@@ -35,6 +35,11 @@ function failedAsks(t: Trace | undefined, election: FlatSpan, peer: string): Fla
   );
 }
 
+/** When the leader sent TimeoutNow (its event on the transfer span), else the span's start. */
+function timeoutNowAt(transfer: FlatSpan): number {
+  return transfer.events.find((e) => /TimeoutNow sent/.test(e.name))?.timeMs ?? transfer.startMs;
+}
+
 async function check(ctx: CheckContext): Promise<Finding[]> {
   const first = ctx.start?.nodes.find((n) => n.status?.role === 'leader');
   if (!first?.status)
@@ -109,7 +114,7 @@ async function check(ctx: CheckContext): Promise<Finding[]> {
     findings.push({
       ok: byTransfer !== undefined && !hadPreVote(byTransfer),
       what: byTransfer
-        ? `${target} won term ${num(byTransfer, ATTR.term)} at once, with no pre-vote round and no election timeout: the transfer election took ${ms(byTransfer.endMs - byTransfer.startMs)} (the crash election: ${ms(crash.endMs - crash.startMs)}${hadPreVote(crash) ? ', after a pre-vote round' : ''})`
+        ? `${target} won term ${num(byTransfer, ATTR.term)} with no pre-vote round, ${ms(byTransfer.endMs - timeoutNowAt(handed))} after the TimeoutNow was sent: no election timeout to wait out (after the crash, the followers first waited a whole election timeout${hadPreVote(crash) ? ', then ran a pre-vote round' : ''})`
         : `${target} won the election the transfer started ("candidate in term ... (leadership transfer)")`,
       traceId: byTransfer?.traceId ?? handed.traceId,
       next: `${target}'s election span is not in the traces yet: check again in a few seconds`,
@@ -119,8 +124,8 @@ async function check(ctx: CheckContext): Promise<Finding[]> {
   const leader = agreedLeader(sts);
   const oldNow = sts.get(old);
   findings.push({
-    ok: oldNow?.role === 'follower' && leader !== null && oldNow.term === leader.term,
-    what: `${old} is back as a follower of ${leader?.id ?? 'the leader'} in term ${leader?.term ?? '?'} (its /status: ${oldNow ? `${oldNow.role}, term ${oldNow.term}, applied ${oldNow.lastApplied}` : 'no answer'})`,
+    ok: oldNow !== null && oldNow !== undefined && leader !== null && oldNow.term === leader.term,
+    what: `${old} is back in the cluster: it knows the leader ${leader?.id ?? '?'} of term ${leader?.term ?? '?'} (its /status: ${oldNow ? `${oldNow.role}, term ${oldNow.term}, applied ${oldNow.lastApplied}` : 'no answer'})`,
     next: oldNow
       ? 'the nodes do not agree on a leader yet: wait a second and check again'
       : `restart it: \`raft-otel restart ${old}\``,
@@ -136,6 +141,7 @@ export const exercise: Exercise = {
   slug: '03-failover',
   title: 'Failover',
   question: 'When the leader dies, how long until there is a new one, and why is a graceful handover faster?',
+  needs: ['election', 'write', 'admin'],
   needsStart: true,
   check,
 };

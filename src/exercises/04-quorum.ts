@@ -145,6 +145,7 @@ export const exercise: Exercise = {
   slug: '04-quorum',
   title: 'Quorum and availability',
   question: 'How many nodes can a cluster lose and still take writes, and what happens to the rest when it loses more?',
+  needs: ['election', 'write'],
   needsStart: true,
   check,
 };

@@ -20,8 +20,22 @@ async function check(ctx: CheckContext): Promise<Finding[]> {
   const won = all.filter((e) => outcome(e) === 'won');
 
   // 1. CheckQuorum on: the cut-off leader steps down by itself.
-  const stepDown = quorumTraces.flatMap((t) => t.spans.filter((s) => s.name === 'raft.check_quorum'))[0];
-  const replacement = stepDown && won.find((e) => nodeOf(e) !== nodeOf(stepDown) && e.endMs <= stepDown.endMs + 5000);
+  // A step-down that the majority answered with a new leader (a step-down when the cluster was
+  // being stopped has no such election).
+  const pair = quorumTraces
+    .flatMap((t) => t.spans.filter((s) => s.name === 'raft.check_quorum'))
+    .map((s) => ({
+      s,
+      e: won.find(
+        (e) =>
+          nodeOf(e) !== nodeOf(s) &&
+          (num(e, ATTR.term) ?? 0) > (num(s, ATTR.term) ?? 0) &&
+          Math.abs(e.endMs - s.startMs) < 5000,
+      ),
+    }))
+    .find((x) => x.e !== undefined);
+  const stepDown = pair?.s;
+  const replacement = pair?.e;
   findings.push({
     ok: stepDown !== undefined && replacement !== undefined,
     what: stepDown
@@ -53,7 +67,8 @@ async function check(ctx: CheckContext): Promise<Finding[]> {
     const t = proposeTraces.find((x) => x.traceId === stale.p.traceId);
     const committed = t?.spans.some((s) => s.name === SPAN.commit || s.name === SPAN.apply);
     const root = t?.spans.find((s) => !s.parentSpanId);
-    const status = root ? String(root.attributes['http.response.status_code'] ?? 'no answer') : '?';
+    const code = root?.attributes['http.response.status_code'];
+    const status = code === undefined ? 'no answer in time' : String(code);
     findings.push({
       ok: !committed && stale.p.status.code === 'ERROR',
       what: `the minority leader's write never committed: no raft.commit, no raft.apply, its raft.propose ended in error (${stale.p.status.message ?? 'no message'}); the client got ${status}, not 200`,
@@ -61,26 +76,26 @@ async function check(ctx: CheckContext): Promise<Finding[]> {
       next: 'this write committed: was the leader really cut off from both others? Check with `raft-otel status` during the partition',
     });
     const key = str(stale.p, ATTR.key);
+    const newerTerm = num(stale.newer, ATTR.term) ?? 0;
     const sts = await ctx.statuses();
     const leader = agreedLeader(sts);
-    const old = sts.get(nodeOf(stale.p));
-    if (key !== undefined && leader) {
+    const behind = [...sts.entries()].filter(([, st]) => !st || st.term < newerTerm).map(([id]) => id);
+    if (key !== undefined && leader && !behind.length) {
       const node = ctx.nodes.find((n) => n.id === leader.id)!;
       const r = await call(node, 'GET', `/kv/${encodeURIComponent(key)}`);
       findings.push({
-        ok: r.status === 404 && old?.role === 'follower',
-        what: `after healing, ${nodeOf(stale.p)} follows ${leader.id} and its write is gone: GET ${key} answers ${r.status} (the entry at index ${num(stale.p, ATTR.logIndex)} was overwritten by the majority's log)`,
+        ok: r.status === 404,
+        what: `after healing, every node is in term ${newerTerm} or later and the minority's write is gone: GET ${key} answers ${r.status} (the entry at index ${num(stale.p, ATTR.logIndex)} was overwritten by the majority's log)`,
         traceId: stale.p.traceId,
-        next:
-          r.status === 404
-            ? `${nodeOf(stale.p)} is not a follower yet: \`raft-otel heal\`, wait a second`
-            : `the key ${key} exists: use a key that nothing else writes (the README's split-brain), on a fresh cluster`,
+        next: `the key ${key} exists: use a key that nothing else writes (split-brain in the README), on a cluster that never had it`,
       });
     } else
       findings.push({
         ok: false,
-        what: 'after healing, the minority leader follows the new one and its write is gone',
-        next: 'heal the partition (`raft-otel heal`) and wait for a leader',
+        what: `after healing, every node moves to term ${newerTerm} or later and follows one leader, and the minority's write is gone`,
+        next: behind.length
+          ? `${list(behind)} ${behind.length > 1 ? 'are' : 'is'} behind or not answering: \`raft-otel heal\`, wait a second`
+          : 'no agreed leader: `raft-otel heal` and wait for a leader',
       });
   }
 
@@ -97,7 +112,7 @@ async function check(ctx: CheckContext): Promise<Finding[]> {
       es,
       terms: [...new Set(es.map((e) => num(e, ATTR.term) ?? 0))].sort((a, b) => a - b),
     }))
-    .filter((x) => x.terms.length >= 2)
+    .filter((x) => x.terms.length >= 3)
     .sort((a, b) => b.terms.length - a.terms.length)[0];
   const top = climber ? climber.terms[climber.terms.length - 1] : 0;
   const deposed = climber && won.find((e) => (num(e, ATTR.term) ?? 0) > top && e.startMs > climber.es[0].startMs);
@@ -128,6 +143,7 @@ export const exercise: Exercise = {
   slug: '05-partitions',
   title: 'Partitions and split brain',
   question: 'What happens to a leader cut off from the majority, and what do CheckQuorum and PreVote change?',
+  needs: ['election', 'write'],
   needsStart: true,
   check,
 };

@@ -105,6 +105,7 @@ export const exercise: Exercise = {
   slug: '06-always-a-leader',
   title: 'Is there always a leader?',
   question: 'Can timing alone keep a healthy cluster from electing a leader, and what brings it back?',
+  needs: ['election'],
   needsStart: true,
   check,
 };

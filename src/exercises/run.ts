@@ -3,6 +3,7 @@
 import { makeContext } from './context.js';
 import type { Cluster } from './nodes.js';
 import { safetyFindings } from './safety.js';
+import { samplingWarnings } from './sampling.js';
 import type { Exercise, Finding, StartRecord } from './types.js';
 
 export interface CheckOutcome {
@@ -30,7 +31,7 @@ export async function runCheck(
   start: StartRecord | null,
   since: number,
 ): Promise<CheckOutcome> {
-  const warnings: string[] = [];
+  const warnings: string[] = samplingWarnings(ex.needs, cluster.settings);
   const ctx = makeContext({ cluster, tracesUrl, since, start, warnings });
   let findings: Finding[];
   try {

@@ -6,6 +6,7 @@
 // the learner typed. It returns findings: each thing it verified, with the trace that proves it,
 // and on failure what to do next.
 import type { NodeStatus } from '../api/status.js';
+import type { TraceKind } from '../telemetry/config.js';
 import type { FlatSpan } from '../traces/otlp.js';
 
 export interface Finding {
@@ -87,5 +88,8 @@ export interface Exercise {
   /** True when the check needs `exercise start` first (its window begins there); false when it
    *  looks at the cluster's whole life (the first election happened before anyone ran start). */
   needsStart: boolean;
+  /** The kinds of trace the check reads: the command warns when the cluster's sampling settings
+   *  would hide some of them (src/exercises/sampling.ts). */
+  needs: TraceKind[];
   check(ctx: CheckContext): Promise<Finding[]>;
 }

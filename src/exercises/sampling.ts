@@ -1,0 +1,41 @@
+// Warnings about sampling: a check can only see the traces the nodes kept. The local cluster's
+// records hold the RAFT_* variables its nodes were started with (the defaults and names are those
+// of src/telemetry/config.ts); a compose cluster's are not known here.
+import type { TraceKind } from '../telemetry/config.js';
+
+const VARIABLE: Record<TraceKind, string> = {
+  election: 'RAFT_SAMPLE_ELECTIONS',
+  write: 'RAFT_SAMPLE_WRITES',
+  read: 'RAFT_SAMPLE_READS',
+  heartbeat: 'RAFT_SAMPLE_HEARTBEATS',
+  snapshot: 'RAFT_SAMPLE_SNAPSHOTS',
+  admin: 'RAFT_SAMPLE_ADMIN',
+};
+const DEFAULT: Record<TraceKind, number> = {
+  election: 1,
+  write: 1,
+  read: 1,
+  heartbeat: 0,
+  snapshot: 1,
+  admin: 1,
+};
+
+/** What the settings would hide of the kinds of trace a check needs. */
+export function samplingWarnings(needs: TraceKind[], settings: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const kind of needs) {
+    const name = VARIABLE[kind];
+    const raw = settings[name];
+    const ratio = raw === undefined || raw === '' ? DEFAULT[kind] : Number(raw);
+    if (!(ratio >= 1))
+      out.push(
+        `${name}=${raw ?? `${DEFAULT[kind]} (the default)`}: ${ratio > 0 ? `only ${Math.round(ratio * 100)}% of` : 'no'} ${kind} traces are kept, and this check reads them; start the cluster with ${name}=1`,
+      );
+  }
+  const cap = Number(settings.RAFT_TRACES_PER_MINUTE ?? 0);
+  if (cap > 0)
+    out.push(
+      `RAFT_TRACES_PER_MINUTE=${cap}: each node keeps at most ${cap} new traces a minute, so some of what this check looks for may be missing`,
+    );
+  return out;
+}
