@@ -172,5 +172,6 @@ export const exercise: Exercise = {
   question:
     'When a follower has missed hundreds of entries, how does the leader find where its log ends, and when does it send a snapshot instead?',
   needsStart: true,
+  needs: ['write', 'snapshot'],
   check,
 };

@@ -115,5 +115,6 @@ export const exercise: Exercise = {
   question:
     'A server lost its disk: how does a new one take its place without risking two leaders, and why under a new id?',
   needsStart: true,
+  needs: ['admin', 'write'],
   check,
 };

@@ -133,5 +133,6 @@ export const exercise: Exercise = {
   question:
     'What stops a lock holder that was paused past its lease from doing damage when it wakes up, and why must the storage check a fencing token?',
   needsStart: true,
+  needs: ['write'],
   check,
 };

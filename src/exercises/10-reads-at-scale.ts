@@ -149,5 +149,6 @@ export const exercise: Exercise = {
   question:
     'What does a linearizable read cost, what do a lease or a bounded staleness buy, and what do you give up for it?',
   needsStart: true,
+  needs: ['read'],
   check,
 };

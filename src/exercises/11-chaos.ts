@@ -152,5 +152,6 @@ export const exercise: Exercise = {
   question:
     'When the network drops and delays messages and disks get slow, what does Raft do about each fault, and where is each one in the traces?',
   needsStart: true,
+  needs: ['write'],
   check,
 };

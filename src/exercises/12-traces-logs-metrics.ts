@@ -119,5 +119,6 @@ export const exercise: Exercise = {
   title: 'Traces, logs and metrics',
   question: 'One incident seen three ways: which question does each of metrics, traces and logs answer best?',
   needsStart: true,
+  needs: ['election', 'write'],
   check,
 };

@@ -120,5 +120,6 @@ export const exercise: Exercise = {
   question:
     'What does tracing every write cost, and what do head sampling, a per-node cap and tail sampling keep, lose and save?',
   needsStart: true,
+  needs: ['election'],
   check,
 };

@@ -12,7 +12,7 @@ describe('exercise 07: a replica falls behind', () => {
     const c = await ExerciseCluster.start(3);
     await c.ok('exercise', 'start', '7');
     const before = await c.check(7);
-    expect(before.code, before.out).toBe(1);
+    expect(before.code, before.out + before.err).toBe(1);
     expect(before.out).toMatch(/✗ .*rejected with a conflict hint/);
 
     // Part A: a follower misses hundreds of entries, a new leader catches it up.

@@ -14,7 +14,7 @@ describe('exercise 08: a server replaced', () => {
     const c = await ExerciseCluster.start(3);
     await c.ok('exercise', 'start', '8');
     const before = await c.check(8);
-    expect(before.code, before.out).toBe(1);
+    expect(before.code, before.out + before.err).toBe(1);
     expect(before.out).toMatch(/✗ .*was removed from the configuration/);
 
     await c.ok('kv', 'put', 'before-replace', '1');

@@ -18,7 +18,7 @@ describe('exercise 09: a lock is a leader', () => {
     const c = await ExerciseCluster.start(3);
     await c.ok('exercise', 'start', '9');
     const before = await c.check(9);
-    expect(before.code, before.out).toBe(1);
+    expect(before.code, before.out + before.err).toBe(1);
     expect(before.out).toMatch(/✗ one lock was acquired by two holders/);
 
     const t1 = tokenIn((await c.ok('lock', 'acquire', 'orders', '--owner', 'worker-1', '--ttl-ms', '3000')).out);

@@ -13,7 +13,7 @@ describe('exercise 10: reads at scale', () => {
     const c = await ExerciseCluster.start(3);
     await c.ok('exercise', 'start', '10');
     const before = await c.check(10);
-    expect(before.code, before.out).toBe(1);
+    expect(before.code, before.out + before.err).toBe(1);
     expect(before.out).toMatch(/✗ a linearizable read at a follower/);
 
     await c.ok('kv', 'put', 'color', 'blue');

@@ -12,7 +12,7 @@ describe('exercise 11: chaos', () => {
     const c = await ExerciseCluster.start(3);
     await c.ok('exercise', 'start', '11');
     const before = await c.check(11);
-    expect(before.code, before.out).toBe(1);
+    expect(before.code, before.out + before.err).toBe(1);
     expect(before.out).toMatch(/✗ a dropped request/);
 
     // A write under drops may time out (its outcome unknown): the steps go on, as a learner's would.

@@ -19,7 +19,7 @@ describe('exercise 12: traces, logs and metrics', () => {
     onCleanup(() => watch.stop());
     await c.ok('exercise', 'start', '12');
     const before = await c.check(12);
-    expect(before.code, before.out).toBe(1);
+    expect(before.code, before.out + before.err).toBe(1);
     expect(before.out).toMatch(/✗ leadership moved/);
 
     const old = await c.leader();

@@ -13,7 +13,7 @@ describe('exercise 13: the cost of watching', () => {
     const c = await ExerciseCluster.start(3);
     await c.ok('exercise', 'start', '13');
     const before = await c.check(13);
-    expect(before.code, before.out).toBe(1);
+    expect(before.code, before.out + before.err).toBe(1);
     expect(before.out).toMatch(/✗ head sampling dropped writes/);
 
     // Step 1, every write traced: every write batched with a kept one is there too.

@@ -1,41 +1,33 @@
 // A learner's cluster for the exercise tests: `raft-otel up` in a temporary data dir on reserved
-// ports, the exercise's steps run as the README writes them (through the bin, test/cli/procs.ts),
-// and `raft-otel exercise start|check N` against it.
-//
-// Spans: the nodes of a local cluster without an OTLP endpoint write them as OTLP JSON lines
-// (<node dir>/traces/spans.jsonl). Before each check they are read with the shared reader
-// (src/traces/otlp.ts) and served through a Jaeger-compatible /api/v3 (test/traces/jaeger-stub.ts,
-// which answers as Jaeger v2 does), which `exercise check --traces URL` queries: the same path a
-// learner's check takes through the built-in viewer or Jaeger.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// ports (the built-in viewer included), the exercise's steps run as the README writes them (through
+// the bin, test/cli/procs.ts), and `raft-otel exercise start|check N` against it. The checks read
+// the spans from the viewer `up` started, through its Jaeger-compatible /api/v3: the path a
+// learner's check takes.
 import { findCluster } from '../../src/cli/cluster-file.js';
-import { parseTraceText, type FlatSpan } from '../../src/traces/otlp.js';
 import { agreedLeader, cli, clusterPorts, dataDir, Up, type Result } from '../cli/procs.js';
+import { releasePorts, reservePorts } from '../support/ports.js';
 import { onCleanup } from '../support/processes.js';
 import { waitUntil } from '../support/wait.js';
-import { JaegerStub } from '../traces/jaeger-stub.js';
 
-/** Export spans every 200 ms (the SDK's default is 5 s) so a check sees a step's spans soon. */
+/** Export spans every 200 ms (up sets 500 ms) so a check sees a step's spans soon. */
 const FAST_EXPORT = { OTEL_BSP_SCHEDULE_DELAY: '200' };
 
 export class ExerciseCluster {
-  readonly spans: FlatSpan[] = [];
-  private stub: JaegerStub | null = null;
   private up: Up | null = null;
+  /** The viewer's base URL, as `up` printed it. */
+  viewer = '';
 
   private constructor(
     readonly dir: string,
-    private readonly ports: { http: number; grpc: number },
+    private readonly ports: { http: number; grpc: number; viewer: number },
     readonly nodes: number,
   ) {}
 
   /** A fresh cluster of `nodes`, its nodes started with `env` (RAFT_* settings), a leader elected. */
   static async start(nodes = 3, env: Record<string, string> = {}): Promise<ExerciseCluster> {
-    const c = new ExerciseCluster(dataDir(), await clusterPorts(nodes), nodes);
-    c.stub = new JaegerStub(c.spans);
-    await c.stub.start();
-    onCleanup(() => c.stub?.stop());
+    const [viewer] = await reservePorts(1);
+    onCleanup(() => releasePorts([viewer]));
+    const c = new ExerciseCluster(dataDir(), { ...(await clusterPorts(nodes)), viewer }, nodes);
     await c.restartAll(env);
     return c;
   }
@@ -56,9 +48,12 @@ export class ExerciseCluster {
         String(this.ports.http),
         '--grpc-port',
         String(this.ports.grpc),
+        '--viewer-port',
+        String(this.ports.viewer),
       ],
       { ...FAST_EXPORT, ...env },
     );
+    this.viewer = (await this.up.waitFor(/Viewer: (http:\/\/\S+)/, 60_000))[1].replace(/\/+$/, '');
     await this.up.waitFor(/Leader elected: /, 60_000);
     await this.leader();
   }
@@ -90,45 +85,33 @@ export class ExerciseCluster {
     return r;
   }
 
-  /** Reads every node's exported spans into what the /api/v3 stand-in serves. */
-  loadSpans(): void {
-    const all: FlatSpan[] = [];
-    for (const n of findCluster(this.dir)?.nodes ?? []) {
-      let text: string;
-      try {
-        text = readFileSync(join(n.dataDir, 'traces', 'spans.jsonl'), 'utf8');
-      } catch {
-        continue; // a node that has exported nothing yet
-      }
-      // A line being appended right now may be cut short: parse whole lines only.
-      const whole = text.slice(0, text.lastIndexOf('\n') + 1);
-      if (whole) all.push(...parseTraceText(whole));
-    }
-    this.spans.splice(0, this.spans.length, ...all);
+  /** How many spans the viewer holds. */
+  async storedSpans(): Promise<number> {
+    const r = await fetch(`${this.viewer}/api/viewer/stats`, { signal: AbortSignal.timeout(5000) });
+    return ((await r.json()) as { spans: number }).spans;
   }
 
-  /** Waits until the nodes have exported what they had: the span count holds for a second. */
+  /** Waits until the nodes have exported what they had: the viewer's span count holds for a second. */
   async settled(): Promise<void> {
     let last = -1;
     await waitUntil(
-      'the exported spans to stop growing',
-      () => {
-        this.loadSpans();
-        const same = this.spans.length === last;
-        last = this.spans.length;
+      'the spans the viewer holds to stop growing',
+      async () => {
+        const n = await this.storedSpans();
+        const same = n === last;
+        last = n;
         return same;
       },
       { timeoutMs: 20_000, everyMs: 1000 },
     );
   }
 
-  /** `raft-otel exercise check N` now. */
-  async check(n: number): Promise<Result> {
-    this.loadSpans();
-    return this.run('exercise', 'check', String(n), '--traces', this.stub!.url);
+  /** `raft-otel exercise check N` now, reading spans from the viewer. */
+  check(n: number): Promise<Result> {
+    return this.run('exercise', 'check', String(n), '--traces', this.viewer);
   }
 
-  /** Checks again until it passes (spans reach the files in batches), or fails with its last output. */
+  /** Checks again until it passes (spans reach the viewer in batches), or fails with its last output. */
   async checkPasses(n: number, timeoutMs = 30_000): Promise<Result> {
     let last: Result | null = null;
     return waitUntil(
