@@ -11,7 +11,7 @@ afterAll(cleanUp);
 
 describe('exercise 08: a server replaced', () => {
   it('fails before the steps, passes after remove and add under a new id', async () => {
-    const c = await ExerciseCluster.start(3);
+    const c = await ExerciseCluster.start(3, {}, 1); // n4 takes the ports after n3's
     await c.ok('exercise', 'start', '8');
     const before = await c.check(8);
     expect(before.code, before.out + before.err).toBe(1);

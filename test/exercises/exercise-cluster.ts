@@ -24,10 +24,11 @@ export class ExerciseCluster {
   ) {}
 
   /** A fresh cluster of `nodes`, its nodes started with `env` (RAFT_* settings), a leader elected. */
-  static async start(nodes = 3, env: Record<string, string> = {}): Promise<ExerciseCluster> {
+  /** `spare`: ports reserved past the last node's, for `members add` (it takes the next ones). */
+  static async start(nodes = 3, env: Record<string, string> = {}, spare = 0): Promise<ExerciseCluster> {
     const [viewer] = await reservePorts(1);
     onCleanup(() => releasePorts([viewer]));
-    const c = new ExerciseCluster(dataDir(), { ...(await clusterPorts(nodes)), viewer }, nodes);
+    const c = new ExerciseCluster(dataDir(), { ...(await clusterPorts(nodes + spare)), viewer }, nodes);
     await c.restartAll(env);
     return c;
   }
