@@ -3,6 +3,7 @@
 // round trip, not one per missing entry); with frequent snapshots the leader sends InstallSnapshot
 // instead. (exercises/07-replica-falls-behind/)
 import type { FlatSpan } from '../traces/otlp.js';
+import { TraceQueryClient } from '../traces/query-client.js';
 import { ATTR, SPAN, bool, byStart, nodeOf, num, peerOf, str } from './spans.js';
 import type { CheckContext, Exercise, Finding } from './types.js';
 
@@ -94,7 +95,18 @@ async function check(ctx: CheckContext): Promise<Finding[]> {
       attributes: { 'raft.peer.id': peer, [ATTR.prevLogIndex]: String(hint - 1) },
       limit: 50,
     });
-    const b = backtrack(r, [...appends, ...around.flatMap((t) => t.spans)]);
+    // And every successful append to it in the seconds after the rejection (the leader may have
+    // resumed elsewhere than right at the hint, e.g. when the follower's log conflicts).
+    const after = await new TraceQueryClient(ctx.tracesUrl).findTraces({
+      service: `raft-${nodeOf(r)}`,
+      operation: AE,
+      startMin: r.startMs - 1,
+      startMax: Math.min(ctx.until, r.startMs + 10_000),
+      attributes: { 'raft.peer.id': peer, [ATTR.appendSuccess]: 'true' },
+      numTraces: 500,
+    });
+    const spans = [...appends, ...around.flatMap((t) => t.spans), ...after.flat()];
+    const b = backtrack(r, spans);
     if (b.resumed && (num(b.resumed, ATTR.prevLogIndex) ?? -1) >= hint - 1) {
       best = b;
       break;
