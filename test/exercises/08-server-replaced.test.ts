@@ -17,7 +17,7 @@ describe('exercise 08: a server replaced', () => {
     expect(before.code, before.out + before.err).toBe(1);
     expect(before.out).toMatch(/✗ .*was removed from the configuration/);
 
-    await c.ok('kv', 'put', 'before-replace', '1');
+    await c.write('kv', 'put', 'before-replace', '1');
     const [lost] = await c.followers();
     await c.ok('kill', lost);
     await c.ok('members', 'remove', lost);

@@ -21,17 +21,17 @@ describe('exercise 09: a lock is a leader', () => {
     expect(before.code, before.out + before.err).toBe(1);
     expect(before.out).toMatch(/✗ one lock was acquired by two holders/);
 
-    const t1 = tokenIn((await c.ok('lock', 'acquire', 'orders', '--owner', 'worker-1', '--ttl-ms', '3000')).out);
+    const t1 = tokenIn((await c.write('lock', 'acquire', 'orders', '--owner', 'worker-1', '--ttl-ms', '3000')).out);
     const held = await c.run('lock', 'acquire', 'orders', '--owner', 'worker-2');
     expect(held.code, held.out).not.toBe(0);
     await sleep(4000); // worker-1 "pauses" past its lease
-    const t2 = tokenIn((await c.ok('lock', 'acquire', 'orders', '--owner', 'worker-2')).out);
+    const t2 = tokenIn((await c.write('lock', 'acquire', 'orders', '--owner', 'worker-2')).out);
     expect(Number(t2)).toBeGreaterThan(Number(t1));
-    await c.ok('kv', 'put', 'orders/total', '200', '--fencing-token', `orders:${t2}`);
+    await c.write('kv', 'put', 'orders/total', '200', '--fencing-token', `orders:${t2}`);
     const late = await c.run('kv', 'put', 'orders/total', '100', '--fencing-token', `orders:${t1}`);
     expect(late.code).toBe(1);
     expect(late.out).toMatch(/409 fenced/);
-    await c.ok('kv', 'put', 'orders/total', '100');
+    await c.write('kv', 'put', 'orders/total', '100');
 
     const after = await c.checkPasses(9);
     expect(after.out).toMatch(new RegExp(`✓ lock "orders" was held twice in turn: token ${t1}, then ${t2}`));

@@ -16,13 +16,23 @@ describe('exercise 10: reads at scale', () => {
     expect(before.code, before.out + before.err).toBe(1);
     expect(before.out).toMatch(/✗ a linearizable read at a follower/);
 
-    await c.ok('kv', 'put', 'color', 'blue');
+    await c.write('kv', 'put', 'color', 'blue');
     const leader = await c.leader();
     const [f] = await c.followers();
-    await c.ok('kv', 'get', 'color', '--node', leader);
-    await c.ok('kv', 'get', 'color', '--node', f);
-    await c.ok('kv', 'get', 'color', '--node', leader, '--consistency', 'lease');
-    const stale = await c.ok('kv', 'get', 'color', '--node', f, '--consistency', 'stale', '--max-staleness-ms', '500');
+    await c.write('kv', 'get', 'color', '--node', leader);
+    await c.write('kv', 'get', 'color', '--node', f);
+    await c.write('kv', 'get', 'color', '--node', leader, '--consistency', 'lease');
+    const stale = await c.write(
+      'kv',
+      'get',
+      'color',
+      '--node',
+      f,
+      '--consistency',
+      'stale',
+      '--max-staleness-ms',
+      '500',
+    );
     expect(stale.out).toMatch(/^blue/);
 
     let caught = false;

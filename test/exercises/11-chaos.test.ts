@@ -39,13 +39,13 @@ describe('exercise 11: chaos', () => {
     await c.ok('chaos', '--off');
     await c.leader();
 
-    const first = await c.ok('kv', 'cas', 'ticket-42', '-', 'paid', '--idempotency-key', 'pay-42');
-    const retry = await c.ok('kv', 'cas', 'ticket-42', '-', 'paid', '--idempotency-key', 'pay-42');
+    const first = await c.write('kv', 'cas', 'ticket-42', '-', 'paid', '--idempotency-key', 'pay-42');
+    const retry = await c.write('kv', 'cas', 'ticket-42', '-', 'paid', '--idempotency-key', 'pay-42');
     const answer = (out: string) => out.split('\n')[0]; // then a link to its own trace
     expect(answer(retry.out), 'the retry gets the first answer').toBe(answer(first.out));
     expect(answer(first.out)).toMatch(/^swapped at index \d+/);
-    await c.ok('kv', 'cas', 'ticket-43', '-', 'paid');
-    const again = await c.ok('kv', 'cas', 'ticket-43', '-', 'paid');
+    await c.write('kv', 'cas', 'ticket-43', '-', 'paid');
+    const again = await c.write('kv', 'cas', 'ticket-43', '-', 'paid');
     expect(again.out).toMatch(/not swapped/);
 
     const after = await c.checkPasses(11);

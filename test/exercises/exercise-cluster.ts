@@ -12,6 +12,10 @@ import { waitUntil } from '../support/wait.js';
 /** Export spans every 200 ms (up sets 500 ms) so a check sees a step's spans soon. */
 const FAST_EXPORT = { OTEL_BSP_SCHEDULE_DELAY: '200' };
 
+/** Error codes that prove a write was not applied (README, HTTP API: safe to send again). */
+const NOT_APPLIED =
+  /\b(no_leader|not_leader|leader_unreachable|leader_unknown_address|transfer_in_progress|not_committed)\b/;
+
 export class ExerciseCluster {
   private up: Up | null = null;
   /** The viewer's base URL, as `up` printed it. */
@@ -84,6 +88,20 @@ export class ExerciseCluster {
     const r = await this.run(...args);
     if (r.code !== 0) throw new Error(`raft-otel ${args.join(' ')} exited ${r.code}:\n${r.out}\n${r.err}`);
     return r;
+  }
+
+  /** A command that writes, sent again only when its answer proves it was not applied (no leader
+   *  right then, or a new leader replaced the entry: the loaded machine can move leadership at any
+   *  time), after waiting for a leader every node knows. Any other failure fails the test. */
+  async write(...args: string[]): Promise<Result> {
+    let r: Result | null = null;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      r = await this.run(...args);
+      if (r.code === 0 || !NOT_APPLIED.test(r.out + r.err)) break;
+      await this.leader();
+    }
+    if (r!.code !== 0) throw new Error(`raft-otel ${args.join(' ')} exited ${r!.code}:\n${r!.out}\n${r!.err}`);
+    return r!;
   }
 
   /** How many spans the viewer holds. */
