@@ -40,7 +40,7 @@ describe('exercise 10: reads at scale', () => {
       const r = await c.run(
         'check-linearizable',
         '--duration',
-        '6',
+        '5',
         '--settle',
         '1',
         '--reads',

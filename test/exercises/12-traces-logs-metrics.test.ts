@@ -23,7 +23,7 @@ describe('exercise 12: traces, logs and metrics', () => {
     expect(before.out).toMatch(/✗ leadership moved/);
 
     const old = await c.leader();
-    const bench = c.run('bench', '--clients', '4', '--duration', '8', '--mix', 'put=100');
+    const bench = c.run('bench', '--clients', '4', '--duration', '6', '--mix', 'put=100');
     await sleep(2500);
     await c.ok('kill', old);
     await bench;
