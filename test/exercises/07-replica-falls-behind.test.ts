@@ -26,6 +26,8 @@ describe('exercise 07: a replica falls behind', () => {
     expect(await c.leader()).toBe(g);
     for (const k of ['after-1', 'after-2', 'after-3']) await c.write('kv', 'put', k, '1');
     await c.ok('restart', f);
+    // Part A is in the traces before the cluster restarts for Part B.
+    await c.checkShows(7, /✓ .*rejected it with the hint conflict index \d+/);
 
     // Part B: frequent snapshots, then the same absence: InstallSnapshot instead of the log.
     await c.restartAll({ RAFT_SNAPSHOT_EVERY: '100' });

@@ -130,6 +130,19 @@ export class ExerciseCluster {
     return this.run('exercise', 'check', String(n), '--traces', this.viewer);
   }
 
+  /** Checks again until its output shows `what` (a step's finding), or fails with its last output. */
+  async checkShows(n: number, what: RegExp, timeoutMs = 30_000): Promise<Result> {
+    let last: Result | null = null;
+    return waitUntil(
+      `exercise check ${n} to show ${what}`,
+      async () => {
+        last = await this.check(n);
+        return what.test(last.out) ? last : null;
+      },
+      { timeoutMs, everyMs: 1000, context: () => `last check:\n${last?.out ?? '(none)'}\n${last?.err ?? ''}` },
+    );
+  }
+
   /** Checks again until it passes (spans reach the viewer in batches), or fails with its last output. */
   async checkPasses(n: number, timeoutMs = 30_000): Promise<Result> {
     let last: Result | null = null;
