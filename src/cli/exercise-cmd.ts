@@ -2,7 +2,8 @@
 // live in src/exercises/, one module each).
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_DATA_DIR, findCluster } from './cluster-file.js';
+import { DEFAULT_DATA_DIR } from './cluster-file.js';
+import { runningViewerUrl } from '../viewer/server/info.js';
 import { help, out } from './common.js';
 import type { Cluster } from '../exercises/nodes.js';
 import type { Exercise } from '../exercises/types.js';
@@ -23,9 +24,10 @@ The guided exercises (exercises/NN-name/README.md says what to do in each).
 Options:
   --data-dir DIR  the local cluster (default ./data)
   --compose       the Docker Compose cluster: nodes on 127.0.0.1:8001..., traces from Jaeger
-                  (http://127.0.0.1:16686); records kept in ./data/exercises
-  --traces URL    where to query spans: any Jaeger v2 /api/v3 (default: the built-in viewer,
-                  http://127.0.0.1:8000, or Jaeger with --compose)
+                  (http://127.0.0.1:16686); records kept in ./data/exercises. RAFT_OTEL_COMPOSE=1 in
+                  the environment makes it the default
+  --traces URL    where to query spans: any Jaeger v2 /api/v3 (default: the built-in viewer
+                  \`up\` runs for the data dir, else http://127.0.0.1:8000; Jaeger with --compose)
   --json          the result as JSON
 `;
 
@@ -52,7 +54,11 @@ export async function exerciseCommand(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const v: Values = values;
+  // RAFT_OTEL_COMPOSE=1 makes --compose the default, as for the other commands.
+  const v: Values = {
+    ...values,
+    compose: values.compose ?? /^(1|true|yes|on)$/i.test(process.env.RAFT_OTEL_COMPOSE ?? ''),
+  };
   if (v.help) return help(exerciseHelp);
   const [action, name, ...extra] = positionals;
   if (!action) return help(exerciseHelp, 'which? exercise list, exercise start N or exercise check N');
@@ -149,8 +155,7 @@ async function check(ex: Exercise, cluster: Cluster, v: Values): Promise<number>
   return o.passed ? 0 : 1;
 }
 
-/** The built-in viewer of the local cluster: where `up` recorded it, else its default address. */
+/** The built-in viewer `up` runs for this data dir, else its default address. */
 function viewerUrl(dataDir: string): string {
-  const c = findCluster(dataDir) as { viewer?: unknown } | null;
-  return typeof c?.viewer === 'string' ? c.viewer : VIEWER_URL;
+  return runningViewerUrl(dataDir) ?? VIEWER_URL;
 }

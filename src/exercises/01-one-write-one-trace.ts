@@ -6,6 +6,8 @@ import { ATTR, SPAN, list, nodeOf, num, str } from './spans.js';
 import type { CheckContext, Exercise, Finding, Trace } from './types.js';
 
 const PUT = 'PUT /kv/{key}';
+/** The resolution of span start times (see the durability step below). */
+const CLOCK_MS = 1;
 
 /** The parts of one forwarded write's trace, found by the trace model's parent links. */
 interface Write {
@@ -90,22 +92,37 @@ async function check(ctx: CheckContext): Promise<Finding[]> {
     traceId: t.traceId,
     next: `no AppendEntries to ${list(followers.filter((f) => !sentTo.includes(f)))} in this trace. A follower that is down gets it later; an entry sent together with an older one is in that one's trace (a span link). Write once more, alone, with every node up`,
   });
+  // Any of the follower's AppendEntries SERVER spans of this trace (the leader may send the entry
+  // again, and a second copy needs no fsync) with a raft.persist child that ends before it does.
+  // Within a millisecond: the SDK takes a span's start from the millisecond clock and its end from
+  // start + a precise duration, so two spans' ends can be out of order by up to 1 ms.
+  const why = new Map<string, string>();
   const durable = followers.filter((f) => {
-    const server = spans.find(
-      (s) =>
-        s.name === SPAN.rpc('AppendEntries') &&
-        s.kind === 'SERVER' &&
-        nodeOf(s) === f &&
-        aeClients.some((c) => c.spanId === s.parentSpanId),
+    const servers = spans.filter(
+      (server) =>
+        server.name === SPAN.rpc('AppendEntries') &&
+        server.kind === 'SERVER' &&
+        nodeOf(server) === f &&
+        aeClients.some((c) => c.spanId === server.parentSpanId),
     );
-    const persist = server && spans.find((s) => s.name === SPAN.persist && s.parentSpanId === server.spanId);
-    return persist !== undefined && persist.endMs <= server!.endMs;
+    const persists = spans.filter((p) => p.name === SPAN.persist && servers.some((sv) => sv.spanId === p.parentSpanId));
+    const ok = persists.some((p) => p.endMs <= servers.find((sv) => sv.spanId === p.parentSpanId)!.endMs + CLOCK_MS);
+    if (!ok)
+      why.set(
+        f,
+        !servers.length
+          ? `${f} has no AppendEntries SERVER span in this trace`
+          : !persists.length
+            ? `${f}'s AppendEntries SERVER span has no raft.persist child${spans.some((p) => p.name === SPAN.persist && nodeOf(p) === f) ? ' (its raft.persist in this trace hangs elsewhere)' : ''}`
+            : `${f}'s raft.persist ends after its reply`,
+      );
+    return ok;
   });
   findings.push({
     ok: durable.length === followers.length,
     what: `3. each follower wrote it to disk before replying: an AppendEntries SERVER span on ${list(durable) || 'none'} whose raft.persist child ends before it does`,
     traceId: t.traceId,
-    next: `missing on ${list(followers.filter((f) => !durable.includes(f)))}: check again in a few seconds`,
+    next: `${[...why.values()].join('; ')}. Check again in a few seconds; if it stays, write once more`,
   });
   const commit = spans.find((s) => s.name === SPAN.commit && nodeOf(s) === leader);
   findings.push({

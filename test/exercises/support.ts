@@ -1,16 +1,14 @@
-// A learner's setting for the exercise tests: a real local cluster (`raft-otel up`) whose nodes
-// send their spans to the built-in viewer, and the `raft-otel` commands the READMEs tell the
+// A learner's setting for the exercise tests: a real local cluster (`raft-otel up`) with the
+// built-in viewer it starts (on a reserved port), and the `raft-otel` commands the READMEs tell the
 // learner to run. A check is run as the learner runs it (`raft-otel exercise check N`), reading the
 // viewer's /api/v3 and the nodes' /status.
 //
 // Spans are exported in batches; the nodes here flush every 200 ms (OTEL_BSP_SCHEDULE_DELAY) so a
 // check sees a step soon after it, and `passes` polls the check, with a deadline, until it holds.
 import { findCluster } from '../../src/cli/cluster-file.js';
-import { reservePorts } from '../support/ports.js';
-import type { ChildProcess } from 'node:child_process';
-import { killChild, spawnTracked, withExitGuard } from '../support/processes.js';
+import { releasePorts, reservePorts } from '../support/ports.js';
 import { waitUntil } from '../support/wait.js';
-import { agreedLeader, BIN, cleanUp, cli, clusterPorts, dataDir, Up, type Result } from '../cli/procs.js';
+import { agreedLeader, cleanUp, cli, clusterPorts, dataDir, Up, type Result } from '../cli/procs.js';
 
 export interface Lab {
   dir: string;
@@ -30,34 +28,19 @@ export interface Lab {
   stop(): Promise<void>;
 }
 
-/** Environment of every `up`: spans to the viewer over OTLP/HTTP JSON, flushed every 200 ms. */
-function traceEnv(viewer: string, extra: Record<string, string>): Record<string, string> {
-  return {
-    OTEL_EXPORTER_OTLP_ENDPOINT: viewer,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-    OTEL_BSP_SCHEDULE_DELAY: '200',
-    OTEL_METRIC_EXPORT_INTERVAL: '60000',
-    ...extra,
-  };
+/** Environment of every `up`: its viewer receives the spans; the nodes flush them every 200 ms
+ *  rather than the 500 ms `up` sets for a learner. */
+function traceEnv(extra: Record<string, string>): Record<string, string> {
+  return { OTEL_BSP_SCHEDULE_DELAY: '200', OTEL_METRIC_EXPORT_INTERVAL: '60000', ...extra };
 }
 
-/** Starts the built-in viewer on a reserved port and waits until its query API answers. */
-async function startViewer(): Promise<{ url: string; proc: ChildProcess }> {
-  const [port] = await reservePorts(1);
-  const p = spawnTracked(process.execPath, [BIN, 'viewer', '--port', String(port), '--no-data-dir'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: withExitGuard(process.env),
-  });
-  let out = '';
-  p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
+/** Waits until the viewer `up` started answers its query API. */
+async function viewerAnswers(url: string, up: Up): Promise<void> {
   await waitUntil(
     `the viewer to answer ${url}/api/v3/services`,
     async () => (await fetch(`${url}/api/v3/services`, { signal: AbortSignal.timeout(1000) })).ok,
-    { timeoutMs: 20_000, everyMs: 100, context: () => `viewer output:\n${out}` },
+    { timeoutMs: 20_000, everyMs: 100, context: () => `up's output:\n${up.out}` },
   );
-  return { url, proc: p };
 }
 
 /** A viewer and a cluster of `nodes` nodes with a leader, in a fresh data dir. `beforeUp` runs
@@ -67,40 +50,53 @@ export async function lab(
   env: Record<string, string> = {},
   beforeUp?: (dir: string, viewer: string) => Promise<void>,
 ): Promise<Lab> {
-  const { url: viewer, proc: viewerProc } = await startViewer();
+  const [viewerPort] = await reservePorts(1);
+  const viewer = `http://127.0.0.1:${viewerPort}`;
   const dir = dataDir(true);
   if (beforeUp) await beforeUp(dir, viewer);
   const ports = await clusterPorts(nodes);
-  const args = ['--data-dir', dir, '--http-port', String(ports.http), '--grpc-port', String(ports.grpc)];
+  const args = [
+    '--data-dir',
+    dir,
+    '--http-port',
+    String(ports.http),
+    '--grpc-port',
+    String(ports.grpc),
+    '--viewer-port',
+    String(viewerPort),
+  ];
   const l: Lab = {
     dir,
     viewer,
-    up: new Up([...args, '--nodes', String(nodes)], traceEnv(viewer, env)),
+    up: new Up([...args, '--nodes', String(nodes)], traceEnv(env)),
     run: (...a) => cli([...a, '--data-dir', dir], 60_000),
     leader: () => agreedLeader(dir, () => `up's output:\n${l.up.out}`),
     others: (...ids) => (findCluster(dir)?.nodes ?? []).map((n) => n.id).filter((id) => !ids.includes(id)),
     pid: (id) => findCluster(dir)?.nodes.find((n) => n.id === id)?.pid ?? 0,
     async stop() {
       await cleanUp();
-      await killChild(viewerProc);
+      releasePorts([viewerPort]);
     },
     async restartWith(extra) {
       const down = await l.run('down');
       if (down.code !== 0) throw new Error(`raft-otel down failed: ${down.err}${down.out}`);
       await l.up.exited(20_000);
-      l.up = new Up(args, traceEnv(viewer, extra));
+      l.up = new Up(args, traceEnv(extra));
+      await viewerAnswers(viewer, l.up);
       await l.up.waitFor(/Leader elected/, 30_000);
       await l.leader();
     },
   };
+  await viewerAnswers(viewer, l.up);
   await l.up.waitFor(/Leader elected/, 30_000);
   await l.leader();
   return l;
 }
 
-/** `raft-otel exercise <args>` against the lab's viewer. */
+/** `raft-otel exercise <args>`, finding the viewer as a learner's command does (the one `up` runs
+ *  for the data dir). */
 export function exercise(l: Lab, ...args: string[]): Promise<Result> {
-  return l.run('exercise', ...args, '--traces', l.viewer);
+  return l.run('exercise', ...args);
 }
 
 /** Runs the check once: it must fail (exit 1) and print at least one ✗. */

@@ -43,7 +43,7 @@ describe('OTLP/HTTP receiver', () => {
     const r = await fetch(`${v.url}/v1/traces`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-protobuf' },
-      body: bytes,
+      body: Buffer.from(bytes),
     });
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toBe('application/x-protobuf');
@@ -75,9 +75,11 @@ describe('OTLP/HTTP receiver', () => {
     for (const [body, why] of cases) {
       const r = await post(`${v.url}/v1/traces`, body);
       expect([body.slice(0, 30), r.status]).toEqual([body.slice(0, 30), 400]);
-      expect(JSON.parse(r.text)).toMatchObject({ error: { code: 'bad_otlp', message: expect.stringMatching(why) } });
+      const err = (JSON.parse(r.text) as { error: { code: string; message: string } }).error;
+      expect(err.code).toBe('bad_otlp');
+      expect(err.message).toMatch(why);
     }
-    const garbage = await post(`${v.url}/v1/traces`, new Uint8Array([0xff, 0xff, 0xff, 0x0f, 0x01]), {
+    const garbage = await post(`${v.url}/v1/traces`, Buffer.from([0xff, 0xff, 0xff, 0x0f, 0x01]), {
       'content-type': 'application/x-protobuf',
     });
     expect(garbage.status).toBe(400);
@@ -196,10 +198,8 @@ describe("Jaeger's /api/v3", () => {
     const bad = await getJson<{ error: { httpCode: number; message: string } }>(
       `${v.url}/api/v3/traces?query.startTimeMin=yesterday&query.startTimeMax=${iso(now)}`,
     );
-    expect(bad.body.error).toMatchObject({
-      httpCode: 400,
-      message: expect.stringMatching(/malformed parameter query.startTimeMin/),
-    });
+    expect(bad.body.error.httpCode).toBe(400);
+    expect(bad.body.error.message).toMatch(/malformed parameter query.startTimeMin/);
     const none = await fetch(
       `${v.url}/api/v3/traces?query.serviceName=nobody&query.startTimeMin=${iso(now - 1000)}&query.startTimeMax=${iso(now)}`,
     );
@@ -382,12 +382,13 @@ describe('control', () => {
     });
 
   it('refuses a request without the header, with a simple content type, a foreign Host or Origin', async () => {
-    for (const headers of [
+    const refused: Record<string, string>[] = [
       { 'content-type': 'application/json' },
       { 'x-raft-viewer': '1', 'content-type': 'text/plain' },
       { ...ok, host: 'evil.example:8000' },
       { ...ok, origin: 'http://evil.example' },
-    ]) {
+    ];
+    for (const headers of refused) {
       const r = await control(headers);
       expect([headers, r.status, r.body.error.code]).toEqual([headers, 403, 'forbidden']);
     }

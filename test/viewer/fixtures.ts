@@ -28,11 +28,11 @@ export function syntheticTrace(i: number, startMs: number, spans = 5, node = 'n1
   return out;
 }
 
-export async function post(url: string, body: string | Uint8Array, headers: Record<string, string> = {}) {
+export async function post(url: string, body: string | Buffer, headers: Record<string, string> = {}) {
   const r = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
-    body,
+    body: typeof body === 'string' ? body : Uint8Array.from(body),
   });
   const text = await r.text();
   return { status: r.status, headers: r.headers, text };

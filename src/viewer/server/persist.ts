@@ -1,6 +1,6 @@
 // The viewer's history on disk, so a restarted `npm start` shows what came before: append-only
-// segment files <data-dir>/viewer/segment-NNNNNN.jsonl, one JSON array of flat spans per line (one
-// line per ingested batch). Writes are queued and done by one async writer (libuv's thread pool),
+// segment files <data-dir>/viewer/segment-NNNNNN.jsonl, one line per ingested batch: the OTLP JSON
+// request as it came, or (protobuf, imports) a JSON array of flat spans. Writes are queued and done by one async writer (libuv's thread pool),
 // never on the event loop; if the disk falls behind by more than `maxQueueBytes`, batches are not
 // written and counted as dropped rather than held in memory. A segment closes at `segmentBytes`;
 // the oldest segments are deleted while the total exceeds `maxDiskBytes`. A torn last line (a
@@ -8,7 +8,7 @@
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FlatSpan } from '../../traces/otlp.js';
+import { flattenOtlp, type ExportTraceServiceRequest, type FlatSpan } from '../../traces/otlp.js';
 
 export interface PersistOptions {
   dir: string;
@@ -81,9 +81,9 @@ export class SpanLog {
         from = to + 1;
         if (line.trim() === '') continue;
         try {
-          const spans = JSON.parse(line) as unknown;
-          if (!Array.isArray(spans)) throw new Error('not an array');
-          onBatch(spans as FlatSpan[]);
+          // A line is flat spans (an array) or an OTLP JSON request as received (an object).
+          const doc = JSON.parse(line) as unknown;
+          onBatch(Array.isArray(doc) ? (doc as FlatSpan[]) : flattenOtlp(doc as ExportTraceServiceRequest));
           batches++;
         } catch {
           skipped++;
@@ -97,7 +97,17 @@ export class SpanLog {
   /** Queues a batch for the disk; returns at once. */
   append(spans: FlatSpan[]): void {
     if (spans.length === 0) return;
-    const line = JSON.stringify(spans) + '\n';
+    this.enqueue(JSON.stringify(spans) + '\n');
+  }
+
+  /** Queues an OTLP JSON request, as received (checked already), for the disk. */
+  appendOtlpJson(text: string): void {
+    // A newline in JSON text can only be whitespace between tokens (inside strings it is escaped),
+    // so turning it into a space keeps the document and makes it one line.
+    this.enqueue((/[\r\n]/.test(text) ? text.replace(/[\r\n]/g, ' ') : text) + '\n');
+  }
+
+  private enqueue(line: string): void {
     if (this.queuedBytes + line.length > this.maxQueueBytes) {
       this.droppedBatches++;
       return;
@@ -109,9 +119,15 @@ export class SpanLog {
 
   private async drain(): Promise<void> {
     while (this.queue.length) {
-      const chunk = this.queue.join('');
-      this.queue = [];
-      this.queuedBytes = 0;
+      // As many lines as fit in the current segment (at least one): a segment passes its size by
+      // one line at most, however far the writer fell behind.
+      const seg = this.segments.at(-1);
+      const room = !seg || seg.bytes >= this.segmentBytes ? this.segmentBytes : this.segmentBytes - seg.bytes;
+      let n = 0;
+      let size = 0;
+      while (n < this.queue.length && (n === 0 || size + this.queue[n].length <= room)) size += this.queue[n++].length;
+      const chunk = this.queue.splice(0, n).join('');
+      this.queuedBytes -= size;
       try {
         await this.write(chunk);
       } catch (e) {
@@ -130,7 +146,13 @@ export class SpanLog {
         seg = { n: (seg?.n ?? 0) + 1, bytes: 0 };
         this.segments.push(seg);
       }
-      this.handle = await open(this.path(seg.n), 'a', 0o600);
+      this.handle = await open(this.path(seg.n), 'a+', 0o600);
+      // A segment left by a crash may end mid-line: end that line, or the next batch joins it.
+      if (seg.bytes > 0) {
+        const last = Buffer.alloc(1);
+        await this.handle.read(last, 0, 1, seg.bytes - 1);
+        if (last[0] !== 0x0a) chunk = '\n' + chunk;
+      }
     }
     const buf = Buffer.from(chunk, 'utf8');
     await this.handle.write(buf);

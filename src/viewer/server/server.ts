@@ -37,8 +37,9 @@ export interface ViewerOptions {
   bodyCap?: number;
   /** largest file POSTed to /api/viewer/import (default 256 MiB) */
   importCap?: number;
-  /** how much history to keep on disk (default 256 MiB) */
+  /** how much history to keep on disk (default 256 MiB), in segments of segmentBytes (16 MiB) */
   maxDiskBytes?: number;
+  segmentBytes?: number;
   webRoot?: string;
 }
 
@@ -67,7 +68,9 @@ export async function startViewer(opts: ViewerOptions = {}): Promise<Viewer> {
   const webRoot = opts.webRoot ?? defaultWebRoot();
   const store = new SpanStore({ ...DEFAULT_CAPS, ...opts.caps });
   const log =
-    persist && dataDir ? new SpanLog({ dir: join(dataDir, 'viewer'), maxDiskBytes: opts.maxDiskBytes }) : null;
+    persist && dataDir
+      ? new SpanLog({ dir: join(dataDir, 'viewer'), maxDiskBytes: opts.maxDiskBytes, segmentBytes: opts.segmentBytes })
+      : null;
   const ingest = new Ingest(store, log);
   const cluster = new ClusterWatch(dataDir);
   const stats = () => ({
