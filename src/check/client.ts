@@ -10,6 +10,19 @@ export interface ClientOp {
   value?: string;
   expected?: string | null;
   consistency?: 'linearizable' | 'lease' | 'stale';
+  /** For a stale read: how old the node's news from its leader may be (the API requires a bound;
+   *  without one, DEFAULT_MAX_STALENESS_MS). */
+  maxStalenessMs?: number;
+}
+
+/** The staleness bound of a stale read that names none (`bench --consistency stale`). */
+export const DEFAULT_MAX_STALENESS_MS = 1000;
+
+/** The query string of a read with this consistency ('' for the default, linearizable). */
+export function readQuery(op: Pick<ClientOp, 'consistency' | 'maxStalenessMs'>): string {
+  if (!op.consistency) return '';
+  const bound = op.consistency === 'stale' ? `&maxStalenessMs=${op.maxStalenessMs ?? DEFAULT_MAX_STALENESS_MS}` : '';
+  return `?consistency=${op.consistency}${bound}`;
 }
 
 export interface Outcome {
@@ -89,14 +102,7 @@ export async function perform(http: string, op: ClientOp, timeoutMs = 3000): Pro
   const path = `/kv/${encodeURIComponent(op.key)}`;
   let res: RawResponse;
   try {
-    if (op.kind === 'read')
-      res = await request(
-        http,
-        'GET',
-        `${path}${op.consistency ? `?consistency=${op.consistency}` : ''}`,
-        undefined,
-        timeoutMs,
-      );
+    if (op.kind === 'read') res = await request(http, 'GET', `${path}${readQuery(op)}`, undefined, timeoutMs);
     else {
       const isCas = op.kind === 'cas';
       const body = JSON.stringify(isCas ? { expected: op.expected, value: op.value } : { value: op.value });

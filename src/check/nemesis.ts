@@ -25,6 +25,11 @@ export interface NemesisOptions {
   force?: FaultKind[];
   /** A line every second or so. */
   progress?: (line: string) => void;
+  /** How the clients read (default linearizable). `stale` reads from any node that heard from a
+   *  leader within `maxStalenessMs`: not linearizable, and the checker is expected to say so
+   *  (exercise 10). */
+  reads?: 'linearizable' | 'lease' | 'stale';
+  maxStalenessMs?: number;
 }
 
 export type FaultKind = 'kill' | 'restart' | 'pause' | 'resume' | 'partition' | 'heal' | 'chaos';
@@ -65,16 +70,19 @@ export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
   let running = true;
   let opId = 0;
 
+  // Keys of their own per run: the checker starts every register empty, so a second run on the
+  // same cluster must not read the first one's values (they would look like reads from nowhere).
+  const keyPrefix = `lin-${o.seed}-${Date.now().toString(36)}-`;
   const client = async (c: number) => {
     const crng = new Rng(o.seed * 1000 + c);
     const lastSeen = new Map<string, string | null>();
     let n = 0;
     while (running) {
-      const key = `k${crng.int(0, o.keys - 1)}`;
+      const key = `${keyPrefix}k${crng.int(0, o.keys - 1)}`;
       const roll = crng.next();
       const op: ClientOp =
         roll < 0.5
-          ? { kind: 'read', key }
+          ? { kind: 'read', key, consistency: o.reads, maxStalenessMs: o.maxStalenessMs }
           : roll < 0.8
             ? { kind: 'write', key, value: `c${c}-${++n}` }
             : { kind: 'cas', key, expected: lastSeen.get(key) ?? null, value: `c${c}-${++n}` };

@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeFailure } from '../check/linearizability.js';
-import { runNemesis } from '../check/nemesis.js';
+import { DEFAULT_MAX_STALENESS_MS } from '../check/client.js';
+import { runNemesis, type NemesisOptions } from '../check/nemesis.js';
 import { fmtSummary } from '../check/stats.js';
 import { DEFAULT_DATA_DIR, readCluster } from './cluster-file.js';
 import { localControl } from './local-control.js';
@@ -26,6 +27,10 @@ Options:
   --settle S       seconds of clients after healing (default 5)
   --clients N      concurrent clients (default 8)
   --keys N         keys (default 3)
+  --reads MODE     how clients read: linearizable (default), lease, or stale (any node that heard
+                   from a leader within --max-staleness-ms): stale reads are not linearizable, and
+                   the verdict should say so
+  --max-staleness-ms N  the bound of stale reads (default 1000)
   --no-faults      run the clients without a nemesis
   --seed N         the nemesis's seed (default: random, printed)
   --out FILE       where to write the history (default <data-dir>/history-<time>.json)
@@ -49,6 +54,8 @@ export async function checkCommand(argv: string[]): Promise<number> {
       clients: { type: 'string', default: '8' },
       keys: { type: 'string', default: '3' },
       'no-faults': { type: 'boolean' },
+      reads: { type: 'string', default: 'linearizable' },
+      'max-staleness-ms': { type: 'string', default: String(DEFAULT_MAX_STALENESS_MS) },
       seed: { type: 'string' },
       out: { type: 'string' },
       'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
@@ -60,12 +67,18 @@ export async function checkCommand(argv: string[]): Promise<number> {
     process.stdout.write(checkHelp);
     return 0;
   }
+  const reads = values.reads as NonNullable<NemesisOptions['reads']>;
+  if (!['linearizable', 'lease', 'stale'].includes(reads))
+    throw new Error(`--reads must be linearizable, lease or stale, not "${values.reads}"`);
+  const maxStalenessMs = Number(values['max-staleness-ms']);
+  if (!(Number.isFinite(maxStalenessMs) && maxStalenessMs >= 0))
+    throw new Error(`--max-staleness-ms takes milliseconds >= 0, not "${values['max-staleness-ms']}"`);
   const compose = usesCompose(values);
   const cluster = compose ? null : readCluster(values['data-dir']);
   const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 1e6);
   const durationMs = Number(values.duration) * 1000;
   console.log(
-    `check-linearizable: ${values.clients} clients, ${values.keys} keys, ${values.duration} s ${values['no-faults'] ? 'without faults' : `of faults (seed ${seed})`}`,
+    `check-linearizable: ${values.clients} clients, ${values.keys} keys, ${values.duration} s ${values['no-faults'] ? 'without faults' : `of faults (seed ${seed})`}, ${reads === 'stale' ? `stale reads (bound ${maxStalenessMs} ms)` : `${reads} reads`}`,
   );
   const r = await runNemesis({
     control: compose ? composeControl() : localControl(values['data-dir']),
@@ -75,6 +88,8 @@ export async function checkCommand(argv: string[]): Promise<number> {
     settleMs: Number(values.settle) * 1000,
     faults: !values['no-faults'],
     seed,
+    reads,
+    maxStalenessMs,
     progress: (line) => console.log(line),
   });
   const out =
@@ -84,6 +99,9 @@ export async function checkCommand(argv: string[]): Promise<number> {
     JSON.stringify(
       {
         seed,
+        reads,
+        ...(reads === 'stale' ? { maxStalenessMs } : {}),
+        linearizable: r.check.linearizable,
         faults: r.faults,
         history: r.history.map((o) => ({
           ...o,

@@ -11,6 +11,13 @@ const MODULES: (() => Promise<{ exercise: Exercise }>)[] = [
   () => import('./05-partitions.js'),
   () => import('./06-always-a-leader.js'),
   // 07 and later: below this line.
+  () => import('./07-replica-falls-behind.js'),
+  () => import('./08-server-replaced.js'),
+  () => import('./09-lock-is-a-leader.js'),
+  () => import('./10-reads-at-scale.js'),
+  () => import('./11-chaos.js'),
+  () => import('./12-traces-logs-metrics.js'),
+  () => import('./13-cost-of-watching.js'),
 ];
 
 export async function allExercises(): Promise<Exercise[]> {
