@@ -23,7 +23,7 @@ The guided exercises (exercises/NN-name/README.md says what to do in each).
 
 Options:
   --data-dir DIR  the local cluster (default ./data)
-  --compose       the Docker Compose cluster: nodes on 127.0.0.1:8001..., traces from Jaeger
+  --compose       the Docker Compose cluster (as \`docker compose\` lists it), traces from Jaeger
                   (http://127.0.0.1:16686); records kept in ./data/exercises. RAFT_OTEL_COMPOSE=1 in
                   the environment makes it the default
   --traces URL    where to query spans: any Jaeger v2 /api/v3 (default: the built-in viewer
@@ -97,15 +97,8 @@ async function list(json?: boolean): Promise<number> {
 }
 
 async function findTheCluster(v: Values): Promise<Cluster> {
-  const { composeCluster, localCluster } = await import('../exercises/nodes.js');
-  if (v.compose) {
-    const c = await composeCluster(resolve(v['data-dir']));
-    if (!c)
-      throw new Error(
-        'no node of the compose cluster answers on 127.0.0.1:8001-8005. Start it with `docker compose up -d`, or drop --compose for the local cluster',
-      );
-    return c;
-  }
+  const { composeNodes, localCluster } = await import('../exercises/nodes.js');
+  if (v.compose) return composeNodes(resolve(v['data-dir']));
   const c = localCluster(v['data-dir']);
   if (!c)
     throw new Error(

@@ -1,9 +1,9 @@
 // Which nodes an exercise looks at, and their state through the HTTP API.
 // - A local cluster (`raft-otel up`): its records in the data dir (cluster.json, node.json).
-// - A compose cluster (`--compose`): node i's API is published on 127.0.0.1:8000+i (the compose
-//   file's numbering, the same as the local mode's defaults); the members are the ids any answering
-//   node lists, so a stopped container still counts as a member.
+// - A compose cluster (`--compose`): the nodes `docker compose` lists for the project, each on
+//   its published port; a stopped container still counts as a member.
 import { findCluster, liveNodes } from '../cli/cluster-file.js';
+import { composeCluster } from '../cli/compose.js';
 import { tryStatus } from '../cli/http.js';
 import type { NodeStatus } from '../api/status.js';
 import type { NodeRef } from './types.js';
@@ -29,18 +29,17 @@ export function localCluster(dataDir: string): Cluster | null {
   };
 }
 
-const COMPOSE_MAX = 5;
-
-/** The compose cluster's nodes, from the ports compose publishes. */
-export async function composeCluster(recordDir: string): Promise<Cluster | null> {
-  const guesses = Array.from({ length: COMPOSE_MAX }, (_, i) => ({ id: `n${i + 1}`, http: `127.0.0.1:${8001 + i}` }));
-  const sts = await Promise.all(guesses.map((n) => tryStatus(n, 1000)));
-  const answering = sts.filter((s): s is NodeStatus => s !== null);
-  if (!answering.length) return null;
-  const ids = new Set<string>();
-  for (const st of answering) for (const id of [...st.members.voters, ...st.members.learners]) ids.add(id);
-  const nodes = guesses.filter((g) => ids.has(g.id));
-  return { nodes, settings: {}, recordDir, where: 'the compose cluster (node APIs on 127.0.0.1:8001...)' };
+/** The compose stack's nodes, as `docker compose` itself describes the project (the same
+ *  reading the other commands' --compose mode uses: src/cli/compose.ts); its error says what to do
+ *  when no node has a container. */
+export function composeNodes(recordDir: string): Cluster {
+  const c = composeCluster();
+  return {
+    nodes: liveNodes(c).map((n) => ({ id: n.id, http: n.http })),
+    settings: {},
+    recordDir,
+    where: `the compose project ${c.compose?.name ?? ''} (node APIs on their published ports)`,
+  };
 }
 
 export async function statuses(nodes: NodeRef[]): Promise<Map<string, NodeStatus | null>> {
