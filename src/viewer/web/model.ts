@@ -61,6 +61,9 @@ export const KIND_COLOURS: Record<TraceKind, string> = {
 
 export const ERROR_COLOUR = '#e74c3c';
 
+/** Spans of one trace on one node less than this far apart are drawn as one bar. */
+export const BURST_GAP_MS = 250;
+
 export interface Bar {
   traceId: string;
   kind: TraceKind;
@@ -163,29 +166,33 @@ export function buildTimeline(
       heartbeats++;
       if (!opts.heartbeats) continue;
     }
-    const perNode = new Map<string, Bar>();
+    // A trace's work on a node is one bar per burst: spans closer than BURST_GAP_MS merge, so a
+    // follower applying the entry long after (a restarted node replaying its log) gets its own bar
+    // instead of one bar across the whole gap.
+    const perNode = new Map<string, FlatSpan[]>();
     for (const s of list) {
       const node = nodeOf(s);
       laneSet.add(node);
-      const bar = perNode.get(node);
-      if (bar) {
-        bar.startMs = Math.min(bar.startMs, s.startMs);
-        bar.endMs = Math.max(bar.endMs, s.endMs);
-        bar.error ||= isError(s);
-      } else {
-        perNode.set(node, {
-          traceId,
-          kind,
-          node,
-          startMs: s.startMs,
-          endMs: s.endMs,
-          error: isError(s),
-          label: root.name,
-        });
-      }
+      const l = perNode.get(node);
+      if (l) l.push(s);
+      else perNode.set(node, [s]);
       for (const ev of s.events) {
         if (ev.name.startsWith('chaos') || ev.attributes['raft.chaos.kind'] !== undefined)
           marks.push({ kind: 'chaos', atMs: ev.timeMs, node, label: ev.name, traceId });
+      }
+    }
+    const traceBars: Bar[] = [];
+    for (const [node, nodeSpans] of perNode) {
+      nodeSpans.sort((a, b) => a.startMs - b.startMs);
+      let bar: Bar | null = null;
+      for (const s of nodeSpans) {
+        if (bar && s.startMs <= bar.endMs + BURST_GAP_MS) {
+          bar.endMs = Math.max(bar.endMs, s.endMs);
+          bar.error ||= isError(s);
+        } else {
+          bar = { traceId, kind, node, startMs: s.startMs, endMs: s.endMs, error: isError(s), label: root.name };
+          traceBars.push(bar);
+        }
       }
     }
     // RPCs: a CLIENT span on one node whose SERVER child is on another (or never arrived).
@@ -212,8 +219,10 @@ export function buildTimeline(
         lost: !srv,
       });
     }
-    const rootBar = perNode.get(nodeOf(root));
-    for (const bar of perNode.values()) {
+    const rootBar = traceBars.find(
+      (b) => b.node === nodeOf(root) && b.startMs <= root.startMs && b.endMs >= root.endMs,
+    );
+    for (const bar of traceBars) {
       bars.push(bar);
       if (bar.error) errors.push(bar);
     }
@@ -247,17 +256,19 @@ function latest(bars: Bar[]): Bar | undefined {
   return best;
 }
 
-/** A failover: a won election whose winner is not the leader the previous won election made
- *  (the old leader died, was cut off or stepped down). The very first election is not one. */
+/** A failover: a won election after the cluster had a leader, that is in a term past the first,
+ *  whose winner is not the leader the previous won election (when the page has it) made. The
+ *  cluster's very first election is not one; a leader re-elected after a partition is not one. */
 function latestFailover(traces: Map<string, { spans: FlatSpan[]; root: FlatSpan }>): Bar | undefined {
   const won = [...traces.values()]
-    .filter(({ root }) => root.name === 'raft.election' && root.attributes['raft.election.outcome'] === 'won')
-    .sort((a, b) => a.root.endMs - b.root.endMs);
+    .map(({ root }) => root)
+    .filter((r) => r.name === 'raft.election' && r.attributes['raft.election.outcome'] === 'won')
+    .sort((a, b) => a.endMs - b.endMs);
   let found: Bar | undefined;
-  for (let i = 1; i < won.length; i++) {
-    const prev = nodeOf(won[i - 1].root);
-    const cur = won[i].root;
-    if (nodeOf(cur) !== prev)
+  won.forEach((cur, i) => {
+    const term = Number(cur.attributes['raft.term'] ?? 0);
+    const prev = i > 0 ? nodeOf(won[i - 1]) : null;
+    if (term > 1 && nodeOf(cur) !== prev)
       found = {
         traceId: cur.traceId,
         kind: 'election',
@@ -267,6 +278,6 @@ function latestFailover(traces: Map<string, { spans: FlatSpan[]; root: FlatSpan 
         error: false,
         label: cur.name,
       };
-  }
+  });
   return found;
 }

@@ -44,7 +44,8 @@ export function Timeline() {
   const [follow, setFollow] = useState(true);
   const [heartbeats, setHeartbeats] = useState(true);
   const [hbHelp, setHbHelp] = useState(false);
-  const [version, setVersion] = useState(0);
+  // Redraws when spans arrive or a node comes, goes down or comes back (lane names show it).
+  const [version, setVersion] = useState('');
   const [hover, setHover] = useState<string | null>(null);
   // Mutable drawing state, kept out of renders: the base scale, the zoom, the last model.
   const st = useRef({
@@ -54,15 +55,18 @@ export function Timeline() {
     model: null as TimelineModel | null,
     modelVersion: -1,
     modelHb: true,
+    modelNodes: '',
     follow: true,
     drawn: null as DrawnTimeline | null,
     fetchTimer: 0,
   });
   st.current.follow = follow;
+  // d3's handlers are bound once; they call the newest draw (which sees the newest width and toggles).
+  const drawRef = useRef(() => {});
 
   useSignalEffect(() => {
-    setVersion(spansVersion.value);
-    void cluster.value;
+    const nodes = cluster.value?.nodes.map((n) => `${n.id}:${n.down}`).join() ?? '';
+    setVersion(`${spansVersion.value} ${nodes}`);
   });
 
   useEffect(() => {
@@ -89,7 +93,7 @@ export function Timeline() {
           if (s.follow) setFollow(false);
           scheduleFetch();
         }
-        draw();
+        drawRef.current();
       });
     st.current.zoom = z;
     select(c).call(z).on('dblclick.zoom', null);
@@ -141,15 +145,22 @@ export function Timeline() {
 
   function model(): TimelineModel {
     const s = st.current;
-    if (!s.model || s.modelVersion !== spansVersion.peek() || s.modelHb !== heartbeats) {
-      const nodes = cluster.peek()?.nodes.map((n) => n.id) ?? [];
+    const nodes = cluster.peek()?.nodes.map((n) => n.id) ?? [];
+    if (
+      !s.model ||
+      s.modelVersion !== spansVersion.peek() ||
+      s.modelHb !== heartbeats ||
+      s.modelNodes !== nodes.join()
+    ) {
       s.model = buildTimeline(store.tracesInWindow(-Infinity, Infinity), { heartbeats, nodes });
       s.modelVersion = spansVersion.peek();
       s.modelHb = heartbeats;
+      s.modelNodes = nodes.join();
     }
     return s.model;
   }
 
+  drawRef.current = draw;
   function draw() {
     const t0 = performance.now();
     const c = canvas.current;
@@ -196,6 +207,12 @@ export function Timeline() {
       g.lineTo(width - 8, y + LANE_H / 2);
       g.stroke();
     });
+
+    // Nothing is drawn over the lane names.
+    g.save();
+    g.beginPath();
+    g.rect(GUTTER, 0, width - GUTTER, h);
+    g.clip();
 
     // Term and leader changes: vertical markers across every lane.
     const marks = m.marks.filter((k) => k.atMs >= d0 && k.atMs <= d1);
@@ -267,6 +284,8 @@ export function Timeline() {
       arrows.push({ ...a, x0, y0, x1, y1 });
     }
 
+    g.restore();
+
     // Axis.
     if (axis.current) select(axis.current).call(axisBottom(x).ticks(Math.max(2, Math.floor(width / 110))));
     const drawMs = performance.now() - t0;
@@ -321,7 +340,7 @@ export function Timeline() {
           onClick={() => setFollow(!follow)}
           title="Follow the newest spans (any zoom or drag pauses it)"
         >
-          {follow ? '⏸ Pause' : '▶ Live'}
+          {follow ? 'Pause' : 'Live'}
         </button>
         <button type="button" onClick={() => zoomBy(2)} title="Zoom in">
           +
