@@ -1,7 +1,10 @@
 // The Raft meaning of the cluster timeline: which spans become bars on which node's lane, which
 // RPCs become arrows between lanes (a Lamport diagram), and where terms and leaders change. Pure
 // functions of the spans, so the canvas drawing (timeline.tsx) only draws.
+import { isError, rootSpan, rpcPeer, spanKindOfTrace } from '../../traces/kinds';
 import type { FlatSpan, TraceKind } from './types';
+
+export { isError, rootSpan, rpcPeer, spanKindOfTrace };
 
 /** The node a span happened on: raft.node.id, else the resource's instance id, else the service. */
 export function nodeOf(s: FlatSpan): string {
@@ -10,40 +13,6 @@ export function nodeOf(s: FlatSpan): string {
   if (s.nodeId) return s.nodeId;
   const r = s.resource['service.instance.id'];
   return typeof r === 'string' ? r : s.service;
-}
-
-const KINDS: ReadonlySet<string> = new Set([
-  'election',
-  'write',
-  'read',
-  'heartbeat',
-  'snapshot',
-  'membership',
-  'transfer',
-  'lock',
-  'admin',
-]);
-
-/** A trace's kind from its root span: raft.trace.kind when the node set it, else the span name. */
-export function kindOfRoot(root: FlatSpan): TraceKind {
-  const k = root.attributes['raft.trace.kind'];
-  if (typeof k === 'string' && KINDS.has(k)) {
-    // Roots of the trace model that say 'admin' but name what they do.
-    if (k === 'admin') return nameKind(root.name) ?? 'admin';
-    return k as TraceKind;
-  }
-  return nameKind(root.name) ?? 'other';
-}
-
-function nameKind(name: string): TraceKind | null {
-  if (name === 'raft.election') return 'election';
-  if (name === 'raft.snapshot' || name.endsWith('/InstallSnapshot')) return 'snapshot';
-  if (name === 'raft.membership_change') return 'membership';
-  if (name === 'raft.transfer_leadership') return 'transfer';
-  if (name.includes('/locks/')) return 'lock';
-  if (/^(PUT|POST|DELETE) /.test(name)) return 'write';
-  if (name.startsWith('GET /kv')) return 'read';
-  return null;
 }
 
 export const KIND_COLOURS: Record<TraceKind, string> = {
@@ -122,29 +91,8 @@ export function groupTraces(spans: Iterable<FlatSpan>): Map<string, { spans: Fla
     else byTrace.set(s.traceId, [s]);
   }
   const out = new Map<string, { spans: FlatSpan[]; root: FlatSpan }>();
-  for (const [id, list] of byTrace) out.set(id, { spans: list, root: rootOf(list) });
+  for (const [id, list] of byTrace) out.set(id, { spans: list, root: rootSpan(list) ?? list[0] });
   return out;
-}
-
-export function rootOf(spans: FlatSpan[]): FlatSpan {
-  const ids = new Set(spans.map((s) => s.spanId));
-  let best: FlatSpan | undefined;
-  for (const s of spans) {
-    const orphan = !s.parentSpanId || !ids.has(s.parentSpanId);
-    if (!orphan) continue;
-    // A true root (no parent at all) wins over an orphan; among equals, the earliest.
-    if (
-      !best ||
-      (!s.parentSpanId && best.parentSpanId) ||
-      (!!s.parentSpanId === !!best.parentSpanId && s.startMs < best.startMs)
-    )
-      best = s;
-  }
-  return best ?? spans[0];
-}
-
-export function isError(s: FlatSpan): boolean {
-  return s.status.code === 'ERROR';
 }
 
 /** Builds the timeline of spans: bars, arrows, term/leader/chaos marks. */
@@ -161,7 +109,7 @@ export function buildTimeline(
   const elections: Bar[] = [];
   const errors: Bar[] = [];
   for (const [traceId, { spans: list, root }] of traces) {
-    const kind = kindOfRoot(root);
+    const kind = spanKindOfTrace(root);
     if (kind === 'heartbeat') {
       heartbeats++;
       if (!opts.heartbeats) continue;
@@ -202,7 +150,7 @@ export function buildTimeline(
       if (c.kind !== 'CLIENT') continue;
       const from = nodeOf(c);
       const srv = serverOf.get(c.spanId);
-      const peer = srv ? nodeOf(srv) : c.attributes['raft.peer.id'];
+      const peer = srv ? nodeOf(srv) : rpcPeer(c);
       if (typeof peer !== 'string' || peer === from) continue;
       laneSet.add(peer);
       const error = isError(c) || (srv ? isError(srv) : false);

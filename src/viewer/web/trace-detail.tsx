@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { scaleLinear } from 'd3-scale';
 import { exportUrl, fetchTrace } from './api';
-import { KIND_COLOURS, ERROR_COLOUR, isError, kindOfRoot, nodeOf, rootOf, sortLanes } from './model';
+import { KIND_COLOURS, ERROR_COLOUR, isError, nodeOf, rootSpan, rpcPeer, sortLanes, spanKindOfTrace } from './model';
 import { openTrace, openTraceId, spansVersion, store } from './state';
 import type { AttrValue, FlatSpan } from './types';
 
@@ -105,8 +105,8 @@ function Waterfall({ spans }: { spans: FlatSpan[] }) {
   const x = scaleLinear()
     .domain([t0, Math.max(t1, t0 + 0.001)])
     .range([0, 100]);
-  const root = rootOf(spans);
-  const kind = kindOfRoot(root);
+  const root = rootSpan(spans) ?? spans[0];
+  const kind = spanKindOfTrace(root);
   return (
     <div class="waterfall">
       <p class="summary">
@@ -239,11 +239,10 @@ function Sequence({ spans }: { spans: FlatSpan[] }) {
   for (const s of spans) if (s.kind === 'SERVER' && s.parentSpanId) server.set(s.parentSpanId, s);
   const calls = spans
     .filter((s) => s.kind === 'CLIENT')
-    .map((c) => ({
-      c,
-      srv: server.get(c.spanId),
-      to: server.get(c.spanId) ? nodeOf(server.get(c.spanId)!) : c.attributes['raft.peer.id'],
-    }))
+    .map((c) => {
+      const srv = server.get(c.spanId);
+      return { c, srv, to: srv ? nodeOf(srv) : rpcPeer(c) };
+    })
     .filter(
       (a): a is { c: FlatSpan; srv: FlatSpan | undefined; to: string } =>
         typeof a.to === 'string' && a.to !== nodeOf(a.c),

@@ -1,27 +1,8 @@
 // The shapes the viewer server sends the page (the contract of /api/viewer/*). FlatSpan is the one
-// span shape of src/traces/otlp.ts; the page imports nothing from Node, only these types.
-export type SpanKind = 'INTERNAL' | 'SERVER' | 'CLIENT' | 'PRODUCER' | 'CONSUMER';
-export type AttrValue = string | number | boolean | string[];
-
-export interface FlatSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: SpanKind;
-  service: string;
-  nodeId?: string;
-  startMs: number;
-  endMs: number;
-  attributes: Record<string, AttrValue>;
-  events: { name: string; timeMs: number; attributes: Record<string, AttrValue> }[];
-  links: { traceId: string; spanId: string; attributes: Record<string, AttrValue> }[];
-  status: { code: 'UNSET' | 'OK' | 'ERROR'; message?: string };
-  resource: Record<string, string | number | boolean>;
-}
-
-export type TraceKind =
-  'election' | 'write' | 'read' | 'heartbeat' | 'snapshot' | 'membership' | 'transfer' | 'lock' | 'admin' | 'other';
+// span shape of src/traces/otlp.ts, shared with the server.
+export type { AttrValue, FlatSpan, SpanKindName as SpanKind } from '../../traces/otlp';
+export type { TraceKindName as TraceKind } from '../../traces/kinds';
+import type { TraceKindName as TraceKind } from '../../traces/kinds';
 
 export interface TraceSummary {
   traceId: string;
