@@ -141,7 +141,7 @@ export function ClusterPanel() {
             type="button"
             disabled={!view.attached || !!busy}
             onClick={() =>
-              void act('chaos off', { action: 'chaos', settings: { dropRate: 0, delayMs: [0, 0], slowFsyncMs: 0 } })
+              void act('chaos off', { action: 'chaos', settings: { off: true } })
             }
           >
             Chaos off
