@@ -4,7 +4,7 @@ import { useEffect } from 'preact/hooks';
 import { fetchCluster, fetchSpans, openStream } from './api';
 import { ClusterPanel } from './cluster-panel';
 import { Search } from './search';
-import { addSpans, cluster, problem, readRoute, stats, store, streamUp } from './state';
+import { addSpans, cluster, problem, readRoute, routeWindow, stats, store, streamUp } from './state';
 import { Timeline } from './timeline';
 import { TraceDetail } from './trace-detail';
 import { ExportImport } from './transfer';
@@ -17,10 +17,12 @@ export function App() {
     readRoute();
     window.addEventListener('hashchange', readRoute);
     const now = Date.now();
-    fetchSpans(now - INITIAL_MS, now + 60_000).then(
+    const { from, to } = routeWindow.peek() ?? { from: now - INITIAL_MS, to: now + 60_000 };
+    fetchSpans(from, to).then(
       (r) => {
-        store.loaded = { from: now - INITIAL_MS, to: now + 60_000 };
+        store.loaded = { from, to };
         addSpans(r.spans);
+        if (r.truncated) problem.value = 'The viewer sent only part of this window (too many spans): zoom in for all.';
       },
       (e: unknown) => (problem.value = e instanceof Error ? e.message : String(e)),
     );

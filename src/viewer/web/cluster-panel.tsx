@@ -140,9 +140,7 @@ export function ClusterPanel() {
           <button
             type="button"
             disabled={!view.attached || !!busy}
-            onClick={() =>
-              void act('chaos off', { action: 'chaos', settings: { off: true } })
-            }
+            onClick={() => void act('chaos off', { action: 'chaos', settings: { off: true } })}
           >
             Chaos off
           </button>

@@ -78,10 +78,15 @@ export function addSpans(spans: FlatSpan[]): void {
   if (spans.length && store.add(spans) >= 0) spansVersion.value++;
 }
 
-/** The hash route: #/trace/<32 hex> opens that trace. */
+/** A time window the URL asks the timeline to show (#/window/<from>-<to>, ms since the epoch). */
+export const routeWindow = signal<{ from: number; to: number } | null>(null);
+
+/** The hash route: #/trace/<32 hex> opens that trace; #/window/<from>-<to> shows that window. */
 export function readRoute(): void {
   const m = /^#\/trace\/([0-9a-fA-F]{32})/.exec(location.hash);
   openTraceId.value = m ? m[1].toLowerCase() : null;
+  const w = /^#\/window\/(\d+)-(\d+)/.exec(location.hash);
+  if (w && Number(w[2]) > Number(w[1])) routeWindow.value = { from: Number(w[1]), to: Number(w[2]) };
 }
 
 export function openTrace(traceId: string | null): void {

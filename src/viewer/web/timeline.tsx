@@ -9,7 +9,7 @@ import { axisBottom } from 'd3-axis';
 import { zoom as d3zoom, zoomIdentity, type ZoomBehavior, type D3ZoomEvent } from 'd3-zoom';
 import { fetchSpans } from './api';
 import { ERROR_COLOUR, KIND_COLOURS, buildTimeline, type Arrow, type Bar, type TimelineModel } from './model';
-import { cluster, openTrace, openTraceId, problem, spansVersion, store } from './state';
+import { cluster, openTrace, openTraceId, problem, routeWindow, spansVersion, store } from './state';
 import type { TraceKind } from './types';
 
 const LANE_H = 46;
@@ -26,14 +26,25 @@ export interface DrawnTimeline {
   arrows: (Arrow & { x0: number; y0: number; x1: number; y1: number })[];
   marks: TimelineModel['marks'];
   heartbeats: number;
+  /** Milliseconds the last draw took, and the last model build (when the spans changed). */
   drawMs: number;
+  modelMs: number;
+  /** How many spans the model was built from. */
+  spans: number;
   follow: boolean;
 }
 
 declare global {
   interface Window {
-    raftViewer?: { timeline?: DrawnTimeline; renders: number };
+    /** timeline: the last draw; draws: when each of the last 50 draws ended (performance.now())
+     *  and from how many spans, for the render benchmark. */
+    raftViewer?: { timeline?: DrawnTimeline; renders: number; draws: { at: number; spans: number; bars: number }[] };
   }
+}
+
+function initialDomain(): [number, number] {
+  const w = routeWindow.peek();
+  return w ? [w.from, w.to] : [Date.now() - DEFAULT_WINDOW_MS, Date.now()];
 }
 
 export function Timeline() {
@@ -41,7 +52,8 @@ export function Timeline() {
   const canvas = useRef<HTMLCanvasElement>(null);
   const axis = useRef<SVGGElement>(null);
   const [width, setWidth] = useState(800);
-  const [follow, setFollow] = useState(true);
+  // A window in the URL (#/window/<from>-<to>) is shown still; otherwise the timeline follows.
+  const [follow, setFollow] = useState(routeWindow.peek() === null);
   const [heartbeats, setHeartbeats] = useState(true);
   const [hbHelp, setHbHelp] = useState(false);
   // Redraws when spans arrive or a node comes, goes down or comes back (lane names show it).
@@ -49,7 +61,7 @@ export function Timeline() {
   const [hover, setHover] = useState<string | null>(null);
   // Mutable drawing state, kept out of renders: the base scale, the zoom, the last model.
   const st = useRef({
-    x0: scaleTime().domain([Date.now() - DEFAULT_WINDOW_MS, Date.now()]),
+    x0: scaleTime().domain(initialDomain()),
     x: null as ScaleTime<number, number> | null,
     zoom: null as ZoomBehavior<HTMLCanvasElement, unknown> | null,
     model: null as TimelineModel | null,
@@ -58,6 +70,7 @@ export function Timeline() {
     modelNodes: '',
     follow: true,
     drawn: null as DrawnTimeline | null,
+    modelMs: 0,
     fetchTimer: 0,
   });
   st.current.follow = follow;
@@ -152,10 +165,12 @@ export function Timeline() {
       s.modelHb !== heartbeats ||
       s.modelNodes !== nodes.join()
     ) {
+      const m0 = performance.now();
       s.model = buildTimeline(store.tracesInWindow(-Infinity, Infinity), { heartbeats, nodes });
       s.modelVersion = spansVersion.peek();
       s.modelHb = heartbeats;
       s.modelNodes = nodes.join();
+      s.modelMs = performance.now() - m0;
     }
     return s.model;
   }
@@ -297,9 +312,14 @@ export function Timeline() {
       marks,
       heartbeats: m.heartbeats,
       drawMs,
+      modelMs: s.modelMs,
+      spans: store.size,
       follow: s.follow,
     };
-    window.raftViewer = { timeline: s.drawn, renders: (window.raftViewer?.renders ?? 0) + 1 };
+    const draws = window.raftViewer?.draws ?? [];
+    draws.push({ at: performance.now(), spans: store.size, bars: bars.length });
+    if (draws.length > 50) draws.shift();
+    window.raftViewer = { timeline: s.drawn, renders: (window.raftViewer?.renders ?? 0) + 1, draws };
   }
 
   function hit(ev: MouseEvent): string | null {
