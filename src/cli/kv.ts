@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { keyProblem } from '../kv/commands.js';
 import { readCluster } from './cluster-file.js';
 import { common, help, out, someNode, type CommonValues } from './common.js';
+import { runningViewerUrl, traceLink } from '../viewer/server/info.js';
 import { apiError, call, type HttpResult } from './http.js';
 
 export const kvHelp = `raft-otel kv get KEY [--consistency linearizable|lease|stale] [--max-staleness-ms N]
@@ -17,6 +18,9 @@ read waits until the node has applied everything the leader had committed when t
 Options: --node ID (send to this node; default: the leader), --json, --data-dir DIR,
   --fencing-token LOCK:T (refused with 409 if a newer holder of LOCK exists),
   --idempotency-key K (a retry with the same key is applied once and gets the first answer)
+
+A write prints a link to its trace in the built-in viewer when one runs for this data dir (\`up\`
+starts it): http://127.0.0.1:8000/#/trace/<trace id>.
 `;
 
 const ARITY: Record<string, number> = { get: 1, put: 2, del: 1, cas: 3 };
@@ -86,6 +90,14 @@ export async function kvCommand(argv: string[]): Promise<number> {
             ? `swapped at index ${b.index}`
             : `not swapped: current value is ${JSON.stringify(b.current)}`
           : `ok, index ${b.index}`;
-  out(v.json, { status: r.status, ...(r.body as object) }, human);
+  // A write's trace, opened in the viewer `up` runs for this data dir (when it runs).
+  const traceId = r.headers['x-trace-id'];
+  const viewer = typeof traceId === 'string' && op !== 'get' ? runningViewerUrl(c.dataDir) : null;
+  const link = viewer && typeof traceId === 'string' ? traceLink(viewer, traceId) : null;
+  out(
+    v.json,
+    { status: r.status, ...(r.body as object), ...(link ? { trace: link } : {}) },
+    link ? `${human}\ntrace: ${link}` : human,
+  );
   return r.status < 400 || (op === 'cas' && r.status === 412) ? 0 : 1;
 }

@@ -16,6 +16,10 @@ const commands: Record<string, Command> = {
     summary: 'stop every node of the local cluster',
     run: async (a) => (await import('./down.js')).downCommand(a),
   },
+  viewer: {
+    summary: 'the built-in viewer alone: timeline, traces, OTLP receiver, /api/v3 (`up` starts one)',
+    run: async (a) => (await import('./viewer-cmd.js')).viewerCommand(a),
+  },
   status: {
     summary: 'a table of all nodes (--watch to keep it live)',
     run: async (a) => (await import('./status.js')).statusCommand(a),

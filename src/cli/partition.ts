@@ -1,7 +1,7 @@
 // `raft-otel partition GROUP GROUP...` and `raft-otel heal`: network cuts through each node's
 // admin API. The groups are checked before anything changes: each id known, each in one group.
 import { parseArgs } from 'node:util';
-import { findNode, liveNodes, readCluster, type ClusterFile } from './cluster-file.js';
+import { findNode, isRunning, liveNodes, readCluster, type ClusterFile } from './cluster-file.js';
 import { checkIds, common, help, out, type CommonValues } from './common.js';
 import { adminCall, expectOk } from './http.js';
 
@@ -50,6 +50,36 @@ export function parseGroups(
   return { groups, added };
 }
 
+/** Cuts the network between the groups (checked by parseGroups) through each node's admin API;
+ *  with oneWay, only messages from the first group to the second. Also what the viewer's buttons do. */
+export async function applyPartition(c: ClusterFile, groups: string[][], oneWay: boolean): Promise<void> {
+  const groupOf = (id: string) => groups.findIndex((g) => g.includes(id));
+  const all = groups.flat();
+  const cuts = all.map((id) => {
+    const others = all.filter((o) => groupOf(o) !== groupOf(id));
+    if (!oneWay) return { id, cutOut: others, cutIn: others };
+    return { id, cutOut: groupOf(id) === 0 ? groups[1] : [], cutIn: groupOf(id) === 1 ? groups[0] : [] };
+  });
+  // A node that is down has no cuts to set (a node starts with none); it gets them when it is back
+  // only through another partition. Paused nodes are asked, and time out: their cuts would outlive a resume.
+  const answers = await Promise.all(
+    cuts
+      .filter(({ id }) => isRunning(findNode(c, id)))
+      .map(({ id, cutOut, cutIn }) => adminCall(c, findNode(c, id), 'POST', '/admin/chaos', { cutOut, cutIn })),
+  );
+  answers.forEach(expectOk);
+}
+
+/** Removes every network cut on every node. */
+export async function healAll(c: ClusterFile): Promise<void> {
+  const answers = await Promise.all(
+    liveNodes(c)
+      .filter(isRunning)
+      .map((n) => adminCall(c, n, 'POST', '/admin/chaos', { cutOut: [], cutIn: [] })),
+  );
+  answers.forEach(expectOk);
+}
+
 export async function partitionCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -62,17 +92,7 @@ export async function partitionCommand(argv: string[]): Promise<number> {
   const parsed = parseGroups(c, positionals, !!v['one-way']);
   if ('problem' in parsed) return help(partitionHelp, parsed.problem);
   const { groups, added } = parsed;
-  const groupOf = (id: string) => groups.findIndex((g) => g.includes(id));
-  const all = groups.flat();
-  const cuts = all.map((id) => {
-    const others = all.filter((o) => groupOf(o) !== groupOf(id));
-    if (!v['one-way']) return { id, cutOut: others, cutIn: others };
-    return { id, cutOut: groupOf(id) === 0 ? groups[1] : [], cutIn: groupOf(id) === 1 ? groups[0] : [] };
-  });
-  const answers = await Promise.all(
-    cuts.map(({ id, cutOut, cutIn }) => adminCall(c, findNode(c, id), 'POST', '/admin/chaos', { cutOut, cutIn })),
-  );
-  answers.forEach(expectOk);
+  await applyPartition(c, groups, !!v['one-way']);
   const note = added.length ? ` (${added.join(', ')} in no group: joined the last one)` : '';
   out(
     v.json,
@@ -88,10 +108,7 @@ export async function healCommand(argv: string[]): Promise<number> {
   if (v.help) return help(partitionHelp);
   if (positionals.length) return help(partitionHelp, `heal takes no arguments (got ${positionals.join(' ')})`);
   const c = readCluster(v['data-dir']);
-  const answers = await Promise.all(
-    liveNodes(c).map((n) => adminCall(c, n, 'POST', '/admin/chaos', { cutOut: [], cutIn: [] })),
-  );
-  answers.forEach(expectOk);
+  await healAll(c);
   out(v.json, { healed: true }, 'healed: every link is back');
   return 0;
 }

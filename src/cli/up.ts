@@ -31,6 +31,8 @@ import { ownStatus } from './http.js';
 import { firstBusyPort } from './ports.js';
 import { logTail, spawnNode, waitServing, type Started } from './spawn.js';
 import { credentialFiles } from './secret-cmd.js';
+import { DEFAULT_VIEWER_PORT } from '../viewer/server/info.js';
+import type { Viewer } from '../viewer/server/server.js';
 
 export const upHelp = `raft-otel up [options]
 
@@ -45,6 +47,13 @@ Options:
   --http-port P      HTTP API port of n1 (default 8001)
   --grpc-port P      gRPC port of n1 (default 7001)
   --cluster-id NAME  cluster name (default raft-otel)
+  --viewer-port P    port of the built-in viewer (default 8000; env RAFT_VIEWER_PORT, "off" for none)
+  --no-viewer        do not start the viewer (the nodes then write spans.jsonl, as without it)
+
+The built-in viewer (http://127.0.0.1:8000, printed first) shows the cluster, its timeline and its
+traces in a browser, and keeps them in <data-dir>/viewer/. Without OTEL_EXPORTER_OTLP_ENDPOINT the
+nodes export their spans to it (OTLP/HTTP JSON); with one set they export there instead, and the
+viewer shows what is fed to it (see the README: a collector can send it a copy).
 
 It fails at once, naming the port and who holds it, when a port it needs is in use; and it stops
 with the node's log when a node cannot start. The nodes inherit this environment, so RAFT_* and
@@ -71,6 +80,8 @@ export async function upCommand(argv: string[]): Promise<number> {
       'http-port': { type: 'string', default: '8001' },
       'grpc-port': { type: 'string', default: '7001' },
       'cluster-id': { type: 'string', default: 'raft-otel' },
+      'viewer-port': { type: 'string' },
+      'no-viewer': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -104,6 +115,8 @@ export async function upCommand(argv: string[]): Promise<number> {
   // nodes and commands read: files of mode 0600 (made once, kept across runs). The records name
   // the files, never the values.
   cluster.env = { ...clusterEnv(), ...credentialFiles(dataDir, process.env) };
+  const viewerSetting = values['viewer-port'] ?? process.env.RAFT_VIEWER_PORT ?? String(DEFAULT_VIEWER_PORT);
+  const viewerPort = values['no-viewer'] || viewerSetting === 'off' ? null : port('viewer-port', viewerSetting);
 
   const busy = await firstBusyPort(
     liveNodes(cluster).flatMap((n) => [
@@ -122,7 +135,31 @@ export async function upCommand(argv: string[]): Promise<number> {
     );
     return 1;
   }
-  return new Supervisor(cluster, values['data-dir']).run();
+  const viewer = viewerPort === null ? null : await startViewerFor(cluster, viewerPort);
+  return new Supervisor(cluster, values['data-dir'], viewer).run();
+}
+
+/** Starts the built-in viewer in this process, attached to the cluster, and prints its URL first.
+ *  Without an OTLP endpoint of the user's, the nodes export to it (OTLP/HTTP JSON). A viewer that
+ *  cannot start (its port taken) does not stop the cluster: `up` says so and runs without it. */
+async function startViewerFor(cluster: ClusterFile, viewerPort: number): Promise<Viewer | null> {
+  mkdirSync(cluster.dataDir, { recursive: true });
+  const { startViewer } = await import('../viewer/server/server.js');
+  let viewer: Viewer;
+  try {
+    viewer = await startViewer({ port: viewerPort, dataDir: cluster.dataDir });
+  } catch (e) {
+    console.log(`Viewer: not started: ${(e as Error).message}. The cluster starts without it.`);
+    return null;
+  }
+  console.log(`Viewer: ${viewer.url}   <- open this in a browser`);
+  if (!cluster.env.OTEL_EXPORTER_OTLP_ENDPOINT) {
+    cluster.env.OTEL_EXPORTER_OTLP_ENDPOINT = viewer.url;
+    cluster.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/json';
+    // The timeline is live: export every half second rather than the SDK's default 5 s.
+    cluster.env.OTEL_BSP_SCHEDULE_DELAY ??= '500';
+  }
+  return viewer;
 }
 
 class Supervisor {
@@ -142,6 +179,7 @@ class Supervisor {
   constructor(
     private cluster: ClusterFile,
     private readonly dataDirArg: string,
+    private readonly viewer: Viewer | null = null,
   ) {}
 
   async run(): Promise<number> {
@@ -153,7 +191,7 @@ class Supervisor {
     const started = new Map<string, Started>();
     for (const entry of liveNodes(this.cluster)) started.set(entry.id, this.start(entry));
     writeCluster(this.cluster);
-    printTable(this.cluster);
+    printTable(this.cluster, this.viewer?.url ?? null);
     void this.watch();
     // Every node must come up once; a node that cannot start stops the whole `up`.
     Promise.all(liveNodes(this.cluster).map((n) => waitServing(n, started.get(n.id)!, 30_000))).then(
@@ -246,7 +284,7 @@ class Supervisor {
       this.leader = { id: st!.id, term: st!.term };
       console.log(
         first
-          ? `Leader elected: ${st!.id} (term ${st!.term}) after ${Date.now() - this.t0} ms\n${tips(c, this.dataDirArg)}`
+          ? `Leader elected: ${st!.id} (term ${st!.term}) after ${Date.now() - this.t0} ms\n${tips(c, this.dataDirArg, this.viewer?.url ?? null)}`
           : `  leader is now ${st!.id} (term ${st!.term})`,
       );
     }
@@ -259,6 +297,8 @@ class Supervisor {
     const c = findCluster(this.cluster.dataDir) ?? this.cluster;
     const pids = new Set([...c.nodes, ...this.cluster.nodes].filter(isRunning).map((n) => n.pid));
     await stopPids([...pids]);
+    // After the nodes: their last spans, flushed as they stop, still reach the viewer.
+    await this.viewer?.close();
     removeSupervisorPid(this.cluster.dataDir);
     if (!code)
       console.log(
@@ -317,7 +357,7 @@ function clusterEnv(): Record<string, string> {
   return env;
 }
 
-function printTable(c: ClusterFile): void {
+function printTable(c: ClusterFile, viewerUrl: string | null): void {
   console.log(`\nraft-otel: cluster "${c.clusterId}", ${liveNodes(c).length} nodes, data in ${c.dataDir}\n`);
   console.log('  node  HTTP API                 gRPC               pid      log');
   for (const n of liveNodes(c)) {
@@ -327,17 +367,25 @@ function printTable(c: ClusterFile): void {
   }
   const endpoint = c.env.OTEL_EXPORTER_OTLP_ENDPOINT;
   console.log(
-    endpoint
-      ? `\nTraces and metrics go to ${endpoint} (OTLP).`
-      : `\nTraces: no OTEL_EXPORTER_OTLP_ENDPOINT, so each node writes OTLP JSON to <node data dir>/traces/spans.jsonl\n(set OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 to send them to a collector or Jaeger).`,
+    viewerUrl && endpoint === viewerUrl
+      ? `\nTraces go to the viewer, ${viewerUrl} (kept in ${c.dataDir}/viewer/).`
+      : endpoint
+        ? `\nTraces and metrics go to ${endpoint} (OTLP).${viewerUrl ? ` The viewer shows only what is sent to it (README: "The built-in viewer").` : ''}`
+        : `\nTraces: no OTEL_EXPORTER_OTLP_ENDPOINT, so each node writes OTLP JSON to <node data dir>/traces/spans.jsonl\n(set OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 to send them to a collector or Jaeger).`,
   );
   console.log('\nWaiting for a leader...');
 }
 
-function tips(c: ClusterFile, dataDirArg: string): string {
+function tips(c: ClusterFile, dataDirArg: string, viewerUrl: string | null): string {
   const first = liveNodes(c)[0];
   const dir = dataDirArg === DEFAULT_DATA_DIR ? '' : ` --data-dir ${c.dataDir}`;
   return [
+    ...(viewerUrl
+      ? [
+          '',
+          `Open ${viewerUrl}: the cluster panel (kill the leader with its button) and the timeline of elections and writes.`,
+        ]
+      : []),
     '',
     'Try, from another terminal:',
     `  curl -X PUT http://${first.http}/kv/hello -d '{"value":"world"}'`,

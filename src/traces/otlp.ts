@@ -332,6 +332,8 @@ function resourceKey(r: FlatSpan['resource']): string {
   );
 }
 
+/** One flat span as an OTLP JSON span. Empty lists and an unset status are left out, as the
+ *  collector's own JSON marshaler (which Jaeger's /api/v3 uses) leaves them out. */
 export function toOtlpSpan(s: FlatSpan): OtlpSpan {
   const span: OtlpSpan = {
     traceId: s.traceId,
@@ -340,19 +342,27 @@ export function toOtlpSpan(s: FlatSpan): OtlpSpan {
     kind: KIND_NUMBER[s.kind],
     startTimeUnixNano: msToNanos(s.startMs),
     endTimeUnixNano: msToNanos(s.endMs),
-    attributes: toKeyValues(s.attributes),
-    events: s.events.map((e) => ({
-      timeUnixNano: msToNanos(e.timeMs),
-      name: e.name,
-      attributes: toKeyValues(e.attributes),
-    })),
-    links: s.links.map((l) => ({ traceId: l.traceId, spanId: l.spanId, attributes: toKeyValues(l.attributes) })),
-    status:
-      s.status.message !== undefined
-        ? { code: STATUS_NUMBER[s.status.code], message: s.status.message }
-        : { code: STATUS_NUMBER[s.status.code] },
   };
   if (s.parentSpanId) span.parentSpanId = s.parentSpanId;
+  const attributes = toKeyValues(s.attributes);
+  if (attributes.length) span.attributes = attributes;
+  if (s.events.length)
+    span.events = s.events.map((e) => {
+      const ev: OtlpEvent = { timeUnixNano: msToNanos(e.timeMs), name: e.name };
+      const a = toKeyValues(e.attributes);
+      if (a.length) ev.attributes = a;
+      return ev;
+    });
+  if (s.links.length)
+    span.links = s.links.map((l) => {
+      const link: OtlpLink = { traceId: l.traceId, spanId: l.spanId };
+      const a = toKeyValues(l.attributes);
+      if (a.length) link.attributes = a;
+      return link;
+    });
+  span.status = {};
+  if (s.status.code !== 'UNSET') span.status.code = STATUS_NUMBER[s.status.code];
+  if (s.status.message !== undefined) span.status.message = s.status.message;
   return span;
 }
 

@@ -197,6 +197,30 @@ describe('docker-compose.yml and docker-compose.five.yml', () => {
     ]);
   });
 
+  it('runs the built-in viewer, which the collector sends every trace to (both collector configs)', () => {
+    const viewer = compose.services.viewer;
+    expect(viewer?.image).toBe(compose.services['raft-1']?.image); // the same image as the nodes
+    const command = viewer?.command ?? [];
+    expect(command[0]).toBe('viewer');
+    expect(command[command.indexOf('--host') + 1]).toBe('0.0.0.0'); // reachable from the collector
+    const port = command[command.indexOf('--port') + 1];
+    expect(viewer?.ports).toContain(`127.0.0.1:${port}:${port}`);
+    const dataDir = command[command.indexOf('--data-dir') + 1];
+    expect(viewer?.volumes?.map((v) => v.split(':')[1])).toContain(dataDir); // history survives a restart
+    // the image's health check asks a node's /status, which the viewer has not: it has its own
+    const health = (viewer as { healthcheck?: { test?: string[] } } | undefined)?.healthcheck?.test?.join(' ') ?? '';
+    expect(health).toContain(`http://127.0.0.1:${port}/api/viewer/stats`);
+    for (const [file, cfg] of [
+      ['otel-collector.yaml', collector],
+      ['otel-collector-tail-sampling.yaml', tail],
+    ] as const) {
+      expect(str(file, cfg, 'exporters.otlp_http/viewer.endpoint')).toBe(`http://viewer:${port}`);
+      expect(cfg.service.pipelines.traces?.exporters, file).toEqual(
+        expect.arrayContaining(['otlp_grpc/jaeger', 'otlp_http/viewer']),
+      );
+    }
+  });
+
   for (const [file, cfg] of [
     ['otel-collector.yaml', collector],
     ['otel-collector-tail-sampling.yaml', tail],

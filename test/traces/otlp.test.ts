@@ -127,7 +127,14 @@ describe('toOtlp', () => {
     expect(span.kind).toBe(3);
     expect(span.startTimeUnixNano).toMatch(/^\d{19}$/);
     expect(span.attributes).toContainEqual({ key: 'server.port', value: { intValue: '7002' } });
-    expect(span.status?.code === 2 || span.status?.code === 0).toBe(true);
+    const failed = toOtlp(spans)
+      .resourceSpans![0].scopeSpans![0].spans!.filter((s) => s.status?.code === 2)
+      .map((s) => s.status);
+    expect(failed).toEqual([{ code: 2, message: 'UNAVAILABLE' }]);
+    // an unset status is {} and empty lists are left out, as the collector's JSON marshaler does
+    const root = toOtlp(spans).resourceSpans![0].scopeSpans![0].spans!.find((s) => s.name === 'raft.election')!;
+    expect(root.status).toEqual({});
+    expect(root.links).toBeUndefined();
   });
 });
 

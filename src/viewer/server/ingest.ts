@@ -1,0 +1,58 @@
+// Where every span enters the viewer, whatever brought it (an OTLP request, an import, the history
+// on disk): into the store, onto the disk (unless it came from there), and to the live listeners.
+// Until the history on disk has loaded, new batches wait, so the store keeps arrival order (its
+// eviction order) across a restart.
+import type { FlatSpan } from '../../traces/otlp.js';
+import type { SpanLog } from './persist.js';
+import type { SpanStore } from './store.js';
+
+export interface IngestCounters {
+  requests: number;
+  spans: number;
+  rejected: number;
+}
+
+export class Ingest {
+  readonly counters: IngestCounters = { requests: 0, spans: 0, rejected: 0 };
+  private listeners = new Set<(spans: FlatSpan[]) => void>();
+  private ready: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly store: SpanStore,
+    readonly log: SpanLog | null,
+  ) {}
+
+  /** Loads the history on disk; batches given meanwhile are added after it. */
+  loadHistory(): Promise<{ batches: number; skipped: number }> {
+    const log = this.log;
+    if (!log) return Promise.resolve({ batches: 0, skipped: 0 });
+    const done = log.load((spans) => this.store.add(spans));
+    this.ready = done.then(
+      () => {},
+      () => {},
+    );
+    return done;
+  }
+
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+
+  onSpans(fn: (spans: FlatSpan[]) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Adds spans (after the history has loaded); returns the ones that were new. */
+  async add(spans: FlatSpan[]): Promise<FlatSpan[]> {
+    await this.ready;
+    const added = this.store.add(spans);
+    this.counters.requests++;
+    this.counters.spans += added.length;
+    if (added.length) {
+      this.log?.append(added);
+      for (const fn of this.listeners) fn(added);
+    }
+    return added;
+  }
+}
