@@ -185,8 +185,7 @@ describe('the viewer page', () => {
     );
     // The write did not fail: "errors only" leaves it out.
     await page.check('.search input[name=error]');
-    await page.click('button:has-text("Find traces")');
-    await page.locator('.results caption').waitFor();
+    await runSearch();
     expect(await page.locator(`.results tr[data-trace="${traceId}"]`).count()).toBe(0);
     await page.uncheck('.search input[name=error]');
     await screenshot(page, 'search');
@@ -342,14 +341,15 @@ describe('the viewer page', () => {
       const t = (await row(lonely).locator('td.state').textContent()) ?? '';
       return t.includes('cut off') && rest.every((n) => t.includes(n));
     });
-    // Alone, it times out and asks the others for (pre-)votes that never arrive: red arrows.
+    // The majority's leader keeps trying to reach it: its RPCs to the lonely node fail (red).
+    const leaderNow = await agreedLeaderOf(rest);
     await pageUntil(
       page,
-      `a failed RequestVote from ${lonely} on the timeline`,
+      `a failed RPC from ${leaderNow} to ${lonely} on the timeline`,
       async () => {
         const d = await drawn(page);
         return d?.arrows.some(
-          (a) => a.from === lonely && a.method === 'RequestVote' && (a.error || a.lost) && a.sentMs >= cutAt,
+          (a) => a.from === leaderNow && a.to === lonely && (a.error || a.lost) && a.sentMs >= cutAt,
         );
       },
       30_000,
@@ -361,21 +361,54 @@ describe('the viewer page', () => {
       'no node cut off after the heal',
       async () => (await page.locator('.nodes .cut').count()) === 0,
     );
+    // Alone, the node timed out and stood for (pre-)election; back in touch, its election ends and
+    // is drawn on its lane.
+    await pageUntil(
+      page,
+      `${lonely}'s election during the partition on its lane`,
+      async () => {
+        const d = await drawn(page);
+        return d?.bars.some((b) => b.node === lonely && b.kind === 'election' && b.startMs >= cutAt);
+      },
+      30_000,
+    );
     await agreedLeader(dir, () => up.out);
     expect(pageErrors).toEqual([]);
   });
 });
 
+/** The leader the nodes of `ids` agree on, from their /status. */
+async function agreedLeaderOf(ids: string[]): Promise<string> {
+  return waitUntil(
+    `one leader among ${ids.join(', ')}`,
+    async () => {
+      const sts = await Promise.all(ids.map(nodeStatus));
+      const l = sts.find((s) => s.role === 'leader');
+      return l && sts.every((s) => s.leader === l.id) ? l.id : null;
+    },
+    { timeoutMs: 20_000 },
+  );
+}
+
 /** Runs a search by kind and key in the page and returns the one trace id it lists. */
 async function searchFor(kind: string, key: string): Promise<string> {
   await page.selectOption('.search select[name=kind]', kind);
   await page.fill('.search input[name=key]', key);
-  await page.click('button:has-text("Find traces")');
+  await page.uncheck('.search input[name=error]');
   return pageUntil(page, `a ${kind} of key ${key} in the search results`, async () => {
+    await runSearch();
     const ids = await page
       .locator('.results tbody tr')
       .evaluateAll((trs) => trs.map((t) => t.getAttribute('data-trace')));
     const kinds = await page.locator('.results tbody tr .kind').allTextContents();
     return ids.length >= 1 && kinds.every((k) => k === kind) ? ids[0] : null;
   });
+}
+
+/** Clicks "Find traces" and waits for the server's answer to be on the page. */
+async function runSearch(): Promise<void> {
+  const answered = page.waitForResponse((r) => r.url().includes('/api/viewer/search'), { timeout: 15_000 });
+  await page.click('button:has-text("Find traces")');
+  expect((await answered).status()).toBe(200);
+  await page.locator('.results caption').waitFor({ timeout: 5000 });
 }

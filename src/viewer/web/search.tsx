@@ -37,6 +37,7 @@ export function Search() {
   async function run(e: Event) {
     e.preventDefault();
     setError(null);
+    setResults(null);
     const range = RANGES[Number(q.range)][1];
     try {
       const r = await search({
