@@ -52,6 +52,10 @@ class SpanStore {
     return out;
   }
 
+  all(): IterableIterator<FlatSpan> {
+    return this.byKey.values();
+  }
+
   latestMs(): number {
     let t = 0;
     for (const s of this.byKey.values()) if (s.endMs > t) t = s.endMs;

@@ -8,7 +8,15 @@ import { select } from 'd3-selection';
 import { axisBottom } from 'd3-axis';
 import { zoom as d3zoom, zoomIdentity, type ZoomBehavior, type D3ZoomEvent } from 'd3-zoom';
 import { fetchSpans } from './api';
-import { ERROR_COLOUR, KIND_COLOURS, buildTimeline, type Arrow, type Bar, type TimelineModel } from './model';
+import {
+  ERROR_COLOUR,
+  KIND_COLOURS,
+  buildTimeline,
+  sortLanes,
+  type Arrow,
+  type Bar,
+  type TimelineModel,
+} from './model';
 import { cluster, openTrace, openTraceId, problem, routeWindow, spansVersion, store } from './state';
 import type { TraceKind } from './types';
 
@@ -67,7 +75,6 @@ export function Timeline() {
     model: null as TimelineModel | null,
     modelVersion: -1,
     modelHb: true,
-    modelNodes: '',
     follow: true,
     drawn: null as DrawnTimeline | null,
     modelMs: 0,
@@ -158,21 +165,16 @@ export function Timeline() {
 
   function model(): TimelineModel {
     const s = st.current;
-    const nodes = cluster.peek()?.nodes.map((n) => n.id) ?? [];
-    if (
-      !s.model ||
-      s.modelVersion !== spansVersion.peek() ||
-      s.modelHb !== heartbeats ||
-      s.modelNodes !== nodes.join()
-    ) {
+    // Rebuilt only when the spans or the heartbeat toggle change; the cluster's nodes only add lanes.
+    if (!s.model || s.modelVersion !== spansVersion.peek() || s.modelHb !== heartbeats) {
       const m0 = performance.now();
-      s.model = buildTimeline(store.tracesInWindow(-Infinity, Infinity), { heartbeats, nodes });
+      s.model = buildTimeline(store.all(), { heartbeats });
       s.modelVersion = spansVersion.peek();
       s.modelHb = heartbeats;
-      s.modelNodes = nodes.join();
       s.modelMs = performance.now() - m0;
     }
-    return s.model;
+    const nodes = cluster.peek()?.nodes.map((n) => n.id) ?? [];
+    return { ...s.model, lanes: sortLanes([...nodes, ...s.model.lanes]) };
   }
 
   drawRef.current = draw;
@@ -265,10 +267,16 @@ export function Timeline() {
       const x0 = x(b.startMs);
       const x1 = Math.max(x0 + 2, x(b.endMs));
       const hot = hover === b.traceId || openTraceId.peek() === b.traceId;
-      g.fillStyle = b.error ? ERROR_COLOUR : KIND_COLOURS[b.kind];
+      g.fillStyle = KIND_COLOURS[b.kind];
       g.globalAlpha = b.kind === 'heartbeat' ? 0.45 : 0.85;
       g.fillRect(x0, y - barH / 2, x1 - x0, barH);
       g.globalAlpha = 1;
+      // A failed span in it: a red band under the kind's colour (an election with one vote
+      // request to a dead node is still an election).
+      if (b.error) {
+        g.fillStyle = ERROR_COLOUR;
+        g.fillRect(x0, y + barH / 2 - 4, x1 - x0, 4);
+      }
       if (hot) {
         g.strokeStyle = '#000';
         g.lineWidth = 2;
