@@ -1,37 +1,43 @@
 // How fast the viewer's page renders a busy 5-minute window of a 5-node cluster, in Debian's
 // Chromium (headless, playwright-core). Prints each figure beside its goal.
-//   npm run bench:viewer-render                         3 runs, 10 writes/s
-//   npm run bench:viewer-render -- --runs 5 --writes 20 --seed 7
+//   npm run bench:viewer-render                         3 runs, 5 writes/s
+//   npm run bench:viewer-render -- --runs 5 --writes 8 --seed 7
 // The window is generated from the trace model (docs/trace-model.md): every write is an HTTP span,
 // its proposal, the leader's AppendEntries to each follower and theirs back, fsyncs, the commit and
-// an apply on every node (21 spans); reads, an election a minute and 5% of heartbeats besides. The
-// page (dist/viewer, built by scripts/build.mjs) gets the spans from the bench itself, so the
-// figure is the page's own: fetch and parse the JSON, build the timeline, draw it. The viewer
-// server's side is bench/viewer-ingest.ts's.
+// an apply on every node (21 spans); reads, an election a minute and 5% of heartbeats besides.
+// The window goes into a real `raft-otel viewer --open FILE` (no cluster), and the page is loaded
+// from it at #/window/<from>-<to>: the figure covers asking the server for the window, parsing it,
+// building the timeline and drawing it. The server answers at most 50,000 spans a window
+// (MAX_WINDOW_SPANS): above about 7 writes/s the window is cut, and the bench says so.
 //
 // "Render" is from navigation start to the end of the first draw holding every span of the window.
-import { existsSync, readFileSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { chromium, type Route } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import { consecutiveFreePorts } from '../src/cli/ports.js';
 import { Rng } from '../src/sim/rng.js';
-import type { FlatSpan } from '../src/traces/otlp.js';
+import { toOtlp, type FlatSpan } from '../src/traces/otlp.js';
 
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
-    writes: { type: 'string', default: '10' },
+    writes: { type: 'string', default: '5' },
     seed: { type: 'string' },
   },
 });
 const RUNS = Math.max(1, Number(values.runs) || 3);
-const WRITES_PER_S = Math.max(1, Number(values.writes) || 10);
+const WRITES_PER_S = Math.max(1, Number(values.writes) || 5);
 const SEED = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 1e6);
 const NODES = ['n1', 'n2', 'n3', 'n4', 'n5'];
 const WINDOW_MS = 5 * 60_000;
 const GOAL_MS = 1000;
 const DIST = resolve('dist', 'viewer');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const BIN = resolve('bin/raft-otel.mjs');
 
 // ---- the window's spans ----------------------------------------------------------------------
 
@@ -174,24 +180,33 @@ function generate(rng: Rng, end: number): FlatSpan[] {
   return spans;
 }
 
-// ---- the page, served from memory --------------------------------------------------------------
+// ---- the viewer, a real one ------------------------------------------------------------------
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.map': 'application/json',
-};
-
-async function serve(route: Route, spansJson: string, clusterJson: string): Promise<void> {
-  const url = new URL(route.request().url());
-  if (url.pathname === '/api/viewer/spans') return route.fulfill({ contentType: 'application/json', body: spansJson });
-  if (url.pathname === '/api/viewer/cluster')
-    return route.fulfill({ contentType: 'application/json', body: clusterJson });
-  if (url.pathname.startsWith('/api/')) return route.fulfill({ status: 204, body: '' });
-  const file = join(DIST, url.pathname === '/' ? 'index.html' : url.pathname);
-  if (!file.startsWith(DIST) || !existsSync(file)) return route.fulfill({ status: 404, body: 'not found' });
-  return route.fulfill({ contentType: TYPES[extname(file)] ?? 'application/octet-stream', body: readFileSync(file) });
+/** Starts `raft-otel viewer` on a free port with the window's file; resolves once it holds it all. */
+async function startViewer(file: string, spans: number): Promise<{ url: string; proc: ChildProcess }> {
+  const port = await consecutiveFreePorts(1);
+  const proc = spawn(process.execPath, [BIN, 'viewer', '--no-data-dir', '--port', String(port), '--open', file], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`raft-otel viewer exited (${proc.exitCode}):\n${out}`);
+    try {
+      const st = (await (await fetch(`${url}/api/viewer/stats`)).json()) as { spans: number };
+      if (st.spans >= spans) return { url, proc };
+    } catch {
+      /* still starting */
+    }
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`raft-otel viewer did not hold the ${spans} spans within 120 s:\n${out}`);
+    }
+    await sleep(200);
+  }
 }
 
 /** What the page exposes for measuring (src/viewer/web/timeline.tsx). */
@@ -213,15 +228,20 @@ async function main(): Promise<void> {
   console.log(`[seed] viewer-render: ${SEED} (replay: npm run bench:viewer-render -- --seed ${SEED})`);
   const end = Date.now();
   const spans = generate(new Rng(SEED), end);
-  const spansJson = JSON.stringify({ spans, truncated: false });
-  const clusterJson = JSON.stringify({
-    attached: false,
-    nodes: NODES.map((id) => ({ id, http: '', status: null, down: false, paused: false, cutOff: [] })),
-  });
+  const dir = mkdtempSync(join(tmpdir(), 'raft-viewer-render-'));
+  const file = join(dir, 'window.json');
+  writeFileSync(file, JSON.stringify(toOtlp(spans)));
   console.log(
-    `window: 5 minutes, ${NODES.length} nodes, ${WRITES_PER_S} writes/s: ${spans.length.toLocaleString()} spans, ` +
-      `${(spansJson.length / 1048576).toFixed(1)} MB of JSON`,
+    `window: 5 minutes, ${NODES.length} nodes, ${WRITES_PER_S} writes/s: ${spans.length.toLocaleString()} spans ` +
+      `(${(statSync(file).size / 1048576).toFixed(1)} MB of OTLP JSON)`,
   );
+  const { url, proc } = await startViewer(file, spans.length);
+  const answer = (await (await fetch(`${url}/api/viewer/spans?start=${end - WINDOW_MS}&end=${end}`)).json()) as {
+    spans: unknown[];
+    truncated?: boolean;
+  };
+  const shown = answer.spans.length;
+  if (answer.truncated) console.log(`the viewer answers ${shown} of them (its cap per window): the page draws those`);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -239,14 +259,13 @@ async function main(): Promise<void> {
   try {
     for (let run = 0; run < RUNS; run++) {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-      await page.route('http://viewer.bench/**', (r) => serve(r, spansJson, clusterJson));
-      await page.goto(`http://viewer.bench/#/window/${end - WINDOW_MS}-${end}`);
+      await page.goto(`${url}/#/window/${end - WINDOW_MS}-${end}`);
       const full = await page.waitForFunction(
         (n) => {
           const d = (window as unknown as Measured).raftViewer?.draws.find((x) => x.spans >= n && x.bars > 0);
           return d ? { at: d.at, modelMs: (window as unknown as Measured).raftViewer?.timeline?.modelMs ?? 0 } : null;
         },
-        spans.length,
+        shown,
         { timeout: 60_000, polling: 50 },
       );
       const got = await full.jsonValue();
@@ -270,6 +289,8 @@ async function main(): Promise<void> {
     }
   } finally {
     await browser.close();
+    proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
   }
   const r = median(renders);
   console.log(

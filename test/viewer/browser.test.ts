@@ -338,6 +338,9 @@ describe('the viewer page', () => {
     const leader = await agreedLeader(dir, () => up.out);
     const lonely = NODES.find((n) => n !== leader) as string;
     const rest = NODES.filter((n) => n !== lonely);
+    // The failover test left the timeline paused on the election: "Live" follows the clock again.
+    await page.click('.timeline button:has-text("Live")');
+    await pageUntil(page, 'the timeline to follow the clock again', async () => (await drawn(page))?.follow);
     await page.fill('input[name=groups]', `${rest.join(' ')} | ${lonely}`);
     const cutAt = Date.now();
     await page.click('button:has-text("Partition")');
