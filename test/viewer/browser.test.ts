@@ -264,6 +264,7 @@ describe('the viewer page', () => {
     });
     await page.click('.timeline button[aria-expanded]');
     expect(await page.locator('.timeline .help').textContent()).toContain('RAFT_SAMPLE_HEARTBEATS');
+    await page.click('.timeline button[aria-expanded]');
     await page.check('.timeline input[type=checkbox]');
   });
 
@@ -315,6 +316,7 @@ describe('the viewer page', () => {
       async () => (await page.locator('[data-testid=trace-id]').textContent()) === election.traceId,
     );
     expect(await page.locator('.waterfall .summary').textContent()).toContain('raft.election');
+    await screenshot(page, 'failover-election');
     // A click on the election's bar on the canvas opens it too.
     await page.click('button:has-text("✕")');
     const bar = (await drawn(page))?.bars.find((b) => b.traceId === election.traceId && b.node === leader);
