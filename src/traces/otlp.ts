@@ -152,6 +152,10 @@ function optionalSpanId(id: unknown, what: string): string | undefined {
 // Times: OTLP carries uint64 nanoseconds as decimal strings (or numbers from lenient writers)
 // ---------------------------------------------------------------------------------------------
 export function nanosToMs(ns: unknown, what: string): number {
+  // The common case, fast (a BigInt per timestamp costs more than the rest of a span): a decimal
+  // string, split where the milliseconds end so the fraction keeps its sub-millisecond digits.
+  if (typeof ns === 'string' && ns.length > 6 && ns.length <= 21 && /^\d+$/.test(ns))
+    return Number(ns.slice(0, -6)) + Number(ns.slice(-6)) / 1e6;
   let n: bigint;
   try {
     if (typeof ns === 'string' && /^\d+$/.test(ns)) n = BigInt(ns);
@@ -235,7 +239,7 @@ function kindOf(k: unknown): SpanKindName {
     if ((KINDS as string[]).includes(name)) return name as SpanKindName;
     if (name === 'UNSPECIFIED') return 'INTERNAL';
   }
-  throw new OtlpError(`span kind ${JSON.stringify(k)} is not one of OTLP's`);
+  throw new OtlpError(`kind ${JSON.stringify(k)} is not one of OTLP's span kinds`);
 }
 
 function statusOf(s: unknown): FlatSpan['status'] {
@@ -246,9 +250,9 @@ function statusOf(s: unknown): FlatSpan['status'] {
   if (typeof st.code === 'number' && STATUS[st.code]) code = STATUS[st.code];
   else if (typeof st.code === 'string') {
     const name = st.code.toUpperCase().replace(/^STATUS_CODE_/, '');
-    if (!(STATUS as string[]).includes(name)) throw new OtlpError(`status code ${st.code} is not one of OTLP's`);
+    if (!(STATUS as string[]).includes(name)) throw new OtlpError(`status.code ${st.code} is not one of OTLP's`);
     code = name as StatusCodeName;
-  } else if (st.code !== undefined) throw new OtlpError(`status code ${JSON.stringify(st.code)} is not one of OTLP's`);
+  } else if (st.code !== undefined) throw new OtlpError(`status.code ${JSON.stringify(st.code)} is not one of OTLP's`);
   return st.message ? { code, message: String(st.message) } : { code };
 }
 
@@ -270,6 +274,52 @@ function arrayField<T>(v: unknown, where: string): T[] {
   return v as T[];
 }
 
+/** One OTLP span, flat; errors name the field relative to the span. */
+function flatSpan(
+  s: OtlpSpan,
+  resource: FlatSpan['resource'],
+  service: string,
+  instance: string | number | boolean | undefined,
+): FlatSpan {
+  if (!s || typeof s !== 'object') throw new OtlpError(' is not an object');
+  const attributes = attributesOf(s.attributes, '');
+  const node = attributes['raft.node.id'] ?? instance;
+  const startMs = nanosToMs(s.startTimeUnixNano, 'startTimeUnixNano');
+  const endMs = nanosToMs(s.endTimeUnixNano, 'endTimeUnixNano');
+  const span: FlatSpan = {
+    traceId: normalizeId(s.traceId, 16, 'traceId'),
+    spanId: normalizeId(s.spanId, 8, 'spanId'),
+    name: typeof s.name === 'string' ? s.name : '',
+    kind: kindOf(s.kind),
+    service,
+    startMs,
+    endMs: Math.max(startMs, endMs),
+    attributes,
+    events:
+      s.events === undefined || (Array.isArray(s.events) && s.events.length === 0)
+        ? []
+        : arrayField<OtlpEvent>(s.events, '.events').map((e, n) => ({
+            name: typeof e?.name === 'string' ? e.name : '',
+            timeMs: nanosToMs(e?.timeUnixNano ?? s.startTimeUnixNano, `events[${n}].timeUnixNano`),
+            attributes: attributesOf(e?.attributes, `.events[${n}]`),
+          })),
+    links:
+      s.links === undefined || (Array.isArray(s.links) && s.links.length === 0)
+        ? []
+        : arrayField<OtlpLink>(s.links, '.links').map((l, n) => ({
+            traceId: normalizeId(l?.traceId, 16, `links[${n}].traceId`),
+            spanId: normalizeId(l?.spanId, 8, `links[${n}].spanId`),
+            attributes: attributesOf(l?.attributes, `.links[${n}]`),
+          })),
+    status: statusOf(s.status),
+    resource,
+  };
+  const parent = optionalSpanId(s.parentSpanId, 'parentSpanId');
+  if (parent !== undefined) span.parentSpanId = parent;
+  if (node !== undefined) span.nodeId = String(node);
+  return span;
+}
+
 /** Every span of an ExportTraceServiceRequest (or TracesData), flat. Throws OtlpError on malformed input. */
 export function flattenOtlp(req: ExportTraceServiceRequest): FlatSpan[] {
   if (!req || typeof req !== 'object' || Array.isArray(req))
@@ -283,38 +333,15 @@ export function flattenOtlp(req: ExportTraceServiceRequest): FlatSpan[] {
     arrayField<ScopeSpans>(rs.scopeSpans, `resourceSpans[${i}].scopeSpans`).forEach((ss, j) => {
       if (!ss || typeof ss !== 'object') throw new OtlpError(`resourceSpans[${i}].scopeSpans[${j}] is not an object`);
       arrayField<OtlpSpan>(ss.spans, `resourceSpans[${i}].scopeSpans[${j}].spans`).forEach((s, k) => {
-        const where = `resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`;
-        if (!s || typeof s !== 'object') throw new OtlpError(`${where} is not an object`);
-        const attributes = attributesOf(s.attributes, where);
-        const node = attributes['raft.node.id'] ?? instance;
-        const startMs = nanosToMs(s.startTimeUnixNano, `${where}.startTimeUnixNano`);
-        const endMs = nanosToMs(s.endTimeUnixNano, `${where}.endTimeUnixNano`);
-        const span: FlatSpan = {
-          traceId: normalizeId(s.traceId, 16, `${where}.traceId`),
-          spanId: normalizeId(s.spanId, 8, `${where}.spanId`),
-          name: typeof s.name === 'string' ? s.name : '',
-          kind: kindOf(s.kind),
-          service,
-          startMs,
-          endMs: Math.max(startMs, endMs),
-          attributes,
-          events: arrayField<OtlpEvent>(s.events, `${where}.events`).map((e, n) => ({
-            name: typeof e?.name === 'string' ? e.name : '',
-            timeMs: nanosToMs(e?.timeUnixNano ?? s.startTimeUnixNano, `${where}.events[${n}].timeUnixNano`),
-            attributes: attributesOf(e?.attributes, `${where}.events[${n}]`),
-          })),
-          links: arrayField<OtlpLink>(s.links, `${where}.links`).map((l, n) => ({
-            traceId: normalizeId(l?.traceId, 16, `${where}.links[${n}].traceId`),
-            spanId: normalizeId(l?.spanId, 8, `${where}.links[${n}].spanId`),
-            attributes: attributesOf(l?.attributes, `${where}.links[${n}]`),
-          })),
-          status: statusOf(s.status),
-          resource,
-        };
-        const parent = optionalSpanId(s.parentSpanId, `${where}.parentSpanId`);
-        if (parent !== undefined) span.parentSpanId = parent;
-        if (node !== undefined) span.nodeId = String(node);
-        out.push(span);
+        // Locations are named only when something is wrong: building them for every span would
+        // cost more than reading it.
+        try {
+          out.push(flatSpan(s, resource, service, instance));
+        } catch (e) {
+          if (!(e instanceof OtlpError)) throw e;
+          const where = `resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`;
+          throw new OtlpError(where + (/^[. ]/.test(e.message) ? '' : '.') + e.message);
+        }
       });
     });
   });

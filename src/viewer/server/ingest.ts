@@ -43,14 +43,19 @@ export class Ingest {
     return () => this.listeners.delete(fn);
   }
 
-  /** Adds spans (after the history has loaded); returns the ones that were new. */
-  async add(spans: FlatSpan[]): Promise<FlatSpan[]> {
+  /**
+   * Adds spans (after the history has loaded); returns the ones that were new. `otlpJson`, the
+   * request's own OTLP JSON text when there is one, is what goes to disk: writing it as it came
+   * costs nothing, where serializing the flat spans again would cost as much as reading them.
+   */
+  async add(spans: FlatSpan[], otlpJson?: string): Promise<FlatSpan[]> {
     await this.ready;
     const added = this.store.add(spans);
     this.counters.requests++;
     this.counters.spans += added.length;
     if (added.length) {
-      this.log?.append(added);
+      if (otlpJson !== undefined && added.length === spans.length) this.log?.appendOtlpJson(otlpJson);
+      else this.log?.append(added);
       for (const fn of this.listeners) fn(added);
     }
     return added;

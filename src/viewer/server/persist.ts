@@ -1,6 +1,6 @@
 // The viewer's history on disk, so a restarted `npm start` shows what came before: append-only
-// segment files <data-dir>/viewer/segment-NNNNNN.jsonl, one JSON array of flat spans per line (one
-// line per ingested batch). Writes are queued and done by one async writer (libuv's thread pool),
+// segment files <data-dir>/viewer/segment-NNNNNN.jsonl, one line per ingested batch: the OTLP JSON
+// request as it came, or (protobuf, imports) a JSON array of flat spans. Writes are queued and done by one async writer (libuv's thread pool),
 // never on the event loop; if the disk falls behind by more than `maxQueueBytes`, batches are not
 // written and counted as dropped rather than held in memory. A segment closes at `segmentBytes`;
 // the oldest segments are deleted while the total exceeds `maxDiskBytes`. A torn last line (a
@@ -8,7 +8,7 @@
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FlatSpan } from '../../traces/otlp.js';
+import { flattenOtlp, type ExportTraceServiceRequest, type FlatSpan } from '../../traces/otlp.js';
 
 export interface PersistOptions {
   dir: string;
@@ -81,9 +81,9 @@ export class SpanLog {
         from = to + 1;
         if (line.trim() === '') continue;
         try {
-          const spans = JSON.parse(line) as unknown;
-          if (!Array.isArray(spans)) throw new Error('not an array');
-          onBatch(spans as FlatSpan[]);
+          // A line is flat spans (an array) or an OTLP JSON request as received (an object).
+          const doc = JSON.parse(line) as unknown;
+          onBatch(Array.isArray(doc) ? (doc as FlatSpan[]) : flattenOtlp(doc as ExportTraceServiceRequest));
           batches++;
         } catch {
           skipped++;
@@ -97,7 +97,17 @@ export class SpanLog {
   /** Queues a batch for the disk; returns at once. */
   append(spans: FlatSpan[]): void {
     if (spans.length === 0) return;
-    const line = JSON.stringify(spans) + '\n';
+    this.enqueue(JSON.stringify(spans) + '\n');
+  }
+
+  /** Queues an OTLP JSON request, as received (checked already), for the disk. */
+  appendOtlpJson(text: string): void {
+    // A newline in JSON text can only be whitespace between tokens (inside strings it is escaped),
+    // so turning it into a space keeps the document and makes it one line.
+    this.enqueue((/[\r\n]/.test(text) ? text.replace(/[\r\n]/g, ' ') : text) + '\n');
+  }
+
+  private enqueue(line: string): void {
     if (this.queuedBytes + line.length > this.maxQueueBytes) {
       this.droppedBatches++;
       return;

@@ -23,19 +23,23 @@ function encodingOf(req: IncomingMessage): 'json' | 'protobuf' {
   );
 }
 
-/** The spans of an OTLP/HTTP body; HttpError 400 when it is not one. */
-export async function decodeOtlpBody(body: Buffer, encoding: 'json' | 'protobuf'): Promise<FlatSpan[]> {
+/** The spans of an OTLP/HTTP body (and its JSON text, when JSON); HttpError 400 when it is not one. */
+export async function decodeOtlpBody(
+  body: Buffer,
+  encoding: 'json' | 'protobuf',
+): Promise<{ spans: FlatSpan[]; text?: string }> {
   try {
-    if (encoding === 'protobuf') return flattenOtlp(await decodeTraceRequest(body));
+    if (encoding === 'protobuf') return { spans: flattenOtlp(await decodeTraceRequest(body)) };
+    const text = body.toString('utf8');
     let doc: unknown;
     try {
-      doc = JSON.parse(body.toString('utf8'));
+      doc = JSON.parse(text);
     } catch (e) {
       throw new OtlpError(`the body is not JSON: ${(e as Error).message}`);
     }
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
       throw new OtlpError('expected an ExportTraceServiceRequest object ({"resourceSpans": [...]})');
-    return flattenOtlp(doc);
+    return { spans: flattenOtlp(doc), text };
   } catch (e) {
     if (e instanceof OtlpError) throw new HttpError(400, 'bad_otlp', e.message);
     throw e;
@@ -52,14 +56,14 @@ function answer(res: ServerResponse, encoding: 'json' | 'protobuf'): void {
 
 export async function handleTraces(req: IncomingMessage, res: ServerResponse, ingest: Ingest, cap: number) {
   const encoding = encodingOf(req);
-  let spans: FlatSpan[];
+  let decoded: { spans: FlatSpan[]; text?: string };
   try {
-    spans = await decodeOtlpBody(await readBody(req, cap), encoding);
+    decoded = await decodeOtlpBody(await readBody(req, cap), encoding);
   } catch (e) {
     ingest.counters.rejected++;
     throw e;
   }
-  await ingest.add(spans);
+  await ingest.add(decoded.spans, decoded.text);
   answer(res, encoding);
 }
 

@@ -1,5 +1,6 @@
 // GET /api/viewer/stream: Server-Sent Events to the page.
-//   event: spans    data: FlatSpan[] ingested since the last one (batched, at most every 200 ms)
+//   event: spans    data: FlatSpan[] ingested since the last one (batched, at most every 200 ms;
+//                   past 5,000 in one push, the newest 5,000)
 //   event: cluster  data: the /api/viewer/cluster body, when it changes (polled every 250 ms)
 //   event: stats    data: the /api/viewer/stats body, when it changes (at most every second)
 // A client that cannot keep up (its socket buffer past a cap) is dropped rather than buffered
@@ -12,6 +13,7 @@ import type { Ingest } from './ingest.js';
 export const SPANS_EVERY_MS = 200;
 const STATS_EVERY_MS = 1000;
 const MAX_BUFFERED = 32 * 1024 * 1024;
+export const MAX_SPANS_PER_PUSH = 5000;
 
 export class StreamHub {
   private clients = new Set<ServerResponse>();
@@ -52,9 +54,11 @@ export class StreamHub {
   private flushSpans(): void {
     this.spanTimer = null;
     if (this.pending.length === 0) return;
-    const data = JSON.stringify(this.pending);
+    // A flood is not forwarded whole (no page draws 50,000 spans a second): the newest are; the
+    // page reads any window in full from /api/viewer/spans, and stats count everything.
+    const batch = this.pending.length > MAX_SPANS_PER_PUSH ? this.pending.slice(-MAX_SPANS_PER_PUSH) : this.pending;
     this.pending = [];
-    this.broadcast('spans', data);
+    this.broadcast('spans', JSON.stringify(batch));
   }
 
   private pushStats(force = false): void {

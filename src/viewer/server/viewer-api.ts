@@ -61,7 +61,7 @@ export function search(ingest: Ingest, q: URLSearchParams): TraceSummary[] {
     out.push(s);
     if (out.length >= limit) break;
   }
-  return out;
+  return out.sort((a, b) => b.startMs - a.startMs);
 }
 
 export interface ViewerApiOptions {
