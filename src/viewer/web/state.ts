@@ -5,7 +5,7 @@ import { signal } from '@preact/signals';
 import type { ClusterView, FlatSpan, Stats } from './types';
 
 /** The page keeps at most this many spans (the server keeps more; scrolling back fetches them). */
-export const MAX_PAGE_SPANS = 300_000;
+export const MAX_PAGE_SPANS = 150_000;
 
 class SpanStore {
   private readonly byKey = new Map<string, FlatSpan>();
@@ -78,8 +78,24 @@ export const problem = signal<string | null>(null);
 /** The trace shown in the detail pane (the hash route #/trace/<id>). */
 export const openTraceId = signal<string | null>(null);
 
+/** Redraws (and the timeline's rebuild over every span held) happen at most this often while
+ *  spans stream in: a busy cluster pushes a batch every 200 ms. */
+const MIN_REDRAW_MS = 500;
+let lastBump = 0;
+let bumpTimer = 0;
+
 export function addSpans(spans: FlatSpan[]): void {
-  if (spans.length && store.add(spans) >= 0) spansVersion.value++;
+  if (!spans.length) return;
+  store.add(spans);
+  const wait = lastBump + MIN_REDRAW_MS - performance.now();
+  if (wait <= 0) bump();
+  else if (!bumpTimer) bumpTimer = window.setTimeout(bump, wait);
+}
+
+function bump(): void {
+  bumpTimer = 0;
+  lastBump = performance.now();
+  spansVersion.value++;
 }
 
 /** A time window the URL asks the timeline to show (#/window/<from>-<to>, ms since the epoch). */
