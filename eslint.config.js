@@ -30,4 +30,9 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
     },
   },
+  {
+    // The viewer's web page runs in a browser (its tsconfig: src/viewer/web/tsconfig.json).
+    files: ['src/viewer/web/**'],
+    languageOptions: { globals: globals.browser },
+  },
 );

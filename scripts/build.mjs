@@ -3,6 +3,10 @@
 // nodes run plain JavaScript instead of compiling TypeScript at every start. Type checking stays
 // with `npm run typecheck`.
 //
+// The viewer's web page (src/viewer/web/, Preact + d3 in TSX) is bundled apart, for the browser:
+// dist/viewer/index.html and dist/viewer/assets/app.{js,css} (minified, with source maps), which
+// the viewer server serves. It is rebuilt with the rest whenever anything under src/ changes.
+//
 // It rebuilds only when something under src/ (or this script) is newer than the last build, so
 // editing src/ and re-running `npm start` just works. `bin/raft-otel.mjs` calls ensureBuilt() on
 // every run (a stat of each source file: a few milliseconds); `npm install` runs it as `prepare`.
@@ -33,6 +37,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const STAMP = '.build-stamp';
+/** The web page's sources: bundled for the browser, not transpiled file by file for Node. */
+const WEB = join('src', 'viewer', 'web');
 const LOCK = '.build-lock';
 /** A lock older than this was left by a build that died (when its pid cannot tell: see staleLock). */
 const STALE_LOCK_MS = 60_000;
@@ -46,15 +52,65 @@ const SAY_WAITING_MS = 2000;
 function sources(dir, files = [], newest = { ms: statSync(dir).mtimeMs }) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
+    const web = path.split(/[\\/]/).slice(-3).join('/') === 'src/viewer/web';
     if (entry.isDirectory()) {
       newest.ms = Math.max(newest.ms, statSync(path).mtimeMs);
-      sources(path, files, newest);
+      if (web) webNewest(path, newest);
+      else sources(path, files, newest);
     } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
       files.push(path);
       newest.ms = Math.max(newest.ms, statSync(path).mtimeMs);
     }
   }
   return { files, newest: newest.ms };
+}
+
+/** The newest modification time under the web page's folder (every file: .tsx, .css, .html).
+ *  @param {string} dir @param {{ ms: number }} newest */
+function webNewest(dir, newest) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest.ms = Math.max(newest.ms, statSync(path).mtimeMs);
+    if (entry.isDirectory()) webNewest(path, newest);
+  }
+}
+
+/** Bundles the web page into dist/viewer/. One entry, one JS and one CSS file: the page loads in
+ *  two requests and works offline (no CDN).
+ *  @param {typeof import('esbuild')} esbuild @param {string} root */
+async function buildWeb(esbuild, root) {
+  const web = join(root, WEB);
+  if (!existsSync(join(web, 'main.tsx'))) return 0;
+  const result = await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: [join(WEB, 'main.tsx')],
+    entryNames: 'app',
+    outdir: join('dist', 'viewer', 'assets'),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    // What Chromium, Firefox and Safari of the last two years all run.
+    target: ['es2022'],
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    tsconfig: join(WEB, 'tsconfig.json'),
+    minify: true,
+    sourcemap: 'linked',
+    sourcesContent: true,
+    write: false,
+    logLevel: 'error',
+  });
+  const outputs = [
+    ...result.outputFiles,
+    { path: join(root, 'dist', 'viewer', 'index.html'), contents: readFileSync(join(web, 'index.html')) },
+  ];
+  for (const out of outputs) {
+    mkdirSync(dirname(out.path), { recursive: true });
+    const tmp = `${out.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, out.contents);
+    renameSync(tmp, out.path);
+  }
+  return outputs.length;
 }
 
 /** @param {string} root */
@@ -160,8 +216,9 @@ export async function build(root = ROOT) {
     writeFileSync(tmp, out.contents);
     renameSync(tmp, out.path);
   }
+  const webFiles = await buildWeb(esbuild, root);
   writeFileSync(join(root, 'dist', STAMP), `${new Date().toISOString()} ${files.length} files\n`);
-  return { files: files.length, ms: performance.now() - t0 };
+  return { files: files.length, webFiles, ms: performance.now() - t0 };
 }
 
 /** Builds unless dist/ is fresh; several processes starting at once build once (a lock file).
@@ -229,7 +286,7 @@ export async function run(arg) {
       console.log('build: skipped (no src/ or no esbuild here)');
     } else if (arg === '--force') {
       const r = await build();
-      console.log(`build: ${r.files} files -> dist/ in ${r.ms.toFixed(0)} ms`);
+      console.log(`build: ${r.files} files -> dist/, the web page -> dist/viewer/ in ${r.ms.toFixed(0)} ms`);
     } else {
       const fresh = isFresh();
       await ensureBuilt();

@@ -2,9 +2,17 @@
 // metrics service, accepted and ignored), from the vendored OTLP protos (proto/opentelemetry/).
 // Off unless asked for (`raft-otel viewer --grpc-port 4317`): the nodes `up` starts export to the
 // viewer over OTLP/HTTP, and loading gRPC would cost every `up` start-up time.
-import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import {
+  loadPackageDefinition,
+  Server,
+  ServerCredentials,
+  status,
+  type GrpcObject,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServiceClientConstructor,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { loadPackageDefinition, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { flattenOtlp, OtlpError, type ExportTraceServiceRequest } from '../../traces/otlp.js';
 import type { Ingest } from './ingest.js';
 import { METRICS_SERVICE_PROTO, otlpProtoRoot, TRACE_SERVICE_PROTO } from './otlp-proto.js';
