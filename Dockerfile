@@ -1,16 +1,19 @@
-# The raft-otel node image: one image for every node (docker-compose.yml), running the compiled
-# `raft-otel node` as a non-root user. Every setting comes from environment variables (RAFT_*,
+# The raft-otel image: one image for every node, the built-in viewer and the one-shot tools
+# (docker-compose.yml), running the compiled `raft-otel` command as a non-root user. Every setting comes from environment variables (RAFT_*,
 # OTEL_*); see README "Node settings".
 
-# --- build: compile the TypeScript -------------------------------------------------------------
+# --- build: the same build as `npm start`'s (scripts/build.mjs: esbuild compiles src/ to dist/src/
+# and bundles the viewer's page into dist/viewer/), so the image runs exactly the local code ------
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The build script is not here yet, so `prepare` skips the build during the install.
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY proto ./proto
+COPY scripts ./scripts
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json
+RUN node scripts/build.mjs --force
 
 # --- runtime: Node 20 and production dependencies only ------------------------------------------
 FROM node:20-bookworm-slim
@@ -19,7 +22,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
-# The gRPC service definition is loaded at run time.
+# The gRPC service definition (and the viewer's vendored OTLP protos) are loaded at run time.
 COPY proto ./proto
 # The node's log, hard state and snapshots live in a volume; the image's /data belongs to `node`
 # so a fresh named volume does too. Likewise /secret, where compose keeps the cluster secret.

@@ -3,7 +3,7 @@
 // code reads drift apart. The last test runs the very command line and environment the compose
 // file gives each node, as local processes, and checks they form a cluster and export spans.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -500,7 +500,7 @@ describe('docker-compose.yml and docker-compose.five.yml', () => {
 describe('Dockerfile', () => {
   it('runs a command the CLI has, as a non-root user, with a health check on /status', async () => {
     const entry = /ENTRYPOINT \["node", "([^"]+)"\]/.exec(dockerfile)?.[1];
-    expect(entry).toBe('dist/src/cli/main.js'); // tsconfig.build.json compiles src/cli/main.ts there
+    expect(entry).toBe('dist/src/cli/main.js'); // scripts/build.mjs compiles src/cli/main.ts there
     const cmd = /CMD \["(\w+)"\]/.exec(dockerfile)?.[1];
     expect(cmd).toBe('node');
     const { main } = await import('../../src/cli/main.js');
@@ -515,7 +515,14 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/FROM node:20-[\w-]+ AS build/);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
     expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*127\.0\.0\.1:8000\/status/);
-    expect(read('tsconfig.build.json')).toMatch(/"outDir": "dist"/);
+    // The image runs the same build as `npm start` (the node code and the viewer's page), and that
+    // build writes what the entry point and the viewer service load.
+    expect(dockerfile).toMatch(/^RUN node scripts\/build\.mjs --force$/m);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(existsSync(resolve(entry!)), `${entry} (run npm run build)`).toBe(true);
+    expect(existsSync(resolve('dist', 'viewer', 'index.html')), 'dist/viewer/index.html (run npm run build)').toBe(
+      true,
+    );
   });
 });
 
