@@ -10,7 +10,7 @@
 //
 // A recorded pid counts as the node only while that process's command line names the node's data
 // dir (on Linux, from /proc): after a reboot or a crash, the number may belong to anything.
-import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { commandLine, isAlive, isOwnProcess } from './pids.js';
 
@@ -176,7 +176,9 @@ export function writeNodeFile(c: Pick<ClusterFile, 'clusterId' | 'env'>, entry: 
 
 /** Both records of a node: its node.json and the cluster file. */
 export function saveNode(c: ClusterFile, entry: NodeEntry): void {
-  writeNodeFile(c, entry);
+  // A removed node whose folder is gone (its disk lost, as in exercise 08) has no node.json to
+  // keep: cluster.json alone records that it left.
+  if (!(entry.removed && !existsSync(entry.dataDir))) writeNodeFile(c, entry);
   writeCluster(c);
 }
 

@@ -1,6 +1,7 @@
 // `raft-otel kv`: get, put, del or cas a key through the local cluster's API.
 import { parseArgs } from 'node:util';
 import { keyProblem } from '../kv/commands.js';
+import { NODE_OPTIONS } from '../node/config.js';
 import { CLUSTER_OPTIONS, common, help, openCluster, out, someNode, type CommonValues } from './common.js';
 import { DEFAULT_VIEWER_PORT, runningViewerUrl, traceLink } from '../viewer/server/info.js';
 import { apiError, call, type HttpResult } from './http.js';
@@ -21,6 +22,9 @@ ${CLUSTER_OPTIONS}
 A write prints a link to its trace in the built-in viewer when one runs for this data dir (\`up\`
 starts it): http://127.0.0.1:8000/#/trace/<trace id>.
 `;
+
+/** How long a node waits for a write to commit unless RAFT_REQUEST_TIMEOUT_MS says otherwise. */
+const DEFAULT_REQUEST_TIMEOUT_MS = Number(NODE_OPTIONS.find((o) => o.key === 'requestTimeoutMs')?.default ?? 5000);
 
 const ARITY: Record<string, number> = { get: 1, put: 2, del: 1, cas: 3 };
 const SHAPE: Record<string, string> = { get: 'KEY', put: 'KEY VALUE', del: 'KEY', cas: 'KEY EXPECTED NEW' };
@@ -60,21 +64,24 @@ export async function kvCommand(argv: string[]): Promise<number> {
   const headers: Record<string, string> = {};
   if (v['fencing-token']) headers['x-fencing-token'] = v['fencing-token'];
   if (v['idempotency-key']) headers['idempotency-key'] = v['idempotency-key'];
+  // Wait longer than the node itself does (its request timeout, plus a forward's hop): the node's
+  // own answer, such as 504 outcome_unknown, is worth more than a client-side timeout.
+  const waitMs = (Number(c.env.RAFT_REQUEST_TIMEOUT_MS) || DEFAULT_REQUEST_TIMEOUT_MS) + 3000;
   let r: HttpResult;
   if (op === 'get') {
     const q = new URLSearchParams();
     if (v.consistency) q.set('consistency', v.consistency);
     if (v['max-staleness-ms']) q.set('maxStalenessMs', v['max-staleness-ms']);
-    r = await call(node, 'GET', `${path}${q.size ? `?${q}` : ''}`);
-  } else if (op === 'put') r = await call(node, 'PUT', path, { value: rest[0] }, 5000, headers);
-  else if (op === 'del') r = await call(node, 'DELETE', path, undefined, 5000, headers);
+    r = await call(node, 'GET', `${path}${q.size ? `?${q}` : ''}`, undefined, waitMs);
+  } else if (op === 'put') r = await call(node, 'PUT', path, { value: rest[0] }, waitMs, headers);
+  else if (op === 'del') r = await call(node, 'DELETE', path, undefined, waitMs, headers);
   else
     r = await call(
       node,
       'POST',
       `${path}/cas`,
       { expected: rest[0] === '-' ? null : rest[0], value: rest[1] },
-      5000,
+      waitMs,
       headers,
     );
   const b = r.body as KvBody;
