@@ -86,6 +86,10 @@ const commands: Record<string, Command> = {
     summary: 'pre-flight check before a class: Node, free ports, data dir (--compose: Docker, images, ports)',
     run: async (a) => (await import('./doctor-cmd.js')).doctorCommand(a),
   },
+  metrics: {
+    summary: "a local cluster's metrics: scrape every node's /status, Prometheus text on :9464 (exercise 12)",
+    run: async (a) => (await import('../exercises/metrics-watch.js')).main(a),
+  },
   exercise: {
     summary: 'the guided exercises: list, start N, check N (verified from traces and node state)',
     run: async (a) => (await import('./exercise-cmd.js')).exerciseCommand(a),

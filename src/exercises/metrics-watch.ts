@@ -7,11 +7,8 @@
 // `changes()` would), prints a line at each change, and serves the series in Prometheus' text format
 // on http://127.0.0.1:9464/metrics, so a learner can see exercise 12's incident as metrics.
 //
-//   npx tsx src/exercises/metrics-watch.ts [--data-dir data] [--targets n1=127.0.0.1:8001,...]
-//                                          [--port 9464] [--interval-ms 1000]
+//   raft-otel metrics [--data-dir data] [--targets n1=127.0.0.1:8001,...] [--port 9464] [--interval-ms 1000]
 import { createServer, type Server } from 'node:http';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Member } from '../check/control.js';
 
@@ -192,10 +189,9 @@ export async function startWatch(
   };
 }
 
-export const watchHelp = `metrics-watch: scrape every node's GET /status and serve Prometheus-format metrics
+export const watchHelp = `raft-otel metrics [--data-dir data] [--targets n1=127.0.0.1:8001,...] [--port 9464] [--interval-ms 1000]
 
-  npx tsx src/exercises/metrics-watch.ts [--data-dir data] [--targets n1=127.0.0.1:8001,...]
-                                         [--port 9464] [--interval-ms 1000]
+Scrapes every node's GET /status and serves Prometheus-format metrics on http://127.0.0.1:9464/metrics.
 
 --targets names the nodes' HTTP APIs directly (Docker: n1=127.0.0.1:8001,n2=127.0.0.1:8002,...).
 It prints a line at each change of term, role or leader, and serves /metrics until Ctrl-C.
@@ -234,15 +230,4 @@ export async function main(argv: string[]): Promise<number> {
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   await w.stop();
   return 0;
-}
-
-// Run as a script (not when imported by a test).
-if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      console.error(`metrics-watch: ${(e as Error).message}`);
-      process.exit(1);
-    },
-  );
 }
