@@ -19,11 +19,14 @@ export const TRACE_KINDS = [
 ] as const;
 export type TraceKindName = (typeof TRACE_KINDS)[number];
 
+/** What these readings need of a span: a full one, or the timeline's compact one. */
+type SpanReading = Pick<FlatSpan, 'name' | 'attributes'>;
+
 /** The root of a trace: the span without a parent present in `spans` (the earliest if several). */
-export function rootSpan(spans: FlatSpan[]): FlatSpan | undefined {
+export function rootSpan<S extends Pick<FlatSpan, 'spanId' | 'parentSpanId' | 'startMs'>>(spans: S[]): S | undefined {
   if (spans.length === 0) return undefined;
   const ids = new Set(spans.map((s) => s.spanId));
-  let root: FlatSpan | undefined;
+  let root: S | undefined;
   for (const s of spans) {
     if (s.parentSpanId !== undefined && ids.has(s.parentSpanId)) continue;
     if (!root || s.startMs < root.startMs) root = s;
@@ -32,7 +35,7 @@ export function rootSpan(spans: FlatSpan[]): FlatSpan | undefined {
 }
 
 /** The kind of one span taken as the start of a trace. */
-export function spanKindOfTrace(s: FlatSpan): TraceKindName {
+export function spanKindOfTrace(s: SpanReading): TraceKindName {
   const route = s.attributes['http.route'];
   if (s.name === SPAN.transfer || (typeof route === 'string' && route.startsWith('/admin/transfer'))) return 'transfer';
   if (s.name === SPAN.membership || (typeof route === 'string' && route.startsWith('/admin/members')))
@@ -55,7 +58,7 @@ export function traceKind(spans: FlatSpan[]): TraceKindName {
 }
 
 /** An AppendEntries carrying no entries, sent only to hold leadership. */
-export function isHeartbeat(s: FlatSpan): boolean {
+export function isHeartbeat(s: SpanReading): boolean {
   if (s.attributes[ATTR.heartbeat] === true) return true;
   return s.name === SPAN.rpc('AppendEntries') && s.attributes[ATTR.entriesCount] === 0;
 }
@@ -71,7 +74,7 @@ export function rpcMethod(s: FlatSpan): string | undefined {
 }
 
 /** The node at the other end of an RPC span: the receiver of a CLIENT span, the sender of a SERVER span. */
-export function rpcPeer(s: FlatSpan): string | undefined {
+export function rpcPeer(s: Pick<FlatSpan, 'attributes'>): string | undefined {
   const peer = s.attributes['raft.peer.id'];
   return typeof peer === 'string' && peer !== '' ? peer : undefined;
 }
@@ -101,6 +104,6 @@ export function spanKey(s: FlatSpan): string | undefined {
 }
 
 /** Whether a span failed: error status, or an RPC whose status is not OK. */
-export function isError(s: FlatSpan): boolean {
+export function isError(s: Pick<FlatSpan, 'status'>): boolean {
   return s.status.code === 'ERROR';
 }

@@ -121,11 +121,13 @@ describe('up with the viewer', () => {
     const m = new RegExp(`trace: ${url}/#/trace/([0-9a-f]{32})`).exec(r.out);
     expect(m, r.out + r.err).not.toBeNull();
     const id = m![1];
+    // Each node exports on its own: a follower's spans of the trace may come before the leader's.
     const spans = await waitUntil(
-      `trace ${id} in the viewer`,
+      `trace ${id} in the viewer with the leader's raft.propose`,
       async () => {
         const res = await fetch(`${url}/api/viewer/traces/${id}`);
-        return res.status === 200 && ((await res.json()) as { name: string; nodeId?: string }[]);
+        const got = res.status === 200 && ((await res.json()) as { name: string; nodeId?: string }[]);
+        return got && got.some((s) => s.name === 'raft.propose') && got;
       },
       { timeoutMs: 20_000 },
     );

@@ -7,6 +7,7 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTraceText, toOtlp, type ExportTraceServiceRequest, type FlatSpan } from '../../src/traces/otlp.js';
 import { TraceQueryClient } from '../../src/traces/query-client.js';
+import { decodeTimeline, toTimelineSpan, type TimelineWire } from '../../src/traces/timeline-span.js';
 import { startViewer, type Viewer } from '../../src/viewer/server/server.js';
 import { electionSpans, otlpJsonBody } from '../traces/sdk-spans.js';
 import { waitUntil } from '../support/wait.js';
@@ -259,6 +260,42 @@ describe('/api/viewer', () => {
     expect(capped.body).toMatchObject({ truncated: true });
     expect(capped.body.spans).toHaveLength(5);
     expect((await getJson(`${v.url}/api/viewer/spans?start=10&end=5`)).status).toBe(400);
+  });
+
+  it('the timeline form of a window: exactly what the timeline reads of each span, fresh after the store changes', async () => {
+    const at = base + 30_000;
+    const [root, rpc] = syntheticTrace(7, at, 2, 'n3');
+    rpc.startMs += 0.5; // sub-millisecond times survive the offsets
+    rpc.attributes = { 'raft.peer.id': 'n4', 'rpc.method': 'Custom', 'raft.term': 3, 'http.request.body.size': 99 };
+    rpc.events = [
+      { name: 'chaos.drop', timeMs: at + 1.25, attributes: { 'raft.chaos.kind': 'drop', other: 1 } },
+      { name: 'retry', timeMs: at + 1.5, attributes: {} },
+    ];
+    rpc.links = [{ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), attributes: { why: 'caused by' } }];
+    rpc.status = { code: 'ERROR', message: 'dropped' };
+    expect((await post(`${v.url}/v1/traces`, JSON.stringify(toOtlp([root, rpc])))).status).toBe(200);
+    const timeline = async () => {
+      const r = await getJson<TimelineWire>(`${v.url}/api/viewer/timeline?start=${at}&end=${at + 1000}`);
+      expect(r.status).toBe(200);
+      return decodeTimeline(r.body);
+    };
+    const got = await timeline();
+    expect(got).toEqual([root, rpc].map(toTimelineSpan));
+    // What the timeline reads is there; what only the trace pane shows is left for /traces/{id}.
+    expect(got[1]).toMatchObject({
+      nodeId: 'n3',
+      startMs: at + 1.5,
+      status: { code: 'ERROR' },
+      attributes: { 'raft.peer.id': 'n4', 'rpc.method': 'Custom', 'raft.term': 3 },
+      events: [{ name: 'chaos.drop', timeMs: at + 1.25, attributes: { 'raft.chaos.kind': 'drop' } }],
+      links: [{ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8) }],
+    });
+    expect(got[1].attributes).not.toHaveProperty('http.request.body.size');
+    // The answer is kept serialized, but a span added to the window shows in the next one.
+    const [late] = syntheticTrace(8, at + 500, 1, 'n5');
+    expect((await post(`${v.url}/v1/traces`, JSON.stringify(toOtlp([late])))).status).toBe(200);
+    expect((await timeline()).map((s) => s.traceId)).toEqual([root.traceId, root.traceId, late.traceId]);
+    expect((await getJson(`${v.url}/api/viewer/timeline?start=10&end=5`)).status).toBe(400);
   });
 
   it('search by kind, node, term, error, duration and time range', async () => {

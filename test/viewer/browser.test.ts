@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Up, agreedLeader, cleanUp, clusterPorts, dataDir } from '../cli/procs.js';
 import { releasePorts, reservePorts } from '../support/ports.js';
 import { waitUntil } from '../support/wait.js';
+import { toOtlp } from '../../src/traces/otlp.js';
 import { ARTIFACTS, drawn, launch, openPage, pageUntil, screenshot } from './browser.js';
+import { syntheticTrace } from './fixtures.js';
 
 const NODES = ['n1', 'n2', 'n3'];
 
@@ -382,6 +384,33 @@ describe('the viewer page', () => {
       30_000,
     );
     await agreedLeader(dir, () => up.out);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("follows a span's link to the linked trace with a click (URL and waterfall)", async () => {
+    // Two traces an hour back (off the live timeline): a span of the first links to the second's root.
+    const at = Date.now() - 3_600_000;
+    const [cause] = syntheticTrace(0x1a0, at, 1, 'n1');
+    const effect = syntheticTrace(0x1b0, at + 50, 2, 'n2');
+    cause.links = [{ traceId: effect[0].traceId, spanId: effect[0].spanId, attributes: {} }];
+    const imported = await fetch(`${viewer}/api/viewer/import`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-raft-viewer': '1' },
+      body: JSON.stringify(toOtlp([cause, ...effect])),
+    });
+    expect(imported.status, await imported.clone().text()).toBe(200);
+    expect(await imported.json()).toMatchObject({ spans: 3, traces: 2 });
+    await page.goto(`${viewer}/#/trace/${cause.traceId}`);
+    await page.locator(`.waterfall tr.span-row[data-span="${cause.spanId}"]`).click();
+    const link = page.locator('.span-detail .links a');
+    expect(await link.textContent()).toContain(`span ${effect[0].spanId}`);
+    await link.click();
+    await pageUntil(page, `the linked trace ${effect[0].traceId} to open`, async () => {
+      const rows = await page.locator('.waterfall tr.span-row').evaluateAll((trs) => trs.map((r) => r.dataset.span));
+      return rows.length === effect.length && rows.every((id) => effect.some((s) => s.spanId === id));
+    });
+    expect(new URL(page.url()).hash).toBe(`#/trace/${effect[0].traceId}`);
+    expect(await page.locator('[data-testid=trace-id]').textContent()).toBe(effect[0].traceId);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -78,6 +78,12 @@ export class SpanStore {
   private byteCount = 0;
   private evictedTraces = 0;
   private evictedSpans = 0;
+  private changes = 0;
+
+  /** Moves whenever a span is added or evicted: an answer cached at one version is still true. */
+  get version(): number {
+    return this.changes;
+  }
 
   constructor(readonly caps: StoreCaps = DEFAULT_CAPS) {}
 
@@ -113,6 +119,7 @@ export class SpanStore {
       kinds?.add(s.kind);
       added.push(s);
     }
+    if (added.length) this.changes++;
     this.evict();
     return added;
   }
@@ -129,6 +136,7 @@ export class SpanStore {
     const t = this.traces.get(traceId);
     if (!t) return;
     this.traces.delete(traceId);
+    this.changes++;
     this.spanCount -= t.spans.length;
     this.byteCount -= t.bytes;
     this.evictedTraces++;

@@ -55,7 +55,7 @@ export class StreamHub {
     this.spanTimer = null;
     if (this.pending.length === 0) return;
     // A flood is not forwarded whole (no page draws 50,000 spans a second): the newest are; the
-    // page reads any window in full from /api/viewer/spans, and stats count everything.
+    // page reads any window in full from /api/viewer/timeline, and stats count everything.
     const batch = this.pending.length > MAX_SPANS_PER_PUSH ? this.pending.slice(-MAX_SPANS_PER_PUSH) : this.pending;
     this.pending = [];
     this.broadcast('spans', JSON.stringify(batch));

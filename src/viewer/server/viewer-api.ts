@@ -1,6 +1,8 @@
 // The page's own API over the store (the control endpoint, the cluster view and the stream have
 // their own modules):
 //   GET  /api/viewer/spans?start=&end=&limit=     {spans: FlatSpan[], truncated} in a window (ms epoch)
+//   GET  /api/viewer/timeline?start=&end=&limit=  the same window in the timeline's compact form
+//                                                (src/traces/timeline-span.ts), what the page draws from
 //   GET  /api/viewer/search?kind=&node=&term=&key=&error=true&minDurationMs=&start=&end=&limit=
 //                                                TraceSummary[], newest first
 //   GET  /api/viewer/traces/{id}                  FlatSpan[] (404 when unknown)
@@ -10,13 +12,32 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TRACE_KINDS } from '../../traces/kinds.js';
 import { normalizeId, OtlpError, parseTraceText, toOtlp, type FlatSpan } from '../../traces/otlp.js';
-import { HttpError, numberParam, readBody, sendJson } from './http-util.js';
+import { HttpError, numberParam, readBody, sendJson, sendJsonText } from './http-util.js';
 import type { Ingest } from './ingest.js';
-import type { TraceSummary } from './store.js';
+import { encodeTimeline } from '../../traces/timeline-span.js';
+import type { SpanStore, TraceSummary } from './store.js';
 
 /** The most spans one window answer carries (the page asks for narrower windows past it). */
 export const MAX_WINDOW_SPANS = 50_000;
 const DEFAULT_WINDOW_MS = 5 * 60_000;
+
+/** The last timeline answer each store gave, serialized: a page reloaded, a second tab or the
+ *  benchmark's runs ask the same window again, and nothing changed unless the store's version moved. */
+const timelineCache = new WeakMap<SpanStore, { key: string; body: string }>();
+
+function timelineBody(store: SpanStore, start: number, end: number, limit: number): string {
+  const key = `${start}/${end}/${limit}/${store.version}`;
+  const hit = timelineCache.get(store);
+  if (hit?.key === key) return hit.body;
+  const { spans, truncated } = store.spansIn(start, end, limit);
+  const body = JSON.stringify(encodeTimeline(spans, truncated));
+  timelineCache.set(store, { key, body });
+  return body;
+}
+
+function windowLimit(q: URLSearchParams): number {
+  return Math.min(Math.max(1, numberParam(q, 'limit') ?? MAX_WINDOW_SPANS), MAX_WINDOW_SPANS);
+}
 
 function traceIdParam(text: string): string {
   try {
@@ -82,8 +103,12 @@ export async function handleViewerApi(
   const method = req.method ?? 'GET';
   if (method === 'GET' && path === '/api/viewer/spans') {
     const { start, end } = windowOf(q);
-    const limit = Math.min(Math.max(1, numberParam(q, 'limit') ?? MAX_WINDOW_SPANS), MAX_WINDOW_SPANS);
-    sendJson(res, 200, store.spansIn(start, end, limit));
+    sendJson(res, 200, store.spansIn(start, end, windowLimit(q)));
+    return true;
+  }
+  if (method === 'GET' && path === '/api/viewer/timeline') {
+    const { start, end } = windowOf(q);
+    sendJsonText(res, 200, timelineBody(store, start, end, windowLimit(q)));
     return true;
   }
   if (method === 'GET' && path === '/api/viewer/search') {

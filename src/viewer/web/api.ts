@@ -1,6 +1,7 @@
 // The page's calls to the viewer server (/api/viewer/*). Every failure becomes an Error whose
 // message says which call failed and why, so the page can show it instead of going blank.
-import type { ClusterView, ControlRequest, ControlResult, FlatSpan, Stats, TraceSummary } from './types';
+import { decodeTimeline, type TimelineWire } from '../../traces/timeline-span';
+import type { ClusterView, ControlRequest, ControlResult, FlatSpan, Stats, TimelineSpan, TraceSummary } from './types';
 
 async function getJson<T>(path: string): Promise<T> {
   let res: Response;
@@ -25,9 +26,19 @@ async function errorText(res: Response): Promise<string> {
   }
 }
 
-/** Spans that started in [start, end] (ms since the epoch). */
-export function fetchSpans(start: number, end: number): Promise<{ spans: FlatSpan[]; truncated?: boolean }> {
-  return getJson(`/api/viewer/spans?start=${Math.floor(start)}&end=${Math.ceil(end)}`);
+/** Spans that started in [start, end] (ms since the epoch), in the timeline's compact form (a
+ *  trace's full spans come from fetchTrace when it is opened). */
+export async function fetchTimeline(
+  start: number,
+  end: number,
+): Promise<{ spans: TimelineSpan[]; truncated: boolean }> {
+  const path = `/api/viewer/timeline?start=${Math.floor(start)}&end=${Math.ceil(end)}`;
+  const w = await getJson<TimelineWire>(path);
+  try {
+    return { spans: decodeTimeline(w), truncated: w.truncated };
+  } catch (e) {
+    throw new Error(`${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
 }
 
 export function fetchTrace(traceId: string): Promise<FlatSpan[]> {

@@ -1,7 +1,8 @@
 // The page: header (connection, stats, export/import), the cluster panel, the timeline, the trace
 // detail of the trace in the URL (#/trace/<id>), and search.
 import { useEffect } from 'preact/hooks';
-import { fetchCluster, fetchSpans, openStream } from './api';
+import { toTimelineSpan } from '../../traces/timeline-span';
+import { fetchCluster, fetchTimeline, openStream } from './api';
 import { ClusterPanel } from './cluster-panel';
 import { Search } from './search';
 import { addSpans, cluster, problem, readRoute, routeWindow, stats, store, streamUp } from './state';
@@ -18,10 +19,10 @@ export function App() {
     window.addEventListener('hashchange', readRoute);
     const now = Date.now();
     const { from, to } = routeWindow.peek() ?? { from: now - INITIAL_MS, to: now + 60_000 };
-    fetchSpans(from, to).then(
+    fetchTimeline(from, to).then(
       (r) => {
         store.loaded = { from, to };
-        addSpans(r.spans);
+        addSpans(r.spans, true);
         if (r.truncated) problem.value = 'The viewer sent only part of this window (too many spans): zoom in for all.';
       },
       (e: unknown) => (problem.value = e instanceof Error ? e.message : String(e)),
@@ -31,7 +32,7 @@ export function App() {
       (e: unknown) => (problem.value = e instanceof Error ? e.message : String(e)),
     );
     const close = openStream({
-      spans: addSpans,
+      spans: (spans) => addSpans(spans.map(toTimelineSpan)),
       cluster: (c) => (cluster.value = c),
       stats: (s) => (stats.value = s),
       connected: (up) => (streamUp.value = up),

@@ -2,18 +2,13 @@
 // RPCs become arrows between lanes (a Lamport diagram), and where terms and leaders change. Pure
 // functions of the spans, so the canvas drawing (timeline.tsx) only draws.
 import { isError, rootSpan, rpcPeer, spanKindOfTrace } from '../../traces/kinds';
-import type { FlatSpan, TraceKind } from './types';
+import { isChaosEvent, spanNode } from '../../traces/timeline-span';
+import type { TimelineSpan, TraceKind } from './types';
 
 export { isError, rootSpan, rpcPeer, spanKindOfTrace };
 
 /** The node a span happened on: raft.node.id, else the resource's instance id, else the service. */
-export function nodeOf(s: FlatSpan): string {
-  const a = s.attributes['raft.node.id'];
-  if (typeof a === 'string') return a;
-  if (s.nodeId) return s.nodeId;
-  const r = s.resource['service.instance.id'];
-  return typeof r === 'string' ? r : s.service;
-}
+export const nodeOf = spanNode;
 
 export const KIND_COLOURS: Record<TraceKind, string> = {
   election: '#8e44ad',
@@ -83,21 +78,21 @@ export function sortLanes(ids: Iterable<string>): string[] {
 }
 
 /** Groups spans by trace and finds each trace's root (no parent, or a parent not received). */
-export function groupTraces(spans: Iterable<FlatSpan>): Map<string, { spans: FlatSpan[]; root: FlatSpan }> {
-  const byTrace = new Map<string, FlatSpan[]>();
+export function groupTraces(spans: Iterable<TimelineSpan>): Map<string, { spans: TimelineSpan[]; root: TimelineSpan }> {
+  const byTrace = new Map<string, TimelineSpan[]>();
   for (const s of spans) {
     const list = byTrace.get(s.traceId);
     if (list) list.push(s);
     else byTrace.set(s.traceId, [s]);
   }
-  const out = new Map<string, { spans: FlatSpan[]; root: FlatSpan }>();
+  const out = new Map<string, { spans: TimelineSpan[]; root: TimelineSpan }>();
   for (const [id, list] of byTrace) out.set(id, { spans: list, root: rootSpan(list) ?? list[0] });
   return out;
 }
 
 /** Builds the timeline of spans: bars, arrows, term/leader/chaos marks. */
 export function buildTimeline(
-  spans: Iterable<FlatSpan>,
+  spans: Iterable<TimelineSpan>,
   opts: { heartbeats: boolean; nodes?: string[] },
 ): TimelineModel {
   const traces = groupTraces(spans);
@@ -117,7 +112,7 @@ export function buildTimeline(
     // A trace's work on a node is one bar per burst: spans closer than BURST_GAP_MS merge, so a
     // follower applying the entry long after (a restarted node replaying its log) gets its own bar
     // instead of one bar across the whole gap.
-    const perNode = new Map<string, FlatSpan[]>();
+    const perNode = new Map<string, TimelineSpan[]>();
     for (const s of list) {
       const node = nodeOf(s);
       laneSet.add(node);
@@ -125,8 +120,7 @@ export function buildTimeline(
       if (l) l.push(s);
       else perNode.set(node, [s]);
       for (const ev of s.events) {
-        if (ev.name.startsWith('chaos') || ev.attributes['raft.chaos.kind'] !== undefined)
-          marks.push({ kind: 'chaos', atMs: ev.timeMs, node, label: ev.name, traceId });
+        if (isChaosEvent(ev)) marks.push({ kind: 'chaos', atMs: ev.timeMs, node, label: ev.name, traceId });
       }
     }
     const traceBars: Bar[] = [];
@@ -144,7 +138,7 @@ export function buildTimeline(
       }
     }
     // RPCs: a CLIENT span on one node whose SERVER child is on another (or never arrived).
-    const serverOf = new Map<string, FlatSpan>();
+    const serverOf = new Map<string, TimelineSpan>();
     for (const s of list) if (s.kind === 'SERVER' && s.parentSpanId) serverOf.set(s.parentSpanId, s);
     for (const c of list) {
       if (c.kind !== 'CLIENT') continue;
@@ -207,7 +201,7 @@ function latest(bars: Bar[]): Bar | undefined {
 /** A failover: a won election after the cluster had a leader, that is in a term past the first,
  *  whose winner is not the leader the previous won election (when the page has it) made. The
  *  cluster's very first election is not one; a leader re-elected after a partition is not one. */
-function latestFailover(traces: Map<string, { spans: FlatSpan[]; root: FlatSpan }>): Bar | undefined {
+function latestFailover(traces: Map<string, { spans: TimelineSpan[]; root: TimelineSpan }>): Bar | undefined {
   const won = [...traces.values()]
     .map(({ root }) => root)
     .filter((r) => r.name === 'raft.election' && r.attributes['raft.election.outcome'] === 'won')

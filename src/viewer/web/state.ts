@@ -1,14 +1,14 @@
-// The page's state: the spans it holds, the cluster view and the server's stats, as Preact
+// The page's state: the spans it holds (in the timeline's compact form), the cluster view and the server's stats, as Preact
 // signals. Spans live in one bounded store (oldest dropped first) so a page left open for hours
 // stays small; components re-render when `spansVersion` moves.
 import { signal } from '@preact/signals';
-import type { ClusterView, FlatSpan, Stats } from './types';
+import type { ClusterView, Stats, TimelineSpan } from './types';
 
 /** The page keeps at most this many spans (the server keeps more; scrolling back fetches them). */
 export const MAX_PAGE_SPANS = 150_000;
 
 class SpanStore {
-  private readonly byKey = new Map<string, FlatSpan>();
+  private readonly byKey = new Map<string, TimelineSpan>();
   /** The span window fetched so far: [from, to] in ms, or null before the first fetch. */
   loaded: { from: number; to: number } | null = null;
 
@@ -17,7 +17,7 @@ class SpanStore {
   }
 
   /** Adds spans (a span seen again replaces the old copy); returns how many were new. */
-  add(spans: FlatSpan[]): number {
+  add(spans: TimelineSpan[]): number {
     let added = 0;
     for (const s of spans) {
       const key = `${s.traceId}/${s.spanId}`;
@@ -36,23 +36,23 @@ class SpanStore {
   }
 
   /** Spans overlapping [from, to]. */
-  inWindow(from: number, to: number): FlatSpan[] {
-    const out: FlatSpan[] = [];
+  inWindow(from: number, to: number): TimelineSpan[] {
+    const out: TimelineSpan[] = [];
     for (const s of this.byKey.values()) if (s.endMs >= from && s.startMs <= to) out.push(s);
     return out;
   }
 
   /** Every span of the traces that have a span overlapping [from, to] (so an arrow or bar that
    *  crosses the window's edge is drawn whole). */
-  tracesInWindow(from: number, to: number): FlatSpan[] {
+  tracesInWindow(from: number, to: number): TimelineSpan[] {
     const ids = new Set<string>();
     for (const s of this.byKey.values()) if (s.endMs >= from && s.startMs <= to) ids.add(s.traceId);
-    const out: FlatSpan[] = [];
+    const out: TimelineSpan[] = [];
     for (const s of this.byKey.values()) if (ids.has(s.traceId)) out.push(s);
     return out;
   }
 
-  all(): IterableIterator<FlatSpan> {
+  all(): IterableIterator<TimelineSpan> {
     return this.byKey.values();
   }
 
@@ -84,9 +84,16 @@ const MIN_REDRAW_MS = 500;
 let lastBump = 0;
 let bumpTimer = 0;
 
-export function addSpans(spans: FlatSpan[]): void {
+/** Adds spans and redraws: at once for a window the page asked for (`now`), else (the stream's
+ *  batches) at most every MIN_REDRAW_MS. */
+export function addSpans(spans: TimelineSpan[], now = false): void {
   if (!spans.length) return;
   store.add(spans);
+  if (now) {
+    window.clearTimeout(bumpTimer);
+    bump();
+    return;
+  }
   const wait = lastBump + MIN_REDRAW_MS - performance.now();
   if (wait <= 0) bump();
   else if (!bumpTimer) bumpTimer = window.setTimeout(bump, wait);

@@ -7,7 +7,7 @@ import { scaleTime, type ScaleTime } from 'd3-scale';
 import { select } from 'd3-selection';
 import { axisBottom } from 'd3-axis';
 import { zoom as d3zoom, zoomIdentity, type ZoomBehavior, type D3ZoomEvent } from 'd3-zoom';
-import { fetchSpans } from './api';
+import { fetchTimeline } from './api';
 import {
   ERROR_COLOUR,
   KIND_COLOURS,
@@ -152,7 +152,7 @@ export function Timeline() {
       const [a, b] = s.x.domain().map(Number);
       const have = store.loaded;
       if (have && a >= have.from && b <= have.to) return;
-      fetchSpans(a, b).then(
+      fetchTimeline(a, b).then(
         (r) => {
           store.add(r.spans);
           store.loaded = have ? { from: Math.min(have.from, a), to: Math.max(have.to, b) } : { from: a, to: b };

@@ -4,7 +4,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { scaleLinear } from 'd3-scale';
 import { exportUrl, fetchTrace } from './api';
 import { KIND_COLOURS, ERROR_COLOUR, isError, nodeOf, rootSpan, rpcPeer, sortLanes, spanKindOfTrace } from './model';
-import { openTrace, openTraceId, spansVersion, store } from './state';
+import { openTrace, openTraceId, spansVersion } from './state';
 import type { AttrValue, FlatSpan } from './types';
 
 export function TraceDetail() {
@@ -24,13 +24,10 @@ export function TraceDetail() {
       },
       (e: unknown) => {
         if (cancelled) return;
-        // Not (yet) on the server: what the page holds, if anything (spans still arriving).
-        const local = store.inWindow(-Infinity, Infinity).filter((s) => s.traceId === id);
-        if (local.length) setSpans(local);
-        else {
-          setSpans(null);
-          setError(e instanceof Error ? e.message : String(e));
-        }
+        // Not (yet) on the server: said so, and asked again as spans arrive. (The page holds
+        // only the timeline's compact form of spans, not what this pane shows.)
+        setSpans(null);
+        setError(e instanceof Error ? e.message : String(e));
       },
     );
     return () => {

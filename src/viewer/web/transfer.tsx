@@ -1,7 +1,7 @@
 // Export the window on screen as OTLP JSON (Jaeger's Upload opens it), and import such a file, a
 // spans.jsonl or a Jaeger export back into the viewer, from the page.
 import { useState } from 'preact/hooks';
-import { exportUrl, fetchSpans, importFile } from './api';
+import { exportUrl, fetchTimeline, importFile } from './api';
 import { addSpans, spansVersion } from './state';
 
 export function ExportImport() {
@@ -22,8 +22,8 @@ export function ExportImport() {
       const r = await importFile(await file.text());
       setMsg({ ok: true, text: `imported ${r.spans} spans in ${r.traces} traces from ${file.name}` });
       // Show what came in: imported spans may lie anywhere in time.
-      const got = await fetchSpans(0, Date.now() + 86_400_000);
-      addSpans(got.spans);
+      const got = await fetchTimeline(0, Date.now() + 86_400_000);
+      addSpans(got.spans, true);
     } catch (err) {
       setMsg({ ok: false, text: err instanceof Error ? err.message : String(err) });
     } finally {

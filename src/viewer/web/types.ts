@@ -2,6 +2,7 @@
 // span shape of src/traces/otlp.ts, shared with the server.
 export type { AttrValue, FlatSpan, SpanKindName as SpanKind } from '../../traces/otlp';
 export type { TraceKindName as TraceKind } from '../../traces/kinds';
+export type { TimelineSpan } from '../../traces/timeline-span';
 import type { TraceKindName as TraceKind } from '../../traces/kinds';
 
 export interface TraceSummary {
