@@ -3,7 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { OtlpError, parseTraceText } from '../traces/otlp.js';
+import { OtlpError } from '../traces/otlp.js';
+import { parseTraceText } from '../traces/documents.js';
 import { DEFAULT_DATA_DIR, findCluster } from './cluster-file.js';
 import { help } from './common.js';
 

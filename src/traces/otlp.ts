@@ -6,7 +6,6 @@
 // OTLP/JSON differs from the proto3 JSON mapping in two ways the spec fixes: trace and span ids are
 // hex strings, and enums are integers. Some exporters still send base64 ids (the proto3 mapping of
 // `bytes`) or enum names; both are accepted here, and everything that comes out is lowercase hex.
-import { jaegerJsonToFlat, type JaegerJsonDocument } from './jaeger-json.js';
 
 // ---------------------------------------------------------------------------------------------
 // OTLP JSON types (opentelemetry/proto/trace/v1/trace.proto, common/v1/common.proto)
@@ -408,65 +407,6 @@ export function toOtlp(spans: FlatSpan[]): ExportTraceServiceRequest {
       scopeSpans: [{ scope: {}, spans: g.spans }],
     })),
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Files and bodies
-// ---------------------------------------------------------------------------------------------
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/**
- * Spans of one parsed JSON document: an ExportTraceServiceRequest / TracesData (`{resourceSpans}`),
- * a Jaeger /api/v3 answer (`{result: {resourceSpans}}`), a Jaeger UI download (`{data: [{traceID,
- * spans, processes}]}`), or an array of any of these.
- */
-export function flattenDocument(doc: unknown): FlatSpan[] {
-  if (Array.isArray(doc)) return doc.flatMap((d) => flattenDocument(d));
-  if (!isObject(doc)) throw new OtlpError('expected a JSON object (OTLP JSON, a Jaeger /api/v3 answer or export)');
-  if ('resourceSpans' in doc) return flattenOtlp(doc);
-  if (isObject(doc.result)) return flattenDocument(doc.result);
-  if (Array.isArray(doc.data)) return jaegerJsonToFlat(doc as unknown as JaegerJsonDocument);
-  if (isObject(doc.error))
-    throw new OtlpError(`the document is an error answer: ${JSON.stringify(doc.error).slice(0, 200)}`);
-  if (Object.keys(doc).length === 0) return [];
-  throw new OtlpError(
-    `no resourceSpans, result or data field (got ${Object.keys(doc).slice(0, 5).join(', ')}): not OTLP JSON`,
-  );
-}
-
-/**
- * Spans of a file or request body: one JSON document (see flattenDocument) or JSON lines of them (a
- * node's spans.jsonl). Blank lines are skipped; a bad line throws with its line number.
- */
-export function parseTraceText(text: string): FlatSpan[] {
-  const trimmed = text.trim();
-  if (trimmed === '') return [];
-  try {
-    return flattenDocument(JSON.parse(trimmed));
-  } catch (e) {
-    if (e instanceof OtlpError) throw e;
-    // Not one JSON value: try JSON lines.
-  }
-  const out: FlatSpan[] = [];
-  const lines = trimmed.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    if (line === '') continue;
-    let doc: unknown;
-    try {
-      doc = JSON.parse(line);
-    } catch (e) {
-      throw new OtlpError(`line ${i + 1}: not JSON (${(e as Error).message})`);
-    }
-    try {
-      for (const s of flattenDocument(doc)) out.push(s);
-    } catch (e) {
-      throw new OtlpError(`line ${i + 1}: ${(e as Error).message}`);
-    }
-  }
-  return out;
 }
 
 /** Spans grouped by trace id, each group in start order; groups in order of first start. */

@@ -4,7 +4,8 @@
 // older snake_case spellings are deprecated aliases there). Trace answers are OTLP JSON under
 // `result`; Jaeger answers 404 {"error": {"httpCode": 404, "message": "No traces found"}} when a
 // search or a trace id finds nothing, which this client turns into an empty list.
-import { groupByTrace, OtlpError, parseTraceText, type FlatSpan } from './otlp.js';
+import { groupByTrace, OtlpError, type FlatSpan } from './otlp.js';
+import { parseTraceText } from './documents.js';
 
 export interface FindTracesQuery {
   service: string;

@@ -1,7 +1,8 @@
 // What a trace is about, read from its root span the way the nodes tag it.
 import { describe, expect, it } from 'vitest';
 import { isHeartbeat, rootSpan, rpcPeer, spanKey, traceKind } from '../../src/traces/kinds.js';
-import { parseTraceText, type FlatSpan } from '../../src/traces/otlp.js';
+import { type FlatSpan } from '../../src/traces/otlp.js';
+import { parseTraceText } from '../../src/traces/documents.js';
 import { electionSpans, otlpJsonBody } from './sdk-spans.js';
 
 let n = 1;

@@ -8,11 +8,11 @@ import {
   msToNanos,
   nanosToMs,
   normalizeId,
-  parseTraceText,
   toOtlp,
   type ExportTraceServiceRequest,
   type FlatSpan,
 } from '../../src/traces/otlp.js';
+import { parseTraceText } from '../../src/traces/documents.js';
 import { electionSpans, otlpJsonBody } from './sdk-spans.js';
 
 function sdkFlat(): { body: string; spans: FlatSpan[] } {

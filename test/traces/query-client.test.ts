@@ -2,7 +2,7 @@
 // client is run against the built-in viewer in test/viewer/api.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TraceQueryClient, TraceQueryError } from '../../src/traces/query-client.js';
-import { parseTraceText } from '../../src/traces/otlp.js';
+import { parseTraceText } from '../../src/traces/documents.js';
 import { releasePorts, reservePorts } from '../support/ports.js';
 import { JaegerStub } from './jaeger-stub.js';
 import { electionSpans, otlpJsonBody } from './sdk-spans.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseTraceText } from '../../src/traces/otlp.js';
+import { parseTraceText } from '../../src/traces/documents.js';
 import { BIN, cli } from '../cli/procs.js';
 import { releasePorts, reservePorts } from '../support/ports.js';
 import { killChild, spawnTracked } from '../support/processes.js';

@@ -5,7 +5,8 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseTraceText, toOtlp } from '../../src/traces/otlp.js';
+import { toOtlp } from '../../src/traces/otlp.js';
+import { parseTraceText } from '../../src/traces/documents.js';
 import { startViewer } from '../../src/viewer/server/server.js';
 import { releasePorts, reservePorts } from '../support/ports.js';
 import { electionSpans, otlpJsonBody } from '../traces/sdk-spans.js';

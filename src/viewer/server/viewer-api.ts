@@ -11,7 +11,8 @@
 //   GET  /api/viewer/stats                        {spans, traces, bytes, evictedTraces, evictedSpans, caps, ...}
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TRACE_KINDS } from '../../traces/kinds.js';
-import { normalizeId, OtlpError, parseTraceText, toOtlp, type FlatSpan } from '../../traces/otlp.js';
+import { normalizeId, OtlpError, toOtlp, type FlatSpan } from '../../traces/otlp.js';
+import { parseTraceText } from '../../traces/documents.js';
 import { HttpError, numberParam, readBody, sendJson, sendJsonText } from './http-util.js';
 import type { Ingest } from './ingest.js';
 import { encodeTimeline } from '../../traces/timeline-span.js';
