@@ -6,6 +6,8 @@ import { ATTR, SPAN, list, nodeOf, num, str } from './spans.js';
 import type { CheckContext, Exercise, Finding, Trace } from './types.js';
 
 const PUT = 'PUT /kv/{key}';
+/** The forward hop: a follower hands the write to the leader over the peers' gRPC channel. */
+const FORWARD = SPAN.rpc('Forward');
 /** The resolution of span start times (see the durability step below). */
 const CLOCK_MS = 1;
 
@@ -13,18 +15,18 @@ const CLOCK_MS = 1;
 interface Write {
   trace: Trace;
   entry: FlatSpan; // the follower's HTTP SERVER span (the root)
-  leaderHttp: FlatSpan; // the leader's HTTP SERVER span (raft.forwarded_by set)
-  hop: FlatSpan | undefined; // the follower's HTTP CLIENT span, parent of leaderHttp
+  leaderServer: FlatSpan; // the leader's raft.Raft/Forward SERVER span (raft.forwarded_by set)
+  hop: FlatSpan | undefined; // the follower's raft.Raft/Forward CLIENT span, parent of leaderServer
   propose: FlatSpan | undefined;
 }
 
 function forwardedWrite(t: Trace): Write | null {
-  const leaderHttp = t.spans.find((s) => s.name === PUT && s.kind === 'SERVER' && str(s, 'raft.forwarded_by'));
+  const leaderServer = t.spans.find((s) => s.name === FORWARD && s.kind === 'SERVER' && str(s, 'raft.forwarded_by'));
   const entry = t.spans.find((s) => s.name === PUT && s.kind === 'SERVER' && !s.parentSpanId);
-  if (!leaderHttp || !entry) return null;
-  const hop = t.spans.find((s) => s.kind === 'CLIENT' && s.spanId === leaderHttp.parentSpanId);
-  const propose = t.spans.find((s) => s.name === SPAN.propose && s.parentSpanId === leaderHttp.spanId);
-  return { trace: t, entry, leaderHttp, hop, propose };
+  if (!leaderServer || !entry) return null;
+  const hop = t.spans.find((s) => s.kind === 'CLIENT' && s.spanId === leaderServer.parentSpanId);
+  const propose = t.spans.find((s) => s.name === SPAN.propose && s.parentSpanId === leaderServer.spanId);
+  return { trace: t, entry, leaderServer, hop, propose };
 }
 
 function fsync(s: FlatSpan): string {
@@ -44,7 +46,7 @@ async function check(ctx: CheckContext): Promise<Finding[]> {
     return [
       {
         ok: false,
-        what: "a write sent to a follower, forwarded to the leader (two PUT /kv/{key} SERVER spans, the leader's with raft.forwarded_by)",
+        what: "a write sent to a follower, forwarded to the leader (the follower's PUT /kv/{key} SERVER span, then a raft.Raft/Forward call to the leader, whose SERVER span has raft.forwarded_by)",
         traceId: direct?.traceId,
         next: direct
           ? 'that write went straight to the leader. Find a follower with `raft-otel status` and send it there: `raft-otel kv put greeting hello --node <follower>`'
@@ -55,7 +57,7 @@ async function check(ctx: CheckContext): Promise<Finding[]> {
   const t = w.trace;
   const spans = t.spans;
   const follower = nodeOf(w.entry);
-  const leader = nodeOf(w.leaderHttp);
+  const leader = nodeOf(w.leaderServer);
   const index = num(w.propose!, ATTR.logIndex);
   const findings: Finding[] = [
     {
@@ -65,13 +67,13 @@ async function check(ctx: CheckContext): Promise<Finding[]> {
     },
     {
       ok: w.hop !== undefined && nodeOf(w.hop) !== leader,
-      what: `${follower} forwarded it to the leader ${leader}: an HTTP CLIENT span on ${follower}, parent of ${leader}'s PUT span (raft.forwarded_by = ${follower})`,
+      what: `${follower} forwarded it to the leader ${leader}: a raft.Raft/Forward CLIENT span on ${follower}, parent of ${leader}'s SERVER span (raft.forwarded_by = ${follower})`,
       traceId: t.traceId,
       next: "the forward hop's CLIENT span is missing: check again in a few seconds (spans arrive in batches)",
     },
     {
       ok: index !== undefined,
-      what: `1. ${leader} proposed it: raft.propose, child of its PUT span, at log index ${index ?? '?'} (term ${str(w.propose!, ATTR.term) ?? '?'})`,
+      what: `1. ${leader} proposed it: raft.propose, child of its Forward SERVER span, at log index ${index ?? '?'} (term ${str(w.propose!, ATTR.term) ?? '?'})`,
       traceId: t.traceId,
     },
   ];

@@ -31,7 +31,7 @@ export async function runCheck(
   start: StartRecord | null,
   since: number,
 ): Promise<CheckOutcome> {
-  const warnings: string[] = samplingWarnings(ex.needs, cluster.settings);
+  const warnings: string[] = samplingWarnings(ex.needs, cluster.settings, ex.needsEveryWrite ?? false);
   const ctx = makeContext({ cluster, tracesUrl, since, start, warnings });
   let findings: Finding[];
   try {

@@ -21,8 +21,15 @@ const DEFAULT: Record<TraceKind, number> = {
 };
 
 /** What the settings would hide of the kinds of trace a check needs. */
-export function samplingWarnings(needs: TraceKind[], settings: Record<string, string>): string[] {
+export function samplingWarnings(needs: TraceKind[], settings: Record<string, string>, everyWrite = false): string[] {
   const out: string[] = [];
+  // The default sampler caps what load produces (docs/trace-model.md, "Sampling"): a check that
+  // looks for one particular write of a bench needs that cap off.
+  const rate = settings.RAFT_TRACE_RATE ?? '';
+  if (everyWrite && rate !== '0')
+    out.push(
+      `RAFT_TRACE_RATE=${rate || '5 (the default)'}: under a bench each node traces its first ${settings.RAFT_TRACE_BURST || '50'} writes, then ${rate || '5'} a second, so the write this check looks for may not be traced; start the cluster with RAFT_TRACE_RATE=0`,
+    );
   for (const kind of needs) {
     const name = VARIABLE[kind];
     const raw = settings[name];
@@ -35,7 +42,7 @@ export function samplingWarnings(needs: TraceKind[], settings: Record<string, st
   const cap = Number(settings.RAFT_TRACES_PER_MINUTE ?? 0);
   if (cap > 0)
     out.push(
-      `RAFT_TRACES_PER_MINUTE=${cap}: each node keeps at most ${cap} new traces a minute, so some of what this check looks for may be missing`,
+      `RAFT_TRACES_PER_MINUTE=${cap}: each node keeps at most ${cap} new write, read and heartbeat traces a minute, so some of what this check looks for may be missing`,
     );
   return out;
 }

@@ -91,5 +91,8 @@ export interface Exercise {
   /** The kinds of trace the check reads: the command warns when the cluster's sampling settings
    *  would hide some of them (src/exercises/sampling.ts). */
   needs: TraceKind[];
+  /** True when its steps put load on the cluster (a bench) and the check needs every write of it
+   *  traced: the default sampler keeps each node's first writes, then a few a second. */
+  needsEveryWrite?: boolean;
   check(ctx: CheckContext): Promise<Finding[]>;
 }

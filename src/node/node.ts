@@ -259,6 +259,22 @@ export class RaftNode extends EventEmitter implements NodeSurface {
   }
 
   private observe(o: Observation): void {
+    // A candidacy opens its election span before its log line; every line about what the core did
+    // is written in the running election's context, so it names the election's trace.
+    const opens = o.type === 'became_candidate' || o.type === 'became_pre_candidate';
+    if (opens) this.tracing.observe(o);
+    this.tracing.duringElection(() => this.logObservation(o));
+    if (!opens) this.tracing.observe(o);
+    if (this.raft.leader !== this.knownLeader) {
+      this.knownLeader = this.raft.leader;
+      if (this.knownLeader) {
+        this.counters.leaderChanges++;
+        this.log.info('leader_changed', { leader: this.knownLeader, term: this.raft.term });
+      }
+    }
+  }
+
+  private logObservation(o: Observation): void {
     switch (o.type) {
       case 'became_leader':
         this.counters.electionsWon++;
@@ -285,14 +301,6 @@ export class RaftNode extends EventEmitter implements NodeSurface {
         break;
       default:
         this.log.debug(o.type, { ...o });
-    }
-    this.tracing.observe(o);
-    if (this.raft.leader !== this.knownLeader) {
-      this.knownLeader = this.raft.leader;
-      if (this.knownLeader) {
-        this.counters.leaderChanges++;
-        this.log.info('leader_changed', { leader: this.knownLeader, term: this.raft.term });
-      }
     }
   }
 

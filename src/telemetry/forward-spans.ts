@@ -4,27 +4,33 @@
 // is the SERVER span's child. So the forward hop shows in the trace as one RPC, like Raft's own.
 import {
   context,
-  propagation,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   trace,
   type Attributes,
+  type Context,
 } from '@opentelemetry/api';
 import { Metadata, status } from '@grpc/grpc-js';
 import { ATTR, SPAN } from './names.js';
+import { carrierOf, contextFromCarrier } from './trace-context.js';
 import { tracer } from './semconv.js';
 
 const METHOD = 'Forward';
 
-const setter = { set: (md: Metadata, k: string, v: string) => md.set(k, v) };
-const getter = {
-  get: (md: Metadata, k: string) => {
-    const v = md.get(k);
-    return v.length ? String(v[0]) : undefined;
-  },
-  keys: (md: Metadata) => Object.keys(md.getMap()),
-};
+/** The trace context travels as W3C traceparent in the call's metadata, written and read by the
+ *  same dedicated propagator as Raft's own RPCs (trace-context.ts), whatever OTEL_PROPAGATORS says. */
+function metadataOf(ctx: Context): Metadata {
+  const md = new Metadata();
+  for (const [k, v] of Object.entries(carrierOf(ctx))) md.set(k, v);
+  return md;
+}
+
+function contextOfMetadata(md: Metadata): Context {
+  const carrier: Record<string, string> = {};
+  for (const [k, v] of Object.entries(md.getMap())) if (typeof v === 'string') carrier[k] = v;
+  return contextFromCarrier(carrier) ?? ROOT_CONTEXT;
+}
 
 /** What the leader answered, for the spans: an error code when the write was not applied. */
 export interface ForwardOutcome {
@@ -64,8 +70,7 @@ export async function forwardClientSpan<T extends ForwardOutcome>(
   };
   const span = tracer().startSpan(SPAN.rpc(METHOD), { kind: SpanKind.CLIENT, attributes });
   const ctx = trace.setSpan(context.active(), span);
-  const md = new Metadata();
-  propagation.inject(ctx, md, setter);
+  const md = metadataOf(ctx);
   try {
     const r = await context.with(ctx, () => call(md));
     describe(span, r);
@@ -84,7 +89,7 @@ export async function forwardServerSpan<T extends ForwardOutcome>(
   md: Metadata,
   serve: () => Promise<T>,
 ): Promise<T> {
-  const parent = propagation.extract(ROOT_CONTEXT, md, getter);
+  const parent = contextOfMetadata(md);
   const span = tracer().startSpan(
     SPAN.rpc(METHOD),
     {

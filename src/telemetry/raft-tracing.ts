@@ -20,7 +20,7 @@
 //       raft.commit                INTERNAL  leader, when the commit index passes the entry
 //       raft.apply                 INTERNAL  every node, from the context stored in the entry
 // Heartbeats are AppendEntries without traced entries: roots of their own, sampled as "heartbeat".
-import { context, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { Metadata as GrpcMetadata, type Metadata } from '@grpc/grpc-js';
 import type { Entry, Message, Observation, Ready } from '../raft/types.js';
 import type { ChaosEvent } from '../transport/chaos.js';
@@ -58,6 +58,10 @@ export interface NodeTracing {
   observe(o: Observation): void;
   /** trace_id and span_id of the active span, for log lines. */
   logFields(): Record<string, string>;
+  /** Runs `fn` (a log line about what the core did) in the running election's context, if one
+   *  runs: the core reports outside any request, and the active span then is whichever request
+   *  happened to drive it, so an election's log lines would otherwise name a write's trace. */
+  duringElection<T>(fn: () => T): T;
 }
 
 export const NO_TRACING: NodeTracing = {
@@ -72,6 +76,7 @@ export const NO_TRACING: NodeTracing = {
   apply: (_e, run) => run(),
   observe: () => {},
   logFields: () => ({}),
+  duringElection: (fn) => fn(),
 };
 
 /** The spans of one node, fed with what happens; `env` says how spans are made and stamped. */
@@ -245,6 +250,11 @@ export class RaftTracing implements NodeTracing {
 
   private chaos(info: { method: RpcMethod; peer: string; direction: 'out' | 'in' }, event: ChaosEvent): void {
     this.spans.rpc.chaos(info, event, trace.getActiveSpan() ?? null);
+  }
+
+  duringElection<T>(fn: () => T): T {
+    const span = this.spans.cluster.activeElectionSpan();
+    return span ? context.with(trace.setSpan(ROOT_CONTEXT, span), fn) : fn();
   }
 
   /** The active span's ids, or during an election the election's, so a log line leads to its trace. */
