@@ -18,6 +18,7 @@ import { DiskStorage } from '../storage/storage.js';
 import { Chaos } from '../transport/chaos.js';
 import { PeerClients } from '../transport/client.js';
 import { isRequest, type RequestMessage, type ResponseMessage } from '../transport/codec.js';
+import { isMatchedReply, ReplyMatcher } from '../transport/replies.js';
 import { NO_TRACING, type NodeTracing } from '../telemetry/raft-tracing.js';
 import { RaftServer, RpcError, type ForwardHandler } from '../transport/server.js';
 import type { ForwardReply__Output } from '../transport/generated/raft/ForwardReply.js';
@@ -61,6 +62,8 @@ export class RaftNode extends EventEmitter implements NodeSurface {
   private writes = new Waiters<number, Applied, { term: number }>();
   /** Calls being served, waiting for the core's reply. */
   private rpcWaiters = new Waiters<string, ResponseMessage>();
+  /** Which waiting call each reply of the core answers (a timed-out call keeps its place). */
+  private replies = new ReplyMatcher<string>();
   private readWaiters = new Waiters<string, number>();
   private applyWaiters = new IndexWaiters();
   /** performance.now() when this node last heard from its leader (for bounded-staleness reads). */
@@ -231,9 +234,10 @@ export class RaftNode extends EventEmitter implements NodeSurface {
   }
 
   private dispatch(m: Message): void {
-    if (m.rpcId !== undefined) {
+    if (isMatchedReply(m)) {
       // The reply to a call we are serving (it was made durable first: we are past persist).
-      this.rpcWaiters.resolve(m.rpcId, m as ResponseMessage);
+      const key = this.replies.answered(m);
+      if (key !== undefined) this.rpcWaiters.resolve(key, m as ResponseMessage);
       return;
     }
     if (m.type === 'ReadIndexResponse') {
@@ -318,7 +322,6 @@ export class RaftNode extends EventEmitter implements NodeSurface {
       return rejected ? Promise.reject(new RpcError(grpcStatus.INVALID_ARGUMENT, rejected)) : Promise.resolve(null);
     }
     const key = m.type === 'ReadIndex' ? `ri:${m.from}:${m.requestId}` : String(++this.counter);
-    if (m.type !== 'ReadIndex') m.rpcId = key;
     const timeout = this.cfg.tickMs * this.cfg.electionTicks * 2;
     const reply = this.rpcWaiters.wait(
       key,
@@ -333,6 +336,9 @@ export class RaftNode extends EventEmitter implements NodeSurface {
       const code = m.clusterId !== this.cfg.clusterId ? grpcStatus.FAILED_PRECONDITION : grpcStatus.INVALID_ARGUMENT;
       return Promise.reject(new RpcError(code, `rejected by ${this.cfg.id}: ${rejected}`));
     }
+    // The core answers each request it accepts with one reply, in order: the reply it produces
+    // for this peer and RPC after those already waiting is this call's.
+    this.replies.accepted(m, key);
     if ((m.type === 'AppendEntries' || m.type === 'InstallSnapshot') && this.raft.leader === m.from)
       this.lastLeaderContact = performance.now();
     // This request is why the next write to disk happens (entries to store, a vote to keep).
