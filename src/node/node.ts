@@ -314,26 +314,26 @@ export class RaftNode extends EventEmitter implements NodeSurface {
   /** Serves an incoming RPC: steps the request into the core and waits for the core's reply,
    *  which leaves the Ready loop only after this node's state is on disk. */
   private handleRequest(m: RequestMessage): Promise<ResponseMessage | null> {
-    if (this.stopped) return Promise.reject(new RpcError(grpcStatus.UNAVAILABLE, `${this.cfg.id} is shutting down`));
+    if (this.stopped) return Promise.reject(new RpcError('shutting_down', `${this.cfg.id} is shutting down`));
     this.syncClock();
     if (m.type === 'TimeoutNow') {
       const rejected = this.raft.step(m);
       this.kick();
-      return rejected ? Promise.reject(new RpcError(grpcStatus.INVALID_ARGUMENT, rejected)) : Promise.resolve(null);
+      return rejected ? Promise.reject(new RpcError('rejected', rejected)) : Promise.resolve(null);
     }
     const key = m.type === 'ReadIndex' ? `ri:${m.from}:${m.requestId}` : String(++this.counter);
     const timeout = this.cfg.tickMs * this.cfg.electionTicks * 2;
     const reply = this.rpcWaiters.wait(
       key,
       timeout,
-      () => new RpcError(grpcStatus.DEADLINE_EXCEEDED, `${this.cfg.id} produced no reply in ${timeout} ms`),
+      () => new RpcError('no_reply', `${this.cfg.id} produced no reply in ${timeout} ms`),
       undefined,
     );
     const rejected = this.raft.step(m);
     if (rejected) {
       this.rpcWaiters.cancel(key);
       // Decided on the message, not on the words of the refusal.
-      const code = m.clusterId !== this.cfg.clusterId ? grpcStatus.FAILED_PRECONDITION : grpcStatus.INVALID_ARGUMENT;
+      const code = m.clusterId !== this.cfg.clusterId ? 'wrong_cluster' : 'rejected';
       return Promise.reject(new RpcError(code, `rejected by ${this.cfg.id}: ${rejected}`));
     }
     // The core answers each request it accepts with one reply, in order: the reply it produces
@@ -403,7 +403,7 @@ export class RaftNode extends EventEmitter implements NodeSurface {
     if (!res.ok) {
       this.tracing.proposalEnded(index, res.reason);
       if (res.reason === 'transfer_in_progress')
-        throw new ClientError(503, 'transfer_in_progress', 'leadership is being handed over; retry in a moment');
+        throw new ClientError('transfer_in_progress', 'leadership is being handed over; retry in a moment');
       throw notLeader(this.cfg.id, res.leader);
     }
     this.counters.proposals++;
@@ -413,7 +413,7 @@ export class RaftNode extends EventEmitter implements NodeSurface {
   /** Proposes a membership change on this node (the leader). */
   changeMembership(change: ConfChange): Promise<Applied> {
     const res = this.raft.proposeConfChange(change);
-    if (!res.ok) throw new ClientError(409, 'membership_change_refused', res.reason, { leader: res.leader });
+    if (!res.ok) throw new ClientError('membership_change_refused', res.reason, { leader: res.leader });
     return this.awaitEntry(res.index, res.term);
   }
 
@@ -442,7 +442,6 @@ export class RaftNode extends EventEmitter implements NodeSurface {
       const staleness = this.isLeader() ? 0 : performance.now() - this.lastLeaderContact;
       if (staleness > maxStalenessMs) {
         throw new ClientError(
-          503,
           'stale_bound_exceeded',
           `${this.cfg.id} last heard from a leader ${Number.isFinite(staleness) ? `${Math.round(staleness)} ms` : 'never'} ago, more than maxStalenessMs=${maxStalenessMs}; ask another node or raise the bound`,
         );
@@ -517,22 +516,22 @@ export class RaftNode extends EventEmitter implements NodeSurface {
       Object.entries(st.progress)
         .filter(([id]) => st.conf.voters.includes(id))
         .sort((a, b) => b[1].match - a[1].match)[0]?.[0];
-    if (!to) throw new ClientError(409, 'no_transfer_target', 'there is no other voter to hand leadership to');
+    if (!to) throw new ClientError('no_transfer_target', 'there is no other voter to hand leadership to');
     const r = this.raft.transferLeadership(to);
-    if (!r.ok) throw new ClientError(409, 'transfer_refused', r.reason ?? 'refused');
+    if (!r.ok) throw new ClientError('transfer_refused', r.reason ?? 'refused');
     this.kick();
     const deadline = performance.now() + this.cfg.tickMs * this.cfg.electionTicks * 2;
     while (performance.now() < deadline) {
       if (this.raft.role !== 'leader' && this.raft.leader === to) return to;
       await new Promise((r) => setTimeout(r, this.cfg.tickMs));
     }
-    throw new ClientError(504, 'transfer_timed_out', `${to} did not take over within two election timeouts`);
+    throw new ClientError('transfer_timed_out', `${to} did not take over within two election timeouts`);
   }
 
   /** Snapshots the state machine now and compacts the log. */
   snapshotNow(): { index: number } {
     const r = this.raft.compact(this.sm.appliedIndex, this.sm.snapshot());
-    if (!r.ok) throw new ClientError(409, 'snapshot_refused', r.reason ?? 'refused');
+    if (!r.ok) throw new ClientError('snapshot_refused', r.reason ?? 'refused');
     this.kick();
     return { index: this.sm.appliedIndex };
   }
@@ -623,7 +622,7 @@ export class RaftNode extends EventEmitter implements NodeSurface {
     if (this.ticker) clearInterval(this.ticker);
     this.driver.stop();
     if (graceful) await this.persisting;
-    this.rpcWaiters.rejectAll(() => new RpcError(grpcStatus.UNAVAILABLE, `${this.cfg.id} is shutting down`));
+    this.rpcWaiters.rejectAll(() => new RpcError('shutting_down', `${this.cfg.id} is shutting down`));
     this.writes.rejectAll(() => outcomeUnknown(`${this.cfg.id} shut down before the write was applied`));
     this.readWaiters.rejectAll(() => readFailed(`${this.cfg.id} is shutting down`));
     this.applyWaiters.rejectAll(() => readFailed(`${this.cfg.id} is shutting down`));
