@@ -36,7 +36,7 @@ const append = (entries: Entry[]): AppendEntries => ({
 });
 const call = (m: AppendEntries) =>
   tracing.hooks.clientCall({ method: 'AppendEntries', peer: 'n2', address: '127.0.0.1:7001', message: m }, () =>
-    Promise.resolve({}),
+    Promise.resolve(null),
   );
 /** Proposes at `index` inside a request whose trace was (or was not) sampled upstream. */
 function proposeUnder(index: number, sampled: boolean): string {
