@@ -9,18 +9,16 @@ import { EventEmitter } from 'node:events';
 import { Raft } from '../raft/raft.js';
 import { ALL_LIBERTIES, ReadyDriver, type ReadyIO } from '../raft/driver.js';
 import type { ConfChange, ConfState, Entry, Message, NodeId, Observation, Ready, ReadState } from '../raft/types.js';
-import { KvStateMachine } from '../kv/state-machine.js';
 import type { KvCommand } from '../kv/commands.js';
 import type { Applied, LockView, NodeCounters, NodeStatus, NodeSurface, ReadConsistency } from './surface.js';
 import type { DiskFaults } from '../storage/storage.js';
 import type { ChaosSettings } from '../transport/chaos.js';
-import { DiskStorage } from '../storage/storage.js';
 import { Chaos } from '../transport/chaos.js';
-import { PeerClients } from '../transport/client.js';
 import { isRequest, type RequestMessage, type ResponseMessage } from '../transport/codec.js';
 import { isMatchedReply, ReplyMatcher } from '../transport/replies.js';
 import { NO_TRACING, type NodeTracing } from '../telemetry/raft-tracing.js';
-import { RaftServer, RpcError, type ForwardHandler } from '../transport/server.js';
+import { RpcError, type ForwardHandler } from '../transport/server.js';
+import type { NodeCollaborators, NodeStateMachine, NodeStorage, PeerClients, PeerServer } from './collaborators.js';
 import type { ForwardReply__Output } from '../transport/generated/raft/ForwardReply.js';
 import type { Metadata } from '@grpc/grpc-js';
 import { MAX_MESSAGE_BYTES } from '../transport/proto.js';
@@ -35,6 +33,8 @@ import { commandAttributes, describeResult } from '../telemetry/kv-attributes.js
 const MAX_APPEND_CHARS = Math.floor(MAX_MESSAGE_BYTES / 4);
 
 export interface NodeDeps {
+  /** Storage, transport and state machine, built by the caller (src/node/factory.ts). */
+  collaborators: NodeCollaborators;
   /** The tracing layer (its RPC hooks wrap the transport); none by default. */
   tracing?: NodeTracing;
   logger?: Logger;
@@ -44,11 +44,11 @@ export class RaftNode extends EventEmitter implements NodeSurface {
   readonly cfg: NodeConfig;
   readonly log: Logger;
   private readonly raft: Raft;
-  private readonly sm = new KvStateMachine();
+  private readonly sm: NodeStateMachine;
   private readonly chaos: Chaos;
-  private readonly storage: DiskStorage;
+  private readonly storage: NodeStorage;
   private readonly tracing: NodeTracing;
-  private server: RaftServer;
+  private server: PeerServer;
   private clients: PeerClients;
   private ticker: NodeJS.Timeout | null = null;
   private lastTickAt = performance.now();
@@ -80,16 +80,17 @@ export class RaftNode extends EventEmitter implements NodeSurface {
     refusedPeerCalls: 0,
   };
 
-  private constructor(cfg: NodeConfig, storage: DiskStorage, raft: Raft, deps: NodeDeps) {
+  private constructor(cfg: NodeConfig, storage: NodeStorage, raft: Raft, deps: NodeDeps) {
     super();
     this.cfg = cfg;
     this.storage = storage;
     this.raft = raft;
+    this.sm = deps.collaborators.stateMachine();
     this.log = deps.logger ?? createLogger(cfg.id, cfg.logLevel);
     this.chaos = new Chaos(cfg.chaos);
     this.tracing = deps.tracing ?? NO_TRACING;
     const hooks = this.tracing.hooks;
-    this.server = new RaftServer({
+    this.server = deps.collaborators.server({
       clusterId: cfg.clusterId,
       nodeId: cfg.id,
       chaos: this.chaos,
@@ -100,7 +101,7 @@ export class RaftNode extends EventEmitter implements NodeSurface {
     });
     this.driver = new ReadyDriver(raft, this.readyIO(), ALL_LIBERTIES, raft.log.lastIndex());
     const timeoutMs = cfg.tickMs * cfg.electionTicks;
-    this.clients = new PeerClients({
+    this.clients = deps.collaborators.clients({
       nodeId: cfg.id,
       chaos: this.chaos,
       hooks,
@@ -116,13 +117,13 @@ export class RaftNode extends EventEmitter implements NodeSurface {
   }
 
   /** Opens storage, recovers state, starts the gRPC server and the ticker. */
-  static async start(cfg: NodeConfig, deps: NodeDeps = {}): Promise<RaftNode> {
+  static async start(cfg: NodeConfig, deps: NodeDeps): Promise<RaftNode> {
     const log = deps.logger ?? createLogger(cfg.id, cfg.logLevel);
     const ids = cfg.peers.map((p) => p.id);
     const bootstrap = cfg.join
       ? { voters: ids.filter((id) => id !== cfg.id), learners: [cfg.id] }
       : { voters: ids, learners: [] };
-    const { storage, loaded } = await DiskStorage.open(cfg.dataDir, bootstrap);
+    const { storage, loaded } = await deps.collaborators.openStorage(cfg.dataDir, bootstrap);
     for (const note of loaded.notes) log.warn('storage_recovered', { note });
     const raft = new Raft(
       {
