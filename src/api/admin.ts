@@ -17,7 +17,6 @@ export function adminRouter(node: NodeSurface): Router {
   const oneChangeAtATime = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
     if (changing)
       throw new ClientError(
-        409,
         'membership_change_in_progress',
         `${changing} is in progress on ${node.cfg.id}; nothing was changed, retry when it is done`,
       );
@@ -35,7 +34,6 @@ export function adminRouter(node: NodeSurface): Router {
       return sendError(
         res,
         new ClientError(
-          401,
           'unauthorized',
           'this admin API needs "Authorization: Bearer <token>" (the node\'s --admin-token or --admin-token-file; under raft-otel up, <data-dir>/admin-token)',
         ),
@@ -52,7 +50,7 @@ export function adminRouter(node: NodeSurface): Router {
   r.post('/chaos', (req, res) => {
     const patch = req.body as Partial<ChaosSettings>;
     const problem = chaosProblem(patch ?? {});
-    if (problem) return sendError(res, new ClientError(400, 'bad_chaos', problem));
+    if (problem) return sendError(res, new ClientError('bad_chaos', problem));
     const { dropRate, dropReplyRate, delayMs, cutOut, cutIn } = patch;
     const settings = node.setChaos(
       Object.fromEntries(
@@ -66,13 +64,10 @@ export function adminRouter(node: NodeSurface): Router {
   r.post('/disk', (req, res) => {
     const { slowFsyncMs, failWrites } = (req.body ?? {}) as { slowFsyncMs?: unknown; failWrites?: unknown };
     if (slowFsyncMs !== undefined && !(typeof slowFsyncMs === 'number' && slowFsyncMs >= 0 && slowFsyncMs <= 60_000)) {
-      return sendError(
-        res,
-        new ClientError(400, 'bad_disk_fault', 'slowFsyncMs must be milliseconds between 0 and 60000'),
-      );
+      return sendError(res, new ClientError('bad_disk_fault', 'slowFsyncMs must be milliseconds between 0 and 60000'));
     }
     if (failWrites !== undefined && typeof failWrites !== 'boolean')
-      return sendError(res, new ClientError(400, 'bad_disk_fault', 'failWrites must be true or false'));
+      return sendError(res, new ClientError('bad_disk_fault', 'failWrites must be true or false'));
     res.json({ disk: node.setDiskFaults({ slowFsyncMs, failWrites }) });
   });
 
@@ -84,14 +79,14 @@ export function adminRouter(node: NodeSurface): Router {
       const body = (req.body ?? {}) as Record<string, unknown>;
       const field = (k: string): string => {
         const v = body[k];
-        if (typeof v !== 'string' || !v) throw new ClientError(400, 'bad_request', `"${k}" is required`);
+        if (typeof v !== 'string' || !v) throw new ClientError('bad_request', `"${k}" is required`);
         return v;
       };
       const id = field('id');
       const grpc = field('grpc');
       const http = field('http');
       if (!/^[^\s/:]+:\d+$/.test(grpc) || !/^[^\s/:]+:\d+$/.test(http)) {
-        throw new ClientError(400, 'bad_request', 'grpc and http must be host:port');
+        throw new ClientError('bad_request', 'grpc and http must be host:port');
       }
       if (!node.isLeader()) throw notLeader(node.cfg.id, node.leaderId());
       const added = await oneChangeAtATime(`adding ${id}`, () => addMember(id, grpc, http));
@@ -104,7 +99,7 @@ export function adminRouter(node: NodeSurface): Router {
     // entry, and registering an existing member's id would re-point its peers at the new address.
     const refused = node.checkConfChange({ type: 'add_learner', node: id });
     if (refused)
-      throw new ClientError(409, 'membership_change_refused', `${refused.reason}; nothing was changed`, {
+      throw new ClientError('membership_change_refused', `${refused.reason}; nothing was changed`, {
         leader: refused.leader,
       });
     const { voters, learners } = node.members();
@@ -112,7 +107,6 @@ export function adminRouter(node: NodeSurface): Router {
       const a = node.address(member);
       if (a && (a.grpc === grpc || a.http === http))
         throw new ClientError(
-          409,
           'address_in_use',
           `${member} already uses ${a.grpc === grpc ? `grpc ${grpc}` : `http ${http}`}; nothing was changed`,
         );
@@ -127,7 +121,6 @@ export function adminRouter(node: NodeSurface): Router {
       if (node.caughtUp(id)) break;
       if (Date.now() > deadline)
         throw new ClientError(
-          504,
           'learner_not_caught_up',
           `${id} did not catch up within 30 s; it stays a learner. Is it running?`,
           { steps },
@@ -145,12 +138,11 @@ export function adminRouter(node: NodeSurface): Router {
     '/members/remove',
     handle(async (req, res) => {
       const { id } = (req.body ?? {}) as Record<string, unknown>;
-      if (typeof id !== 'string' || !id) throw new ClientError(400, 'bad_request', '"id" is required');
+      if (typeof id !== 'string' || !id) throw new ClientError('bad_request', '"id" is required');
       if (!node.isLeader()) throw notLeader(node.cfg.id, node.leaderId());
       if (id === node.cfg.id) {
         const to = await node.transferLeadership();
         throw new ClientError(
-          409,
           'leader_changed',
           `${node.cfg.id} handed leadership to ${to} first; send the removal to ${to}`,
           { leader: to },
@@ -166,8 +158,7 @@ export function adminRouter(node: NodeSurface): Router {
     '/transfer-leadership',
     handle(async (req, res) => {
       const { to } = (req.body ?? {}) as { to?: unknown };
-      if (to !== undefined && typeof to !== 'string')
-        throw new ClientError(400, 'bad_request', '"to" must be a node id');
+      if (to !== undefined && typeof to !== 'string') throw new ClientError('bad_request', '"to" must be a node id');
       const leader = await node.transferLeadership(to);
       res.json({ leader });
     }),

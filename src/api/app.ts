@@ -5,7 +5,7 @@
 // Retry-After. Errors are {error: {code, message}} with the right status. /admin/ exists only
 // when the node was started with --admin.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { LIMITS, valueProblem } from '../kv/commands.js';
+import { LIMITS, valueProblem, valueTooLong } from '../kv/commands.js';
 import { ClientError } from '../node/errors.js';
 import type { NodeSurface, ReadConsistency } from '../node/surface.js';
 import { adminRouter } from './admin.js';
@@ -42,7 +42,6 @@ export function createApp(node: NodeSurface): express.Express {
       const consistency = (req.query.consistency ?? 'linearizable') as ReadConsistency;
       if (!['linearizable', 'lease', 'stale'].includes(consistency)) {
         throw new ClientError(
-          400,
           'bad_request',
           `consistency must be linearizable, lease or stale, not "${String(consistency)}"`,
         );
@@ -51,15 +50,11 @@ export function createApp(node: NodeSurface): express.Express {
       if (consistency === 'stale') {
         maxStalenessMs = Number(req.query.maxStalenessMs);
         if (req.query.maxStalenessMs === undefined || !Number.isFinite(maxStalenessMs) || maxStalenessMs < 0) {
-          throw new ClientError(
-            400,
-            'bad_request',
-            'consistency=stale needs maxStalenessMs, a number of milliseconds >= 0',
-          );
+          throw new ClientError('bad_request', 'consistency=stale needs maxStalenessMs, a number of milliseconds >= 0');
         }
       }
       const { value, index } = await node.read(key, consistency, maxStalenessMs);
-      if (value === undefined) throw new ClientError(404, 'key_not_found', `no key "${key}"`, { index });
+      if (value === undefined) throw new ClientError('key_not_found', `no key "${key}"`, { index });
       res.json({ key, value, index });
     }),
   );
@@ -70,7 +65,7 @@ export function createApp(node: NodeSurface): express.Express {
       const key = checkedKey(req.params.key);
       const value = bodyField(req, 'value');
       const valueErr = valueProblem(value);
-      if (valueErr) throw new ClientError(valueErr.includes('longer') ? 413 : 400, 'bad_value', valueErr);
+      if (valueErr) throw new ClientError('bad_value', valueErr, {}, valueTooLong(value));
       await write(
         node,
         req,
@@ -102,9 +97,9 @@ export function createApp(node: NodeSurface): express.Express {
       const expected = bodyField(req, 'expected');
       const value = bodyField(req, 'value');
       if (expected !== null && typeof expected !== 'string')
-        throw new ClientError(400, 'bad_request', 'expected must be a string, or null for "absent"');
+        throw new ClientError('bad_request', 'expected must be a string, or null for "absent"');
       const valueErr = valueProblem(value);
-      if (valueErr) throw new ClientError(valueErr.includes('longer') ? 413 : 400, 'bad_value', valueErr);
+      if (valueErr) throw new ClientError('bad_value', valueErr, {}, valueTooLong(value));
       await write(node, req, res, { op: 'cas', key, expected, value: value as string }, (r) => {
         if (r.op !== 'cas') return false;
         if (r.swapped) return { swapped: true, index: r.index };
@@ -122,7 +117,6 @@ export function createApp(node: NodeSurface): express.Express {
       sendError(
         res,
         new ClientError(
-          403,
           'admin_disabled',
           'the admin API is off on this node; start it with --admin (RAFT_ADMIN=true) to enable it',
         ),
@@ -131,7 +125,7 @@ export function createApp(node: NodeSurface): express.Express {
   }
 
   app.use((req, res) => {
-    sendError(res, new ClientError(404, 'not_found', `no endpoint ${req.method} ${req.path}; see README "HTTP API"`));
+    sendError(res, new ClientError('not_found', `no endpoint ${req.method} ${req.path}; see README "HTTP API"`));
   });
 
   // Express hands body-parser failures and anything thrown here. A client's mistake is a 4xx with
@@ -139,31 +133,26 @@ export function createApp(node: NodeSurface): express.Express {
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = err as { type?: string; status?: number; message?: string };
     if (err instanceof URIError)
-      return sendError(
-        res,
-        new ClientError(400, 'bad_path', `the path is not valid percent-encoded UTF-8: ${e.message}`),
-      );
+      return sendError(res, new ClientError('bad_path', `the path is not valid percent-encoded UTF-8: ${e.message}`));
     if (e.type === 'charset.unsupported')
-      return sendError(res, new ClientError(415, 'unsupported_charset', `${e.message}; send UTF-8 JSON`));
+      return sendError(res, new ClientError('unsupported_charset', `${e.message}; send UTF-8 JSON`));
     if (e.type === 'encoding.unsupported')
       return sendError(
         res,
-        new ClientError(415, 'unsupported_encoding', `${e.message}; send the body uncompressed, gzip or deflate`),
+        new ClientError('unsupported_encoding', `${e.message}; send the body uncompressed, gzip or deflate`),
       );
     if (e.type === 'entity.parse.failed')
-      return sendError(res, new ClientError(400, 'bad_json', `the body is not valid JSON: ${e.message}`));
+      return sendError(res, new ClientError('bad_json', `the body is not valid JSON: ${e.message}`));
     if (e.type === 'entity.too.large')
-      return sendError(
-        res,
-        new ClientError(413, 'body_too_large', `the body is larger than ${LIMITS.bodyBytes} bytes`),
-      );
+      return sendError(res, new ClientError('body_too_large', `the body is larger than ${LIMITS.bodyBytes} bytes`));
     if (err instanceof ClientError) return sendError(res, err);
     // Anything else the request itself caused (a body that is not what its Content-Encoding says,
-    // a Content-Length that lies, an aborted upload): http-errors mark those 4xx.
+    // a Content-Length that lies, an aborted upload): http-errors mark those 4xx, and body-parser's
+    // JSON parser gives them 400 (the other 4xx it knows are typed above).
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
-      return sendError(res, new ClientError(e.status, 'bad_request', e.message ?? 'bad request'));
+      return sendError(res, new ClientError('bad_request', e.message ?? 'bad request'));
     node.log.error('http_error', { error: e.message ?? String(err) });
-    sendError(res, new ClientError(500, 'internal', 'internal error; the node logged the details'));
+    sendError(res, new ClientError('internal', 'internal error; the node logged the details'));
   });
   return app;
 }

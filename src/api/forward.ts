@@ -8,7 +8,7 @@
 import type { Metadata } from '@grpc/grpc-js';
 import type { Response } from 'express';
 import { keyProblem, LIMITS, valueProblem, type KvCommand, type KvResult } from '../kv/commands.js';
-import { ClientError, noLeader } from '../node/errors.js';
+import { ClientError, isErrorCode, noLeader, TOO_LONG_STATUS } from '../node/errors.js';
 import type { Applied, NodeSurface } from '../node/surface.js';
 import { forwardClientSpan, forwardServerSpan } from '../telemetry/forward-spans.js';
 import { ForwardFailure } from '../transport/client.js';
@@ -20,7 +20,7 @@ export async function forwardToLeader(node: NodeSurface, cmd: KvCommand, res: Re
   const leader = node.leaderId();
   if (!leader) throw noLeader(node.cfg.id);
   const address = node.address(leader)?.grpc;
-  if (!address) throw new ClientError(503, 'leader_unknown_address', `no gRPC address known for leader ${leader}`);
+  if (!address) throw new ClientError('leader_unknown_address', `no gRPC address known for leader ${leader}`);
   res.setHeader('X-Raft-Forwarded-To', leader);
   let reply;
   try {
@@ -30,13 +30,11 @@ export async function forwardToLeader(node: NodeSurface, cmd: KvCommand, res: Re
   } catch (e) {
     if (e instanceof ForwardFailure && !e.sent)
       throw new ClientError(
-        503,
         'leader_unreachable',
         `leader ${leader} could not be reached (${e.message}); the write was not applied, retry`,
         { leader },
       );
     throw new ClientError(
-      504,
       'outcome_unknown',
       `lost contact with leader ${leader} while forwarding (${(e as Error).message}). The write may or may not have been applied`,
       { leader },
@@ -45,7 +43,11 @@ export async function forwardToLeader(node: NodeSurface, cmd: KvCommand, res: Re
   if (reply.errorStatus) {
     const extra = parseObject(reply.errorExtra);
     if (typeof extra.leader === 'string') res.setHeader('X-Raft-Leader', extra.leader);
-    throw new ClientError(reply.errorStatus, reply.errorCode, reply.errorMessage, extra);
+    // The leader's code decides the status here too (its own status only says which variant).
+    const code = reply.errorCode;
+    if (!isErrorCode(code))
+      throw new ClientError('internal', `leader ${leader} answered an unknown error ${code}: ${reply.errorMessage}`);
+    throw new ClientError(code, reply.errorMessage, extra, reply.errorStatus === TOO_LONG_STATUS[code]);
   }
   return { result: JSON.parse(reply.result) as KvResult | null, index: reply.index };
 }
@@ -93,10 +95,10 @@ export function checkedCommand(text: string): KvCommand {
   try {
     v = JSON.parse(text);
   } catch {
-    throw new ClientError(400, 'bad_request', 'the forwarded command is not JSON');
+    throw new ClientError('bad_request', 'the forwarded command is not JSON');
   }
   const c = (v && typeof v === 'object' && !Array.isArray(v) ? v : {}) as Record<string, unknown>;
-  const bad = (why: string) => new ClientError(400, 'bad_request', `forwarded command: ${why}`);
+  const bad = (why: string) => new ClientError('bad_request', `forwarded command: ${why}`);
   switch (c.op) {
     case 'put':
     case 'cas':

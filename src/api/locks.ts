@@ -11,14 +11,13 @@ import { handle } from './respond.js';
 
 function owner(v: unknown): string {
   if (typeof v !== 'string' || !v || Buffer.byteLength(v) > LIMITS.tokenBytes)
-    throw new ClientError(400, 'bad_request', `"owner" must be a string of 1 to ${LIMITS.tokenBytes} bytes`);
+    throw new ClientError('bad_request', `"owner" must be a string of 1 to ${LIMITS.tokenBytes} bytes`);
   return v;
 }
 
 function ttl(v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < LIMITS.minTtlMs || v > LIMITS.maxTtlMs) {
     throw new ClientError(
-      400,
       'bad_request',
       `"ttlMs" must be whole milliseconds between ${LIMITS.minTtlMs} and ${LIMITS.maxTtlMs}`,
     );
@@ -28,7 +27,7 @@ function ttl(v: unknown): number {
 
 function token(v: unknown): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)
-    throw new ClientError(400, 'bad_request', '"token" must be the fencing token acquire returned');
+    throw new ClientError('bad_request', '"token" must be the fencing token acquire returned');
   return v;
 }
 
@@ -48,7 +47,7 @@ export function locksRouter(node: NodeSurface): Router {
       await write(node, req, res, cmd, (x) => {
         if (x.op !== 'lock_acquire') return false;
         if (x.granted) return { name, token: x.token, expiresAt: x.expiresAt, index: x.index };
-        throw new ClientError(409, 'lock_held', `lock "${name}" is held by ${x.holder} until log time ${x.expiresAt}`, {
+        throw new ClientError('lock_held', `lock "${name}" is held by ${x.holder} until log time ${x.expiresAt}`, {
           holder: x.holder,
           expiresAt: x.expiresAt,
         });
@@ -70,7 +69,7 @@ export function locksRouter(node: NodeSurface): Router {
         await write(node, req, res, cmd, (x) => {
           if (x.op !== `lock_${action}`) return false;
           const o = x as { ok: boolean; expiresAt: number; reason?: string; index: number };
-          if (!o.ok) throw new ClientError(409, 'not_holder', o.reason ?? 'not the holder');
+          if (!o.ok) throw new ClientError('not_holder', o.reason ?? 'not the holder');
           return action === 'renew'
             ? { name, token: base.token, expiresAt: o.expiresAt, index: o.index }
             : { name, released: true, index: o.index };

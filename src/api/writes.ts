@@ -2,8 +2,8 @@
 // Idempotency-Key and X-Fencing-Token carried inside the command.
 import type { NextFunction, Request, Response } from 'express';
 import type { KvCommand, KvResult } from '../kv/commands.js';
-import { keyProblem, LIMITS, parseFence } from '../kv/commands.js';
-import { ClientError } from '../node/errors.js';
+import { keyProblem, keyTooLong, LIMITS, parseFence } from '../kv/commands.js';
+import { ClientError, isErrorCode } from '../node/errors.js';
 import type { NodeSurface } from '../node/surface.js';
 import { forwardToLeader } from './forward.js';
 
@@ -20,26 +20,19 @@ export function dropInternalHeaders() {
 }
 
 export function checkedKey(key: string | string[]): string {
-  if (Array.isArray(key)) throw new ClientError(400, 'bad_key', 'one key per request');
+  if (Array.isArray(key)) throw new ClientError('bad_key', 'one key per request');
   const problem = keyProblem(key);
-  if (problem) throw new ClientError(problem.includes('longer') ? 414 : 400, 'bad_key', problem);
+  if (problem) throw new ClientError('bad_key', problem, {}, keyTooLong(key));
   return key;
 }
 
 export function bodyField(req: Request, name: string): unknown {
   const body = req.body as Record<string, unknown> | undefined;
   if (!body || typeof body !== 'object' || Array.isArray(body))
-    throw new ClientError(400, 'bad_request', `the body must be a JSON object with "${name}"`);
-  if (!(name in body)) throw new ClientError(400, 'bad_request', `the body has no "${name}"`);
+    throw new ClientError('bad_request', `the body must be a JSON object with "${name}"`);
+  if (!(name in body)) throw new ClientError('bad_request', `the body has no "${name}"`);
   return body[name];
 }
-
-/** Status codes for the errors the state machine itself reports. */
-const SM_ERROR_STATUS: Record<string, number> = {
-  fenced: 409,
-  unknown_fencing_token: 409,
-  idempotency_key_reused: 422,
-};
 
 /** Runs a write on the leader: here if this node leads, else by forwarding the command to the
  *  leader (src/api/forward.ts). The Idempotency-Key and X-Fencing-Token headers travel inside the
@@ -54,21 +47,22 @@ export async function write(
   const idem = req.header('idempotency-key');
   if (idem !== undefined) {
     if (!idem || Buffer.byteLength(idem) > LIMITS.tokenBytes)
-      throw new ClientError(400, 'bad_idempotency_key', `Idempotency-Key must be 1 to ${LIMITS.tokenBytes} bytes`);
+      throw new ClientError('bad_idempotency_key', `Idempotency-Key must be 1 to ${LIMITS.tokenBytes} bytes`);
     cmd.idem = idem;
   }
   const fenceHeader = req.header('x-fencing-token');
   if (fenceHeader !== undefined) {
     const fence = parseFence(fenceHeader);
-    if (!fence)
-      throw new ClientError(400, 'bad_fencing_token', 'X-Fencing-Token must be "{lock}:{token}", e.g. "orders:7"');
+    if (!fence) throw new ClientError('bad_fencing_token', 'X-Fencing-Token must be "{lock}:{token}", e.g. "orders:7"');
     cmd.fence = fence;
   }
   const { result, index } = node.isLeader() ? await node.propose(cmd) : await forwardToLeader(node, cmd, res);
-  if (!result) throw new ClientError(500, 'internal', 'the write was applied without a result');
+  if (!result) throw new ClientError('internal', 'the write was applied without a result');
   if (result.index !== index) res.setHeader('Idempotent-Replayed', 'true');
-  if (result.op === 'error') throw new ClientError(SM_ERROR_STATUS[result.code] ?? 400, result.code, result.message);
+  // The state machine's own codes are in the table; one it might add later is still the client's mistake.
+  if (result.op === 'error')
+    throw new ClientError(isErrorCode(result.code) ? result.code : 'bad_request', result.message);
   const body = shape(result);
-  if (!body) throw new ClientError(500, 'internal', `unexpected result ${result.op}`);
+  if (!body) throw new ClientError('internal', `unexpected result ${result.op}`);
   res.json(body);
 }

@@ -9,6 +9,7 @@ import { telemetryConfig } from '../telemetry/config.js';
 import { NO_TRACING, RaftTracing } from '../telemetry/raft-tracing.js';
 import { startTelemetry } from '../telemetry/sdk.js';
 import { RaftNode } from '../node/node.js';
+import { DISK_GRPC_KV } from '../node/factory.js';
 
 export const nodeHelp = `raft-otel node [options]
 
@@ -54,7 +55,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     : NO_TRACING;
   const logger = createLogger(cfg.id, cfg.logLevel, undefined, () => tracing.logFields());
   try {
-    node = await RaftNode.start(cfg, { tracing, logger });
+    node = await RaftNode.start(cfg, { collaborators: DISK_GRPC_KV, tracing, logger });
   } catch (e) {
     // Damaged storage, a port in use: say so in the node's log format, and exit non-zero.
     logger.error('start_failed', { error: (e as Error).message });

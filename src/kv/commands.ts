@@ -62,14 +62,24 @@ export type KvResult =
 /** Why a key (or lock name) is not acceptable, or null. */
 export function keyProblem(key: unknown): string | null {
   if (typeof key !== 'string' || key.length === 0) return 'the key must be a non-empty string';
-  if (Buffer.byteLength(key, 'utf8') > LIMITS.keyBytes) return `the key is longer than ${LIMITS.keyBytes} bytes`;
+  if (keyTooLong(key)) return `the key is longer than ${LIMITS.keyBytes} bytes`;
   return null;
+}
+
+/** True when `key` is a string over the key limit (the one key problem with its own status). */
+export function keyTooLong(key: unknown): boolean {
+  return typeof key === 'string' && Buffer.byteLength(key, 'utf8') > LIMITS.keyBytes;
+}
+
+/** True when `value` is a string over the value limit (the one value problem with its own status). */
+export function valueTooLong(value: unknown): boolean {
+  return typeof value === 'string' && Buffer.byteLength(value, 'utf8') > LIMITS.valueBytes;
 }
 
 /** Why a value is not acceptable, or null. */
 export function valueProblem(value: unknown): string | null {
   if (typeof value !== 'string') return 'the value must be a string';
-  if (Buffer.byteLength(value, 'utf8') > LIMITS.valueBytes)
+  if (valueTooLong(value))
     return `the value is longer than ${LIMITS.valueBytes} bytes (${LIMITS.valueBytes / 1024} KiB)`;
   return null;
 }

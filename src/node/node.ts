@@ -9,17 +9,16 @@ import { EventEmitter } from 'node:events';
 import { Raft } from '../raft/raft.js';
 import { ALL_LIBERTIES, ReadyDriver, type ReadyIO } from '../raft/driver.js';
 import type { ConfChange, ConfState, Entry, Message, NodeId, Observation, Ready, ReadState } from '../raft/types.js';
-import { KvStateMachine } from '../kv/state-machine.js';
 import type { KvCommand } from '../kv/commands.js';
 import type { Applied, LockView, NodeCounters, NodeStatus, NodeSurface, ReadConsistency } from './surface.js';
 import type { DiskFaults } from '../storage/storage.js';
 import type { ChaosSettings } from '../transport/chaos.js';
-import { DiskStorage } from '../storage/storage.js';
 import { Chaos } from '../transport/chaos.js';
-import { PeerClients } from '../transport/client.js';
 import { isRequest, type RequestMessage, type ResponseMessage } from '../transport/codec.js';
+import { isMatchedReply, ReplyMatcher } from '../transport/replies.js';
 import { NO_TRACING, type NodeTracing } from '../telemetry/raft-tracing.js';
-import { RaftServer, RpcError, type ForwardHandler } from '../transport/server.js';
+import { RpcError, type ForwardHandler } from '../transport/server.js';
+import type { NodeCollaborators, NodeStateMachine, NodeStorage, PeerClients, PeerServer } from './collaborators.js';
 import type { ForwardReply__Output } from '../transport/generated/raft/ForwardReply.js';
 import type { Metadata } from '@grpc/grpc-js';
 import { MAX_MESSAGE_BYTES } from '../transport/proto.js';
@@ -34,6 +33,8 @@ import { commandAttributes, describeResult } from '../telemetry/kv-attributes.js
 const MAX_APPEND_CHARS = Math.floor(MAX_MESSAGE_BYTES / 4);
 
 export interface NodeDeps {
+  /** Storage, transport and state machine, built by the caller (src/node/factory.ts). */
+  collaborators: NodeCollaborators;
   /** The tracing layer (its RPC hooks wrap the transport); none by default. */
   tracing?: NodeTracing;
   logger?: Logger;
@@ -43,11 +44,11 @@ export class RaftNode extends EventEmitter implements NodeSurface {
   readonly cfg: NodeConfig;
   readonly log: Logger;
   private readonly raft: Raft;
-  private readonly sm = new KvStateMachine();
+  private readonly sm: NodeStateMachine;
   private readonly chaos: Chaos;
-  private readonly storage: DiskStorage;
+  private readonly storage: NodeStorage;
   private readonly tracing: NodeTracing;
-  private server: RaftServer;
+  private server: PeerServer;
   private clients: PeerClients;
   private ticker: NodeJS.Timeout | null = null;
   private lastTickAt = performance.now();
@@ -61,6 +62,8 @@ export class RaftNode extends EventEmitter implements NodeSurface {
   private writes = new Waiters<number, Applied, { term: number }>();
   /** Calls being served, waiting for the core's reply. */
   private rpcWaiters = new Waiters<string, ResponseMessage>();
+  /** Which waiting call each reply of the core answers (a timed-out call keeps its place). */
+  private replies = new ReplyMatcher<string>();
   private readWaiters = new Waiters<string, number>();
   private applyWaiters = new IndexWaiters();
   /** performance.now() when this node last heard from its leader (for bounded-staleness reads). */
@@ -77,16 +80,17 @@ export class RaftNode extends EventEmitter implements NodeSurface {
     refusedPeerCalls: 0,
   };
 
-  private constructor(cfg: NodeConfig, storage: DiskStorage, raft: Raft, deps: NodeDeps) {
+  private constructor(cfg: NodeConfig, storage: NodeStorage, raft: Raft, deps: NodeDeps) {
     super();
     this.cfg = cfg;
     this.storage = storage;
     this.raft = raft;
+    this.sm = deps.collaborators.stateMachine();
     this.log = deps.logger ?? createLogger(cfg.id, cfg.logLevel);
     this.chaos = new Chaos(cfg.chaos);
     this.tracing = deps.tracing ?? NO_TRACING;
     const hooks = this.tracing.hooks;
-    this.server = new RaftServer({
+    this.server = deps.collaborators.server({
       clusterId: cfg.clusterId,
       nodeId: cfg.id,
       chaos: this.chaos,
@@ -97,7 +101,7 @@ export class RaftNode extends EventEmitter implements NodeSurface {
     });
     this.driver = new ReadyDriver(raft, this.readyIO(), ALL_LIBERTIES, raft.log.lastIndex());
     const timeoutMs = cfg.tickMs * cfg.electionTicks;
-    this.clients = new PeerClients({
+    this.clients = deps.collaborators.clients({
       nodeId: cfg.id,
       chaos: this.chaos,
       hooks,
@@ -113,13 +117,13 @@ export class RaftNode extends EventEmitter implements NodeSurface {
   }
 
   /** Opens storage, recovers state, starts the gRPC server and the ticker. */
-  static async start(cfg: NodeConfig, deps: NodeDeps = {}): Promise<RaftNode> {
+  static async start(cfg: NodeConfig, deps: NodeDeps): Promise<RaftNode> {
     const log = deps.logger ?? createLogger(cfg.id, cfg.logLevel);
     const ids = cfg.peers.map((p) => p.id);
     const bootstrap = cfg.join
       ? { voters: ids.filter((id) => id !== cfg.id), learners: [cfg.id] }
       : { voters: ids, learners: [] };
-    const { storage, loaded } = await DiskStorage.open(cfg.dataDir, bootstrap);
+    const { storage, loaded } = await deps.collaborators.openStorage(cfg.dataDir, bootstrap);
     for (const note of loaded.notes) log.warn('storage_recovered', { note });
     const raft = new Raft(
       {
@@ -231,9 +235,10 @@ export class RaftNode extends EventEmitter implements NodeSurface {
   }
 
   private dispatch(m: Message): void {
-    if (m.rpcId !== undefined) {
+    if (isMatchedReply(m)) {
       // The reply to a call we are serving (it was made durable first: we are past persist).
-      this.rpcWaiters.resolve(m.rpcId, m as ResponseMessage);
+      const key = this.replies.answered(m);
+      if (key !== undefined) this.rpcWaiters.resolve(key, m as ResponseMessage);
       return;
     }
     if (m.type === 'ReadIndexResponse') {
@@ -318,29 +323,31 @@ export class RaftNode extends EventEmitter implements NodeSurface {
   /** Serves an incoming RPC: steps the request into the core and waits for the core's reply,
    *  which leaves the Ready loop only after this node's state is on disk. */
   private handleRequest(m: RequestMessage): Promise<ResponseMessage | null> {
-    if (this.stopped) return Promise.reject(new RpcError(grpcStatus.UNAVAILABLE, `${this.cfg.id} is shutting down`));
+    if (this.stopped) return Promise.reject(new RpcError('shutting_down', `${this.cfg.id} is shutting down`));
     this.syncClock();
     if (m.type === 'TimeoutNow') {
       const rejected = this.raft.step(m);
       this.kick();
-      return rejected ? Promise.reject(new RpcError(grpcStatus.INVALID_ARGUMENT, rejected)) : Promise.resolve(null);
+      return rejected ? Promise.reject(new RpcError('rejected', rejected)) : Promise.resolve(null);
     }
     const key = m.type === 'ReadIndex' ? `ri:${m.from}:${m.requestId}` : String(++this.counter);
-    if (m.type !== 'ReadIndex') m.rpcId = key;
     const timeout = this.cfg.tickMs * this.cfg.electionTicks * 2;
     const reply = this.rpcWaiters.wait(
       key,
       timeout,
-      () => new RpcError(grpcStatus.DEADLINE_EXCEEDED, `${this.cfg.id} produced no reply in ${timeout} ms`),
+      () => new RpcError('no_reply', `${this.cfg.id} produced no reply in ${timeout} ms`),
       undefined,
     );
     const rejected = this.raft.step(m);
     if (rejected) {
       this.rpcWaiters.cancel(key);
       // Decided on the message, not on the words of the refusal.
-      const code = m.clusterId !== this.cfg.clusterId ? grpcStatus.FAILED_PRECONDITION : grpcStatus.INVALID_ARGUMENT;
+      const code = m.clusterId !== this.cfg.clusterId ? 'wrong_cluster' : 'rejected';
       return Promise.reject(new RpcError(code, `rejected by ${this.cfg.id}: ${rejected}`));
     }
+    // The core answers each request it accepts with one reply, in order: the reply it produces
+    // for this peer and RPC after those already waiting is this call's.
+    this.replies.accepted(m, key);
     if ((m.type === 'AppendEntries' || m.type === 'InstallSnapshot') && this.raft.leader === m.from)
       this.lastLeaderContact = performance.now();
     // This request is why the next write to disk happens (entries to store, a vote to keep).
@@ -405,7 +412,7 @@ export class RaftNode extends EventEmitter implements NodeSurface {
     if (!res.ok) {
       this.tracing.proposalEnded(index, res.reason);
       if (res.reason === 'transfer_in_progress')
-        throw new ClientError(503, 'transfer_in_progress', 'leadership is being handed over; retry in a moment');
+        throw new ClientError('transfer_in_progress', 'leadership is being handed over; retry in a moment');
       throw notLeader(this.cfg.id, res.leader);
     }
     this.counters.proposals++;
@@ -415,7 +422,7 @@ export class RaftNode extends EventEmitter implements NodeSurface {
   /** Proposes a membership change on this node (the leader). */
   changeMembership(change: ConfChange): Promise<Applied> {
     const res = this.raft.proposeConfChange(change);
-    if (!res.ok) throw new ClientError(409, 'membership_change_refused', res.reason, { leader: res.leader });
+    if (!res.ok) throw new ClientError('membership_change_refused', res.reason, { leader: res.leader });
     return this.awaitEntry(res.index, res.term);
   }
 
@@ -444,7 +451,6 @@ export class RaftNode extends EventEmitter implements NodeSurface {
       const staleness = this.isLeader() ? 0 : performance.now() - this.lastLeaderContact;
       if (staleness > maxStalenessMs) {
         throw new ClientError(
-          503,
           'stale_bound_exceeded',
           `${this.cfg.id} last heard from a leader ${Number.isFinite(staleness) ? `${Math.round(staleness)} ms` : 'never'} ago, more than maxStalenessMs=${maxStalenessMs}; ask another node or raise the bound`,
         );
@@ -519,22 +525,22 @@ export class RaftNode extends EventEmitter implements NodeSurface {
       Object.entries(st.progress)
         .filter(([id]) => st.conf.voters.includes(id))
         .sort((a, b) => b[1].match - a[1].match)[0]?.[0];
-    if (!to) throw new ClientError(409, 'no_transfer_target', 'there is no other voter to hand leadership to');
+    if (!to) throw new ClientError('no_transfer_target', 'there is no other voter to hand leadership to');
     const r = this.raft.transferLeadership(to);
-    if (!r.ok) throw new ClientError(409, 'transfer_refused', r.reason ?? 'refused');
+    if (!r.ok) throw new ClientError('transfer_refused', r.reason ?? 'refused');
     this.kick();
     const deadline = performance.now() + this.cfg.tickMs * this.cfg.electionTicks * 2;
     while (performance.now() < deadline) {
       if (this.raft.role !== 'leader' && this.raft.leader === to) return to;
       await new Promise((r) => setTimeout(r, this.cfg.tickMs));
     }
-    throw new ClientError(504, 'transfer_timed_out', `${to} did not take over within two election timeouts`);
+    throw new ClientError('transfer_timed_out', `${to} did not take over within two election timeouts`);
   }
 
   /** Snapshots the state machine now and compacts the log. */
   snapshotNow(): { index: number } {
     const r = this.raft.compact(this.sm.appliedIndex, this.sm.snapshot());
-    if (!r.ok) throw new ClientError(409, 'snapshot_refused', r.reason ?? 'refused');
+    if (!r.ok) throw new ClientError('snapshot_refused', r.reason ?? 'refused');
     this.kick();
     return { index: this.sm.appliedIndex };
   }
@@ -625,7 +631,7 @@ export class RaftNode extends EventEmitter implements NodeSurface {
     if (this.ticker) clearInterval(this.ticker);
     this.driver.stop();
     if (graceful) await this.persisting;
-    this.rpcWaiters.rejectAll(() => new RpcError(grpcStatus.UNAVAILABLE, `${this.cfg.id} is shutting down`));
+    this.rpcWaiters.rejectAll(() => new RpcError('shutting_down', `${this.cfg.id} is shutting down`));
     this.writes.rejectAll(() => outcomeUnknown(`${this.cfg.id} shut down before the write was applied`));
     this.readWaiters.rejectAll(() => readFailed(`${this.cfg.id} is shutting down`));
     this.applyWaiters.rejectAll(() => readFailed(`${this.cfg.id} is shutting down`));

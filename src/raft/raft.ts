@@ -696,7 +696,6 @@ export class Raft {
       preVote: m.preVote,
       candidateTerm: m.term,
       reason,
-      rpcId: m.rpcId,
     };
   }
 
@@ -779,7 +778,6 @@ export class Raft {
         lastLogIndex: this.log.lastIndex(),
         seq: m.seq,
         heartbeat: m.heartbeat,
-        rpcId: m.rpcId,
         ...fields,
       });
 
@@ -1087,7 +1085,6 @@ export class Raft {
       term: this.term,
       matchIndex,
       seq: m.seq,
-      rpcId: m.rpcId,
     });
   }
 
@@ -1325,7 +1322,6 @@ export class Raft {
           lastLogIndex: this.log.lastIndex(),
           seq: m.seq,
           heartbeat: m.heartbeat,
-          rpcId: m.rpcId,
         });
         return;
       case 'InstallSnapshot':
@@ -1335,7 +1331,6 @@ export class Raft {
           term: this.term,
           matchIndex: 0,
           seq: m.seq,
-          rpcId: m.rpcId,
         });
         return;
       case 'ReadIndex':

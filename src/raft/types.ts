@@ -58,10 +58,14 @@ interface Envelope {
   from: NodeId;
   to: NodeId;
   term: number;
-  /** Opaque to the core: a transport's correlation id. The core copies it from a request into
-   *  the response it produces, so an RPC server can answer each call with its own reply. */
-  rpcId?: string;
 }
+
+// Replies. Messages are one-way and carry no call id: pairing a reply with the call it answers is
+// the transport's job (src/transport/replies.ts). The core makes that possible with one promise:
+// every RequestVote, AppendEntries and InstallSnapshot that `step` accepts (returns no refusal for)
+// is answered by exactly one reply to its sender, produced during that step, so replies to one
+// peer leave in the order their requests were accepted; a refused request is answered by none.
+// ReadIndex replies echo the request's `requestId`; TimeoutNow has no reply.
 
 /** Figure 2 RequestVote RPC. With `preVote` it is the Pre-Vote of thesis §9.6: the candidate
  *  asks "would you vote for me in term `term`?" without anyone changing their term. */

@@ -21,6 +21,7 @@ import { Promised } from './promised.js';
 import type { SimCarrier, SimTracingHooks } from './tracing-hooks.js';
 import { EventQueue } from './events.js';
 import { RELIABLE, SimNetwork, type NetworkFaults } from './network.js';
+import { isMatchedReply, isMatchedRequest, mismatch, ReplyMatcher } from '../transport/replies.js';
 import { Rng } from './rng.js';
 import { Timeline, describe } from './timeline.js';
 
@@ -66,7 +67,7 @@ export const DEFAULT_SIM: SimOptions = {
 
 type SimEvent =
   | { kind: 'tick'; node: NodeId }
-  | { kind: 'deliver'; msg: Message; carrier: SimCarrier | null }
+  | { kind: 'deliver'; msg: Message; carrier: SimCarrier | null; call: number | null }
   | { kind: 'call'; fn: () => void };
 
 /** A client command in the simulator: put `key` = `value`, with a unique id. */
@@ -100,8 +101,18 @@ export interface Read {
   value: string | undefined;
 }
 
+/** A call a node accepted: the id the network gave the request, which its reply carries back
+ *  (the core's messages have no call ids: src/transport/replies.ts), and the request as it
+ *  arrived, to check the reply against. */
+interface SimCall {
+  id: number;
+  request: Message;
+}
+
 export class SimNode {
   raft: Raft | null = null;
+  /** The calls this node accepted and has not answered yet (emptied when its core is replaced). */
+  replies = new ReplyMatcher<SimCall>();
   /** Carries out the Ready contract for `raft` (replaced on every restart). */
   driver: ReadyDriver | null = null;
   /** The disk state as of the last completed persist (what the node may have told others). */
@@ -142,6 +153,7 @@ export class SimCluster {
   private bootstrap: ConfState;
   private nodeRng: Rng;
   private opCounter = 0;
+  private callCounter = 0;
 
   constructor(options: Partial<SimOptions> = {}) {
     this.opts = { ...DEFAULT_SIM, ...options };
@@ -234,11 +246,12 @@ export class SimCluster {
         const node = this.nodes.get(ev.msg.to);
         const tracing = this.opts.tracing;
         if (node?.raft) {
-          tracing?.delivering(ev.msg, ev.carrier);
-          node.raft.step(ev.msg);
+          tracing?.delivering(ev.msg, ev.carrier, ev.call);
+          const refused = node.raft.step(ev.msg);
+          if (!refused && ev.call !== null) node.replies.accepted(ev.msg, { id: ev.call, request: ev.msg });
           tracing?.delivered(ev.msg);
           this.drain(node);
-        } else tracing?.lost(ev.msg, `${ev.msg.to} is down`);
+        } else tracing?.lost(ev.msg, `${ev.msg.to} is down`, ev.call);
         return;
       }
       case 'call':
@@ -286,7 +299,7 @@ export class SimCluster {
           node.applied = s.index;
           this.checker.onStateMachineReset(node.id, s.index, s.term);
         },
-        send: (m) => this.sendMessage(m),
+        send: (m) => this.sendMessage(node, m),
         apply: (e) => this.apply(node, e),
         readState: (rs) => this.onReadState(node, rs.requestId, rs.error === null ? rs.index : -1),
         handled: () => {
@@ -309,18 +322,31 @@ export class SimCluster {
     if (this.opts.timeline) this.observed.push({ at: this.now, node: node.id, obs: o });
   }
 
-  private sendMessage(m: Message): void {
+  private sendMessage(node: SimNode, m: Message): void {
     this.stats.byType[m.type] = (this.stats.byType[m.type] ?? 0) + 1;
     if (m.type === 'AppendEntries') {
       this.stats.entriesSent += m.entries.length;
       if (m.heartbeat) this.stats.heartbeats++;
     }
-    const carrier = this.opts.tracing?.sent(m) ?? null;
+    const call = this.callOf(node, m);
+    const carrier = this.opts.tracing?.sent(m, call) ?? null;
     // Messages are copied so no two nodes ever share an object.
     const { msg, delays } = this.net.route(m);
-    if (!delays.length) this.opts.tracing?.lost(m, 'dropped by the network');
+    if (!delays.length) this.opts.tracing?.lost(m, 'dropped by the network', call);
     for (const delay of delays)
-      this.queue.push(this.now + delay, { kind: 'deliver', msg: structuredClone(msg), carrier });
+      this.queue.push(this.now + delay, { kind: 'deliver', msg: structuredClone(msg), carrier, call });
+  }
+
+  /** A request opens a call; a reply carries back the call it answers, which the core's promise
+   *  (one reply per accepted request, in order) decides, and which is checked on its fields. */
+  private callOf(node: SimNode, m: Message): number | null {
+    if (isMatchedRequest(m)) return ++this.callCounter;
+    if (!isMatchedReply(m)) return null;
+    const call = node.replies.answered(m);
+    if (!call) throw new Error(`${m.from} sent ${m.type} to ${m.to}, which answers no call it accepted`);
+    const wrong = mismatch(call.request, m);
+    if (wrong) throw new Error(`${m.from}'s ${m.type} to ${m.to} was paired with call ${call.id}: ${wrong}`);
+    return call.id;
   }
 
   private apply(node: SimNode, e: Entry): void {
@@ -469,6 +495,7 @@ export class SimCluster {
   private start(node: SimNode): void {
     const initial = node.disk.load(this.bootstrapOf.get(node.id) ?? this.bootstrap);
     node.raft = new Raft(this.config(node.id), initial);
+    node.replies.clear();
     node.promised = Promised.of(initial);
     this.opts.tracing?.started(node.id, initial.hardState.commit);
     node.driver = this.driverFor(node, node.raft);

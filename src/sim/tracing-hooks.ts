@@ -21,12 +21,13 @@ export interface SimTracingHooks {
   persisting(node: NodeId, rd: Ready): () => void;
   applied(node: NodeId, e: Entry): void;
   /** A message leaves `m.from`: a request starts a call (its carrier travels with it), a reply
-   *  ends the call it answers on the server. */
-  sent(m: Message): SimCarrier | null;
+   *  ends the call it answers on the server. `call` is the network's id of the call a request
+   *  opens or a reply answers (null for ReadIndex and TimeoutNow, matched by their own fields). */
+  sent(m: Message, call: number | null): SimCarrier | null;
   /** The network dropped `m` (or its receiver is down). */
-  lost(m: Message, why: string): void;
+  lost(m: Message, why: string, call: number | null): void;
   /** `m` is about to be stepped into its receiver. */
-  delivering(m: Message, carrier: SimCarrier | null): void;
+  delivering(m: Message, carrier: SimCarrier | null, call: number | null): void;
   /** `m` was stepped into its receiver. */
   delivered(m: Message): void;
 }

@@ -22,9 +22,9 @@
 // Heartbeats are AppendEntries without traced entries: roots of their own, sampled as "heartbeat".
 import { context, ROOT_CONTEXT, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { Metadata as GrpcMetadata, type Metadata } from '@grpc/grpc-js';
-import type { Entry, Message, Observation, Ready } from '../raft/types.js';
+import type { Entry, Observation, Ready } from '../raft/types.js';
 import type { ChaosEvent } from '../transport/chaos.js';
-import { decodeReply, type RequestMessage, type RpcMethod } from '../transport/codec.js';
+import type { RequestMessage, ResponseMessage, RpcMethod } from '../transport/codec.js';
 import { PLAIN_HOOKS, type ClientCallInfo, type RpcHooks, type ServerCallInfo } from '../transport/hooks.js';
 import { ClusterSpans } from './cluster-spans.js';
 import { NodeMetrics, type NodeGauges } from './metrics.js';
@@ -217,13 +217,16 @@ export class RaftTracing implements NodeTracing {
     this.spans.observe(o);
   }
 
-  private async clientCall<T>(info: ClientCallInfo, send: (md: Metadata) => Promise<T>): Promise<T> {
+  private async clientCall(
+    info: ClientCallInfo,
+    send: (md: Metadata) => Promise<ResponseMessage | null>,
+  ): Promise<ResponseMessage | null> {
     const call = this.spans.rpc.clientStart(info.message, info.peer, info.address);
     const md = new GrpcMetadata();
     for (const [k, v] of Object.entries(call.carrier)) md.set(k, v);
     try {
       const reply = await context.with(call.ctx, () => send(md));
-      this.spans.rpc.clientEnd(call, decodeForAttrs(info.method, reply));
+      this.spans.rpc.clientEnd(call, reply);
       return reply;
     } catch (e) {
       this.spans.rpc.clientEnd(call, null, callError(e));
@@ -231,7 +234,11 @@ export class RaftTracing implements NodeTracing {
     }
   }
 
-  private async serverCall<T>(info: ServerCallInfo, md: Metadata, handle: () => Promise<T>): Promise<T> {
+  private async serverCall(
+    info: ServerCallInfo,
+    md: Metadata,
+    handle: () => Promise<ResponseMessage | null>,
+  ): Promise<ResponseMessage | null> {
     const call = this.spans.rpc.serverStart(
       info.message,
       info.peer,
@@ -240,7 +247,7 @@ export class RaftTracing implements NodeTracing {
     );
     try {
       const reply = await context.with(call.ctx, handle);
-      this.spans.rpc.serverEnd(call, reply as Message | null);
+      this.spans.rpc.serverEnd(call, reply);
       return reply;
     } catch (e) {
       this.spans.rpc.serverEnd(call, null, callError(e));
@@ -270,13 +277,4 @@ function callError(e: unknown): CallError {
     code: typeof err.code === 'number' ? err.code : 2,
     message: String(err.details ?? err.message ?? e),
   };
-}
-
-/** The reply of a client call, as the core message it will become (for span attributes). */
-function decodeForAttrs(method: RpcMethod, reply: unknown): Message | null {
-  try {
-    return decodeReply(method, reply);
-  } catch {
-    return null;
-  }
 }

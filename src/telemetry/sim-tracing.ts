@@ -71,7 +71,6 @@ export class SimTracing implements SimTracingHooks {
   private nodes = new Map<NodeId, TracedNode>();
   /** Calls in flight, by the id matching their reply. */
   private calling = new Map<string, OpenCall>();
-  private nextCall = 0;
 
   /** The simulator's virtual clock in milliseconds (bound by the simulator). */
   private now: () => number = () => 0;
@@ -159,47 +158,48 @@ export class SimTracing implements SimTracingHooks {
     );
   }
 
-  sent(m: Message): SimCarrier | null {
+  sent(m: Message, callId: number | null): SimCarrier | null {
     const n = this.nodes.get(m.from);
     if (!n) return null;
+    const key = callKey(m, callId);
     if (isRequest(m)) {
-      // Matching a reply to its call is the transport's job: here, an id the core echoes.
-      if (m.type !== 'ReadIndex' && m.type !== 'TimeoutNow') m.rpcId = `sim${++this.nextCall}`;
       const call = n.spans.rpc.clientStart(m, m.to, null);
-      this.calling.set(callKey(m), call);
+      this.calling.set(key, call);
       return call.carrier;
     }
-    const call = n.serving.get(callKey(m));
+    const call = n.serving.get(key);
     if (call) {
-      n.serving.delete(callKey(m));
+      n.serving.delete(key);
       n.spans.rpc.serverEnd(call, m);
     }
     return null;
   }
 
-  lost(m: Message, why: string): void {
-    const call = this.calling.get(callKey(m));
+  lost(m: Message, why: string, callId: number | null): void {
+    const key = callKey(m, callId);
+    const call = this.calling.get(key);
     if (!call) return;
-    this.calling.delete(callKey(m));
+    this.calling.delete(key);
     const n = this.nodes.get(isRequest(m) ? m.from : m.to);
     n?.spans.rpc.clientEnd(call, null, { code: 14, message: why });
   }
 
-  delivering(m: Message, carrier: SimCarrier | null): void {
+  delivering(m: Message, carrier: SimCarrier | null, callId: number | null): void {
     const n = this.nodes.get(m.to);
     if (!n) return;
+    const key = callKey(m, callId);
     if (isRequest(m)) {
       const call = n.spans.rpc.serverStart(m, m.from, carrier ?? {}, n.spans.serverLinks(m));
-      const previous = n.serving.get(callKey(m));
+      const previous = n.serving.get(key);
       if (previous) n.spans.rpc.serverEnd(previous, null, { code: 1, message: 'a duplicate of the request arrived' });
-      n.serving.set(callKey(m), call);
+      n.serving.set(key, call);
       // What this request makes the node write is done on its behalf.
       n.spans.writes.noteCause(call.ctx);
       return;
     }
-    const call = this.calling.get(callKey(m));
+    const call = this.calling.get(key);
     if (call) {
-      this.calling.delete(callKey(m));
+      this.calling.delete(key);
       n.spans.rpc.clientEnd(call, m);
     }
   }
@@ -208,14 +208,15 @@ export class SimTracing implements SimTracingHooks {
     if (m.type !== 'TimeoutNow') return;
     // TimeoutNow has no reply: the call is over once the target took it.
     const n = this.nodes.get(m.to);
-    const serving = n?.serving.get(callKey(m));
+    const key = callKey(m, null);
+    const serving = n?.serving.get(key);
     if (n && serving) {
-      n.serving.delete(callKey(m));
+      n.serving.delete(key);
       n.spans.rpc.serverEnd(serving, null);
     }
-    const calling = this.calling.get(callKey(m));
+    const calling = this.calling.get(key);
     if (calling) {
-      this.calling.delete(callKey(m));
+      this.calling.delete(key);
       this.nodes.get(m.from)?.spans.rpc.clientEnd(calling, null);
     }
   }
@@ -238,9 +239,10 @@ export class SimTracing implements SimTracingHooks {
   }
 }
 
-/** The id that pairs a request with its reply. */
-function callKey(m: Message): string {
+/** The id that pairs a request with its reply: the network's call id, or for ReadIndex and
+ *  TimeoutNow (which the network does not number) their own fields. */
+function callKey(m: Message, callId: number | null): string {
   if (m.type === 'ReadIndex' || m.type === 'ReadIndexResponse') return `ri:${m.requestId}`;
   if (m.type === 'TimeoutNow') return `tn:${m.from}>${m.to}@${m.term}`;
-  return m.rpcId ?? '';
+  return `call:${callId ?? ''}`;
 }

@@ -107,12 +107,13 @@ export class PeerClients {
           hooks.chaos({ method, peer: m.to, direction: 'out' }, { kind: 'delayed', peer: m.to, ms: fault.delayMs });
           await new Promise((r) => setTimeout(r, fault.delayMs));
         }
-        return this.call(peer.client, method, m, metadata);
+        // Decoded here, once: the hooks (span attributes) and the core read the same message, and
+        // a malformed reply fails the call like any other failure.
+        return decodeReply(method, await this.call(peer.client, method, m, metadata));
       })
       .then(
         (reply) => {
-          const decoded = decodeReply(method, reply);
-          if (decoded) this.opts.deliver(decoded);
+          if (reply) this.opts.deliver(reply);
         },
         (e: Partial<ServiceError>) =>
           this.opts.onFailure?.(m.to, method, e.code ?? status.UNKNOWN, e.details ?? e.message ?? 'unknown failure'),

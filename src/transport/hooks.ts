@@ -4,7 +4,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import type { NodeId } from '../raft/types.js';
 import type { ChaosEvent } from './chaos.js';
-import type { RequestMessage, RpcMethod } from './codec.js';
+import type { RequestMessage, ResponseMessage, RpcMethod } from './codec.js';
 
 export interface ClientCallInfo {
   method: RpcMethod;
@@ -20,10 +20,20 @@ export interface ServerCallInfo {
 }
 
 export interface RpcHooks {
-  /** Wraps an outgoing call: `send` performs it with the metadata given (where trace context goes). */
-  clientCall<T>(info: ClientCallInfo, send: (metadata: Metadata) => Promise<T>): Promise<T>;
-  /** Wraps the handling of an incoming call; `metadata` is what the caller sent. */
-  serverCall<T>(info: ServerCallInfo, metadata: Metadata, handle: () => Promise<T>): Promise<T>;
+  /** Wraps an outgoing call: `send` performs it with the metadata given (where trace context goes)
+   *  and resolves with the reply already decoded by the transport, so a hook reads its fields
+   *  without decoding the gRPC reply a second time. */
+  clientCall(
+    info: ClientCallInfo,
+    send: (metadata: Metadata) => Promise<ResponseMessage | null>,
+  ): Promise<ResponseMessage | null>;
+  /** Wraps the handling of an incoming call; `metadata` is what the caller sent, `handle` resolves
+   *  with the node's reply (null for TimeoutNow). */
+  serverCall(
+    info: ServerCallInfo,
+    metadata: Metadata,
+    handle: () => Promise<ResponseMessage | null>,
+  ): Promise<ResponseMessage | null>;
   /** An injected fault happened to a call. */
   chaos(info: { method: RpcMethod; peer: NodeId; direction: 'out' | 'in' }, event: ChaosEvent): void;
 }

@@ -20,11 +20,11 @@ import {
   type Metadata,
   ServerCredentials,
   ServerInterceptingCall,
-  status,
   type ChannelCredentials,
   type ServerInterceptor,
 } from '@grpc/grpc-js';
 import type { PeerCertificate } from 'node:tls';
+import { GRPC_STATUS } from '../node/errors.js';
 
 export const SECRET_HEADER = 'raft-cluster-secret';
 export const FROM_HEADER = 'raft-from';
@@ -124,7 +124,7 @@ export function authInterceptor(
             if (problem === null) return pass(md);
             onRefused(problem, call.getPeer());
             // Ending the call here cancels it: its message is discarded unread.
-            call.sendStatus({ code: status.UNAUTHENTICATED, details: `peer not authenticated: ${problem}` });
+            call.sendStatus({ code: GRPC_STATUS.unauthenticated, details: `peer not authenticated: ${problem}` });
           },
         }),
     });

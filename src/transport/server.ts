@@ -2,13 +2,14 @@
 // malformed request, a link cut by chaos), hands the request to the node and answers with the
 // node's reply, which the node produces only after its state is durable.
 import {
+  type status,
   Server,
-  status,
   type Metadata,
   type sendUnaryData,
   type ServerUnaryCall,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import { GRPC_STATUS, type RpcErrorCode } from '../node/errors.js';
 import type { NodeId } from '../raft/types.js';
 import { messageProblem } from '../raft/validate.js';
 import type { Chaos } from './chaos.js';
@@ -26,13 +27,16 @@ import type { RpcHooks } from './hooks.js';
 import { authInterceptor, senderMatches, serverCredentials, type PeerSecurity } from './peer-auth.js';
 import { MAX_MESSAGE_BYTES, raftProto } from './proto.js';
 
-/** An error with the gRPC status to answer with. */
+/** An error a peer call is answered with, named by its reason; `code` is the gRPC status the
+ *  table in src/node/errors.ts gives that reason (what the tracing hooks and gRPC read). */
 export class RpcError extends Error {
+  readonly code: status;
   constructor(
-    readonly code: status,
+    readonly reason: RpcErrorCode,
     message: string,
   ) {
     super(message);
+    this.code = GRPC_STATUS[reason];
   }
 }
 
@@ -99,77 +103,78 @@ export class RaftServer {
    *  runs; the sender must be the one authenticated, of this cluster, for this node, on a link
    *  chaos has not cut), then handed to the forward handler. */
   private forward(call: ServerUnaryCall<ForwardRequest__Output, ForwardReply>, callback: sendUnaryData<ForwardReply>) {
-    const fail = (code: status, details: string) => callback({ code, details, name: 'RaftRpcError', message: details });
+    const fail = (code: RpcErrorCode, details: string) =>
+      callback({ code: GRPC_STATUS[code], details, name: 'RaftRpcError', message: details });
     const { clusterId, nodeId, chaos, security } = this.opts;
     const h = call.request.header;
-    if (!h || !h.from || !h.to) return fail(status.INVALID_ARGUMENT, 'Forward has no header (cluster_id, from, to)');
+    if (!h || !h.from || !h.to) return fail('malformed', 'Forward has no header (cluster_id, from, to)');
     if (typeof call.request.command !== 'string' || !call.request.command)
-      return fail(status.INVALID_ARGUMENT, 'Forward has no command');
+      return fail('malformed', 'Forward has no command');
     if ((security.secret !== null || security.tls !== null) && !senderMatches(call.metadata, h.from))
-      return fail(status.PERMISSION_DENIED, `the call was authenticated for another node than ${h.from}`);
+      return fail('wrong_sender', `the call was authenticated for another node than ${h.from}`);
     if (h.clusterId !== clusterId)
       return fail(
-        status.FAILED_PRECONDITION,
+        'wrong_cluster',
         `wrong cluster: this node belongs to cluster "${clusterId}", the request to "${h.clusterId}"`,
       );
-    if (h.to !== nodeId) return fail(status.FAILED_PRECONDITION, `request for ${h.to} reached ${nodeId}`);
-    if (chaos.inboundCut(h.from)) return fail(status.UNAVAILABLE, `chaos: link from ${h.from} to ${nodeId} is cut`);
+    if (h.to !== nodeId) return fail('wrong_node', `request for ${h.to} reached ${nodeId}`);
+    if (chaos.inboundCut(h.from)) return fail('link_cut', `chaos: link from ${h.from} to ${nodeId} is cut`);
     const handler = this.forwardHandler;
-    if (!handler) return fail(status.UNIMPLEMENTED, `${nodeId} does not serve forwarded writes`);
+    if (!handler) return fail('not_served', `${nodeId} does not serve forwarded writes`);
     handler(h.from, call.request.command, call.metadata).then(
       (reply) =>
         chaos.dropReply()
-          ? fail(status.UNAVAILABLE, 'chaos: reply dropped after the request was handled')
+          ? fail('reply_dropped', 'chaos: reply dropped after the request was handled')
           : callback(null, reply),
-      (e: unknown) => fail(status.INTERNAL, e instanceof Error ? e.message : String(e)),
+      (e: unknown) => fail('internal', e instanceof Error ? e.message : String(e)),
     );
   }
 
   private unary(method: RpcMethod) {
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-      const fail = (code: status, details: string) =>
-        callback({ code, details, name: 'RaftRpcError', message: details });
+      const fail = (code: RpcErrorCode, details: string) =>
+        callback({ code: GRPC_STATUS[code], details, name: 'RaftRpcError', message: details });
       let m: RequestMessage;
       try {
         m = decodeRequest(method, call.request);
       } catch (e) {
-        return fail(status.INVALID_ARGUMENT, e instanceof BadMessage ? e.message : `undecodable ${method}`);
+        return fail('malformed', e instanceof BadMessage ? e.message : `undecodable ${method}`);
       }
       // Terms and indexes the core cannot represent and increment, and other malformed shapes,
       // are refused here, at the edge, before any node state is touched.
       const shape = messageProblem(m);
-      if (shape) return fail(status.INVALID_ARGUMENT, `malformed ${method}: ${shape}`);
+      if (shape) return fail('malformed', `malformed ${method}: ${shape}`);
       const { clusterId, nodeId, chaos, hooks, handler, security } = this.opts;
       // The headers (and certificate) vouched for one node: the message must come from that one.
       if ((security.secret !== null || security.tls !== null) && !senderMatches(call.metadata, m.from))
-        return fail(status.PERMISSION_DENIED, `the call was authenticated for another node than ${m.from}`);
+        return fail('wrong_sender', `the call was authenticated for another node than ${m.from}`);
       if (m.clusterId !== clusterId) {
         return fail(
-          status.FAILED_PRECONDITION,
+          'wrong_cluster',
           `wrong cluster: this node belongs to cluster "${clusterId}", the request to "${m.clusterId}"`,
         );
       }
-      if (m.to !== nodeId) return fail(status.FAILED_PRECONDITION, `request for ${m.to} reached ${nodeId}`);
+      if (m.to !== nodeId) return fail('wrong_node', `request for ${m.to} reached ${nodeId}`);
       if (chaos.inboundCut(m.from)) {
         hooks.chaos(
           { method, peer: m.from, direction: 'in' },
           { kind: 'dropped_request', peer: m.from, reason: `link from ${m.from} is cut` },
         );
-        return fail(status.UNAVAILABLE, `chaos: link from ${m.from} to ${nodeId} is cut`);
+        return fail('link_cut', `chaos: link from ${m.from} to ${nodeId} is cut`);
       }
       hooks
         .serverCall({ method, peer: m.from, message: m }, call.metadata, async () => {
           const reply = await handler(m);
           if (chaos.dropReply()) {
             hooks.chaos({ method, peer: m.from, direction: 'in' }, { kind: 'dropped_reply', peer: m.from });
-            throw new RpcError(status.UNAVAILABLE, 'chaos: reply dropped after the request was handled');
+            throw new RpcError('reply_dropped', 'chaos: reply dropped after the request was handled');
           }
           return reply;
         })
         .then(
           (reply) => callback(null, encodeReply(reply)),
           (e: unknown) =>
-            fail(e instanceof RpcError ? e.code : status.INTERNAL, e instanceof Error ? e.message : String(e)),
+            fail(e instanceof RpcError ? e.reason : 'internal', e instanceof Error ? e.message : String(e)),
         );
     };
   }

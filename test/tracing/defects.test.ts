@@ -2,11 +2,12 @@
 // node's tracing layer directly: spans recorded in memory, RPCs driven through the same hooks the
 // gRPC transport calls.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Metadata, status } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
 import { context, propagation, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import { CompositePropagator } from '@opentelemetry/core';
 import { RaftTracing } from '../../src/telemetry/raft-tracing.js';
 import { RpcError } from '../../src/transport/server.js';
+import type { RpcErrorCode } from '../../src/node/errors.js';
 import type { AppendEntries, Entry } from '../../src/raft/types.js';
 import { readyWith } from '../../src/raft/types.js';
 import { parentId, recordSpans, type Spans } from './provider.js';
@@ -35,7 +36,7 @@ const append = (entries: Entry[]): AppendEntries => ({
 });
 const call = (m: AppendEntries) =>
   tracing.hooks.clientCall({ method: 'AppendEntries', peer: 'n2', address: '127.0.0.1:7001', message: m }, () =>
-    Promise.resolve({}),
+    Promise.resolve(null),
   );
 /** Proposes at `index` inside a request whose trace was (or was not) sampled upstream. */
 function proposeUnder(index: number, sampled: boolean): string {
@@ -193,7 +194,7 @@ describe('tracing defects', () => {
   });
 
   it('10: a server span is an error only for the server-fault codes; client spans name the peer address', async () => {
-    const serve = (code: number) =>
+    const serve = (reason: RpcErrorCode) =>
       tracing.hooks
         .serverCall(
           {
@@ -212,11 +213,11 @@ describe('tracing defects', () => {
             },
           },
           new Metadata(),
-          () => Promise.reject(new RpcError(code, 'no')),
+          () => Promise.reject(new RpcError(reason, 'no')),
         )
         .catch(() => undefined);
-    await serve(status.INVALID_ARGUMENT);
-    await serve(status.UNAVAILABLE);
+    await serve('rejected'); // INVALID_ARGUMENT
+    await serve('shutting_down'); // UNAVAILABLE
     // INVALID_ARGUMENT is the caller's fault: not an error of this server's span.
     const [invalid, unavailable] = spans.named('raft.Raft/RequestVote');
     expect(invalid.attributes['rpc.status_code']).toBe('INVALID_ARGUMENT');
