@@ -115,7 +115,9 @@ async function check(ctx: CheckContext): Promise<Finding[]> {
     .filter((x) => x.terms.length >= 3)
     .sort((a, b) => b.terms.length - a.terms.length)[0];
   const top = climber ? climber.terms[climber.terms.length - 1] : 0;
-  const deposed = climber && won.find((e) => (num(e, ATTR.term) ?? 0) > top && e.startMs > climber.es[0].startMs);
+  // Its climb drags the cluster's term up to its own: a win in that term (by it, now that it can be
+  // heard, or by another node that had to follow it there) or a later one is the forced election.
+  const deposed = climber && won.find((e) => (num(e, ATTR.term) ?? 0) >= top && e.startMs > climber.es[0].startMs);
   findings.push({
     ok: climber !== undefined,
     what: climber
@@ -129,7 +131,7 @@ async function check(ctx: CheckContext): Promise<Finding[]> {
       ok: deposed !== undefined,
       what: deposed
         ? `when it came back, its term ${top} forced a new election: ${nodeOf(deposed)} won term ${num(deposed, ATTR.term)}, replacing a leader that had done nothing wrong`
-        : `after healing, the cluster moves past term ${top}: a new election (PreVote would have prevented it)`,
+        : `after healing, a new election in term ${top} or later (PreVote would have prevented it)`,
       traceId: deposed?.traceId,
       next: 'heal the partition (`raft-otel heal`) and wait a second',
     });

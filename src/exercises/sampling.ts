@@ -40,7 +40,9 @@ export function samplingWarnings(needs: TraceKind[], settings: Record<string, st
       );
   }
   const cap = Number(settings.RAFT_TRACES_PER_MINUTE ?? 0);
-  if (cap > 0)
+  // The per-minute cap counts writes, reads and heartbeats only: elections and the cluster's own
+  // changes are never capped.
+  if (cap > 0 && needs.some((k) => k === 'write' || k === 'read' || k === 'heartbeat'))
     out.push(
       `RAFT_TRACES_PER_MINUTE=${cap}: each node keeps at most ${cap} new write, read and heartbeat traces a minute, so some of what this check looks for may be missing`,
     );

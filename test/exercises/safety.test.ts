@@ -61,11 +61,16 @@ describe('safety facts', () => {
 });
 
 describe('sampling warnings', () => {
-  it('warns for a needed kind sampled below 1, heartbeats by default, and a per-minute cap', () => {
+  it('warns for a needed kind sampled below 1, heartbeats by default, a per-minute cap and the per-node rate', () => {
     expect(samplingWarnings(['election', 'write'], {})).toEqual([]);
     expect(samplingWarnings(['heartbeat'], {})[0]).toMatch(/RAFT_SAMPLE_HEARTBEATS=0 \(the default\): no heartbeat/);
     expect(samplingWarnings(['write'], { RAFT_SAMPLE_WRITES: '0.25' })[0]).toMatch(/only 25% of write traces/);
-    expect(samplingWarnings(['election'], { RAFT_TRACES_PER_MINUTE: '20' })[0]).toMatch(/at most 20 new traces/);
+    expect(samplingWarnings(['write'], { RAFT_TRACES_PER_MINUTE: '20' })[0]).toMatch(/at most 20 new write, read/);
+    // Elections are never capped: a cap on writes hides none of them.
+    expect(samplingWarnings(['election'], { RAFT_TRACES_PER_MINUTE: '20' })).toEqual([]);
+    // A check that needs every write of a bench warns under the default rate, and not with it off.
+    expect(samplingWarnings(['write'], {}, true)[0]).toMatch(/RAFT_TRACE_RATE=5 \(the default\).*RAFT_TRACE_RATE=0/);
+    expect(samplingWarnings(['write'], { RAFT_TRACE_RATE: '0' }, true)).toEqual([]);
     expect(samplingWarnings(['heartbeat'], { RAFT_SAMPLE_HEARTBEATS: '1' })).toEqual([]);
   });
 });
