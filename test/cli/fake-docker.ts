@@ -75,6 +75,9 @@ export class FakeDocker {
 
   constructor(state: FakeState) {
     const bin = join(this.dir, 'docker');
+    // The script is CommonJS: say so here, or a package.json above the temp dir (TMPDIR inside a
+    // checkout of this ES-module project, as scripts/repeat-suite.mjs sets it) makes it a module.
+    writeFileSync(join(this.dir, 'package.json'), '{"type":"commonjs"}\n');
     writeFileSync(bin, `#!${process.execPath}\n${SCRIPT}`);
     chmodSync(bin, 0o755);
     this.write(state);

@@ -12,6 +12,7 @@ import { CHAOS_ENV, NODE_OPTIONS, loadNodeConfig, parsePeers } from '../../src/n
 import { telemetryConfig } from '../../src/telemetry/config.js';
 import { chaosFromEnv } from '../../src/transport/chaos.js';
 import { ATTR } from '../../src/telemetry/names.js';
+import { ensureBuilt } from '../../scripts/build.mjs';
 import { releasePorts, reservePorts } from '../support/ports.js';
 import { EXIT_WITH_PARENT, killChild, spawnTracked } from '../support/processes.js';
 import { waitUntil } from '../support/wait.js';
@@ -516,7 +517,8 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
     expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*127\.0\.0\.1:8000\/status/);
     // The image runs the same build as `npm start` (the node code and the viewer's page), and that
-    // build writes what the entry point and the viewer service load.
+    // build writes what the entry point and the viewer service load (built here if not yet).
+    await ensureBuilt();
     expect(dockerfile).toMatch(/^RUN node scripts\/build\.mjs --force$/m);
     expect(dockerfile).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
     expect(existsSync(resolve(entry!)), `${entry} (run npm run build)`).toBe(true);
