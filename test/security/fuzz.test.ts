@@ -10,10 +10,12 @@ describe('fuzzing a real cluster', () => {
     const seed = Number(process.env.FUZZ_SEED ?? 20261123);
     if (!Number.isSafeInteger(seed)) throw new Error(`FUZZ_SEED must be a whole number, not ${process.env.FUZZ_SEED}`);
     console.log(`fuzz seed ${seed} (FUZZ_SEED=${seed} replays this run)`);
-    const report = await runFuzz({ inputs: 1000, seconds: 30, seed, keys: 30, concurrency: 8, log: () => {} });
+    // Bounded by its inputs, not by the clock: a slow machine takes longer, it does not test less.
+    // The time limit is only a backstop under the test's own timeout.
+    const report = await runFuzz({ inputs: 1000, seconds: 130, seed, keys: 30, concurrency: 8, log: () => {} });
     const text = formatReport(report);
     console.log(text);
-    expect(report.sent, text).toBeGreaterThanOrEqual(500);
+    expect(report.sent, text).toBe(1000);
     expect(report.crashes, text).toEqual([]);
     expect(report.hangs, text).toEqual([]);
     expect(report.lost, text).toEqual([]);
@@ -22,5 +24,5 @@ describe('fuzzing a real cluster', () => {
     // The fuzz reached both doors.
     expect(Object.keys(report.http).length, text).toBeGreaterThan(3);
     expect(report.grpc['stranger UNAUTHENTICATED'], text).toBeGreaterThan(100);
-  }, 120_000);
+  }, 150_000);
 });
