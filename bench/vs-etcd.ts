@@ -5,8 +5,10 @@
 //            default 3), --runs N (failover kills, default 10),
 //            --rss-seconds S (memory under load, default 60), --profile DIR (also run raft-otel,
 //            tracing off, 64 clients to every node in turn, under the CPU profiler; profiles in DIR,
-//            summarised; with --profile-tracing, every write traced), --profile-only (just that), --raft-only (raft-otel's rows with tracing off
-//            only: to measure a change quickly)
+//            summarised; --profile-tracing defaults|every profiles tracing on; --profile-clients N and
+//            --profile-via all|leader|followers choose another load), --profile-only (just that),
+//            --raft-only (raft-otel's rows and ratios alone: no etcd, failover or memory run; to measure
+//            a change quickly)
 // It installs etcd (apt-get install -y etcd-server) when /usr/bin/etcd is missing, starts 3 etcd
 // members and three 3-node raft-otel clusters (tracing off, default sampling, every write traced) on
 // loopback, lets their loads take turns round after round, and drives all of them with the same
@@ -38,7 +40,9 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     'profile-only': { type: 'boolean' },
     'raft-only': { type: 'boolean' },
-    'profile-tracing': { type: 'boolean' },
+    'profile-tracing': { type: 'string' },
+    'profile-clients': { type: 'string' },
+    'profile-via': { type: 'string' },
     rounds: { type: 'string' },
   },
 });
@@ -52,6 +56,10 @@ const runs = num(values.runs, values.short ? 3 : 10, 'runs');
 const rounds = num(values.rounds, values.short ? 1 : 3, 'rounds');
 const rssSeconds = num(values['rss-seconds'], values.short ? 20 : 60, 'rss-seconds');
 const log = (line: string) => process.stderr.write(line + '\n');
+const profileClients = num(values['profile-clients'], 64, 'profile-clients');
+const profileVia = (values['profile-via'] ?? 'all') as Via;
+if (!['all', 'leader', 'followers'].includes(profileVia))
+  throw new Error(`--profile-via must be all, leader or followers, not "${profileVia}"`);
 
 const root = mkdtempSync(join(tmpdir(), 'raft-vs-etcd-'));
 /** Every write traced, whatever the default sampler would cap (a learner's setting). */
@@ -128,17 +136,25 @@ async function raftOtel<T>(name: string, env: Record<string, string>, run: (c: B
 async function profile(where: string) {
   const dir = resolve(where);
   mkdirSync(dir, { recursive: true });
-  // With --profile-tracing: every write traced, exported over OTLP/gRPC to a local sink.
-  const sink = values['profile-tracing'] ? await startOtlpSink() : null;
+  // With --profile-tracing defaults|every: tracing on (default sampling, or every write traced),
+  // exported over OTLP/gRPC to a local sink.
+  const tracing = values['profile-tracing'];
+  if (tracing !== undefined && tracing !== 'defaults' && tracing !== 'every')
+    throw new Error(`--profile-tracing must be defaults or every, not "${tracing}"`);
+  const sink = tracing ? await startOtlpSink() : null;
   const env = {
     ...(sink
-      ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', ...EVERY_WRITE_ENV }
+      ? {
+          OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+          ...(tracing === 'every' ? EVERY_WRITE_ENV : {}),
+        }
       : { RAFT_TRACING: 'off' }),
     RAFT_BENCH_PROFILE_DIR: dir,
     NODE_OPTIONS: `--import=${pathToFileURL(resolve('bench/cpu-prof-preload.mjs')).href}`,
   };
   const roles = await raftOtel(
-    `${sink ? 'every write traced' : 'tracing off'}, CPU profiles of every node, 64 clients to every node in turn`,
+    `${tracing === 'every' ? 'every write traced' : tracing ? 'tracing on (defaults)' : 'tracing off'}, CPU profiles of every node, ${profileClients} clients via ${profileVia}`,
     env,
     async (c) => {
       const leader = await waitLeader(c);
@@ -146,7 +162,7 @@ async function profile(where: string) {
         .nodes()
         .map((x) => ({ pid: c.pid(x.id), role: `${x.id} (${x.id === leader ? 'leader' : 'follower'})` }));
       for (const x of nodes) process.kill(x.pid, 'SIGUSR2'); // start profiling
-      await load(c, 64, 'all');
+      await load(c, profileClients, profileVia);
       for (const x of nodes) process.kill(x.pid, 'SIGUSR2'); // stop, write the profile
       await sleep(1000);
       return nodes;
@@ -168,22 +184,9 @@ if (values['profile-only']) {
   await profile(values.profile);
   process.exit(0);
 }
-if (values['raft-only']) {
-  // To measure one change quickly: raft-otel's rows only (tracing off), no etcd, no failover.
-  await raftOtel('tracing off', { RAFT_TRACING: 'off' }, async (c) => {
-    for (const [clients, via] of [
-      [64, 'all'],
-      [64, 'leader'],
-      [64, 'followers'],
-      [64, 'all'], // again: how much the machine drifted meanwhile
-      [1, 'all'],
-      [1, 'leader'],
-    ] as const)
-      await load(c, clients, via);
-  });
-  process.exit(0);
-}
-const etcdBin = ensureEtcd(log);
+// --raft-only: raft-otel's rows alone (no etcd, no failover, no memory run), to measure a change quickly.
+const raftOnly = values['raft-only'] === true;
+const etcdBin = raftOnly ? '' : ensureEtcd(log);
 
 log('floor: fsync of a small append on this disk, bare gRPC round trip between two processes');
 const fsync = fsyncFloor(root);
@@ -196,15 +199,19 @@ log(
 // Every cluster runs for the whole comparison, and the loads take turns (etcd, then each raft-otel
 // cluster, round after round; the table shows medians): this machine's speed drifts from minute to
 // minute, and running one system after the other would measure the drift.
-const etcdPort = await freeBase(23700, [0, 1, 2, 10, 11, 12]);
-log(
-  `etcd 3 members (default timing; client ports ${etcdPort}-${etcdPort + 2}, peer ${etcdPort + 10}-${etcdPort + 12})`,
-);
-const etcd = await EtcdCluster.start(join(root, 'etcd'), etcdPort, etcdBin);
+async function startEtcd(): Promise<BenchCluster | null> {
+  if (raftOnly) return null;
+  const etcdPort = await freeBase(23700, [0, 1, 2, 10, 11, 12]);
+  log(
+    `etcd 3 members (default timing; client ports ${etcdPort}-${etcdPort + 2}, peer ${etcdPort + 10}-${etcdPort + 12})`,
+  );
+  return EtcdCluster.start(join(root, 'etcd'), etcdPort, etcdBin);
+}
+const etcd = await startEtcd();
 const sinkOn = await startOtlpSink();
 const sinkEvery = await startOtlpSink();
 const otlp = (sink: OtlpSink) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
-const started: BenchCluster[] = [etcd];
+const started: BenchCluster[] = etcd ? [etcd] : [];
 async function startRaft(name: string, env: Record<string, string>): Promise<BenchCluster> {
   const base = await freeBase(41000, [0, 1, 2, 50, 51, 52]);
   log(`raft-otel 3 nodes, ${name} (HTTP ports ${base}-${base + 2}, gRPC ${base + 50}-${base + 52})`);
@@ -231,7 +238,11 @@ const med = (c: BenchCluster, key: string): ClosedLoopResult => {
     latency: { ...rs[0].latency, p50: median(rs.map((r) => r.latency.p50)) },
   };
 };
-let e, off, on, every, eFail, offFail, mem;
+let e: { all64: ClosedLoopResult; all1: ClosedLoopResult } | null = null;
+let eFail: ReturnType<typeof summarize> | null = null;
+let offFail: ReturnType<typeof summarize> | null = null;
+let mem: Awaited<ReturnType<typeof memory>> | null = null;
+let off, on, every;
 try {
   const rOff = await startRaft('tracing off', { RAFT_TRACING: 'off' });
   const rOn = await startRaft('tracing on, default sampling', otlp(sinkOn));
@@ -241,13 +252,13 @@ try {
   sinkEvery.reset();
   for (let round = 1; round <= rounds; round++) {
     log(`round ${round} of ${rounds}`);
-    for (const c of [etcd, rOff, rOn, rEvery]) await run('all64', c, 64, 'all');
-    for (const c of [etcd, rOff, rOn]) await run('all1', c, 1, 'all');
+    for (const c of [etcd, rOff, rOn, rEvery]) if (c) await run('all64', c, 64, 'all');
+    for (const c of [etcd, rOff, rOn]) if (c) await run('all1', c, 1, 'all');
     await run('leader64', rOff, 64, 'leader');
     await run('followers64', rOff, 64, 'followers');
     await run('leader1', rOff, 1, 'leader');
   }
-  e = { all64: med(etcd, 'all64'), all1: med(etcd, 'all1') };
+  if (etcd) e = { all64: med(etcd, 'all64'), all1: med(etcd, 'all1') };
   off = {
     all64: med(rOff, 'all64'),
     all1: med(rOff, 'all1'),
@@ -259,17 +270,19 @@ try {
   every = { all64: med(rEvery, 'all64'), bytes: sinkEvery.spanBytes() };
   await rOn.stop();
   await rEvery.stop();
-  // Failover, the two systems in turn, one kill each at a time.
-  const eKills: number[] = [];
-  const oKills: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    eKills.push(...(await killLeader(etcd, 1, log)).runs);
-    oKills.push(...(await killLeader(rOff, 1, log)).runs);
+  if (etcd) {
+    // Failover, the two systems in turn, one kill each at a time.
+    const eKills: number[] = [];
+    const oKills: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      eKills.push(...(await killLeader(etcd, 1, log)).runs);
+      oKills.push(...(await killLeader(rOff, 1, log)).runs);
+    }
+    eFail = summarize(eKills);
+    offFail = summarize(oKills);
+    await etcd.stop();
+    mem = await memory(rOff, rssSeconds);
   }
-  eFail = summarize(eKills);
-  offFail = summarize(oKills);
-  await etcd.stop();
-  mem = await memory(rOff, rssSeconds);
 } finally {
   for (const c of started) await c.stop();
   sinkOn.close();
@@ -284,31 +297,45 @@ const p50 = (r: ClosedLoopResult) => r.latency.p50.toFixed(2);
 const row = (label: string, ...cells: string[]) => `| ${label} | ${cells.join(' | ')} |`;
 const lines = [
   '',
-  `raft-otel vs etcd 3.4, 3 nodes each on loopback, default timing, 100-byte values, one closed-loop generator`,
-  `(loads of ${durationMs / 1000} s, medians of ${rounds} interleaved rounds; etcd through its HTTP/JSON gateway POST /v3/kv/put)`,
+  `raft-otel ${e ? 'vs etcd 3.4' : '(--raft-only: no etcd)'}, 3 nodes each on loopback, default timing, 100-byte values, one closed-loop generator`,
+  `(loads of ${durationMs / 1000} s, medians of ${rounds} interleaved rounds${e ? '; etcd through its HTTP/JSON gateway POST /v3/kv/put' : ''})`,
   '',
   row('', 'etcd', 'raft-otel, tracing off', 'raft-otel, tracing on (defaults)', 'raft-otel, every write traced'),
   row('---', '---', '---', '---', '---'),
-  row('writes/s, 64 clients, to every node in turn', tput(e.all64), tput(off.all64), tput(on.all64), tput(every.all64)),
+  row(
+    'writes/s, 64 clients, to every node in turn',
+    e ? tput(e.all64) : '',
+    tput(off.all64),
+    tput(on.all64),
+    tput(every.all64),
+  ),
   row('writes/s, 64 clients, to the leader only', '', tput(off.leader64), '', ''),
   row('writes/s, 64 clients, to followers only', '', tput(off.followers64), '', ''),
-  row('p50 ms, 1 client, to every node in turn', p50(e.all1), p50(off.all1), p50(on.all1), ''),
+  row('p50 ms, 1 client, to every node in turn', e ? p50(e.all1) : '', p50(off.all1), p50(on.all1), ''),
   row('p50 ms, 1 client, to the leader only', '', p50(off.leader1), '', ''),
-  row(
-    `failover ms (kill -9 of the leader to the next acknowledged write), median of ${runs}`,
-    eFail.p50.toFixed(0),
-    offFail.p50.toFixed(0),
-    '',
-    '',
-  ),
+  ...(eFail && offFail
+    ? [
+        row(
+          `failover ms (kill -9 of the leader to the next acknowledged write), median of ${runs}`,
+          eFail.p50.toFixed(0),
+          offFail.p50.toFixed(0),
+          '',
+          '',
+        ),
+      ]
+    : []),
   row('MB of spans exported', '', '0', (on.bytes / 1e6).toFixed(1), (every.bytes / 1e6).toFixed(1)),
   '',
   `floor: fdatasync of a small append p50 ${fsync.p50.toFixed(2)} ms + bare gRPC unary round trip p50 ${grpc.serial.p50.toFixed(2)} ms = ${floorMs.toFixed(2)} ms`,
-  `memory (RSS) under 64 clients for ${rssSeconds} s (${tput({ throughput: mem.throughput } as ClosedLoopResult)} writes/s), at ${Math.floor(rssSeconds / 2)} s -> ${rssSeconds} s:`,
-  ...mem.nodes.map(
-    (m) =>
-      `  ${m.id}: ${m.mid.toFixed(1)} MiB -> ${m.end.toFixed(1)} MiB (growth ${(m.end - m.mid).toFixed(1)} MiB, ${(((m.end - m.mid) / m.mid) * 100).toFixed(1)}%), max ${m.max.toFixed(1)} MiB`,
-  ),
+  ...(mem
+    ? [
+        `memory (RSS) under 64 clients for ${rssSeconds} s (${tput({ throughput: mem.throughput } as ClosedLoopResult)} writes/s), at ${Math.floor(rssSeconds / 2)} s -> ${rssSeconds} s:`,
+        ...mem.nodes.map(
+          (m) =>
+            `  ${m.id}: ${m.mid.toFixed(1)} MiB -> ${m.end.toFixed(1)} MiB (growth ${(m.end - m.mid).toFixed(1)} MiB, ${(((m.end - m.mid) / m.mid) * 100).toFixed(1)}%), max ${m.max.toFixed(1)} MiB`,
+        ),
+      ]
+    : []),
   '',
   'goals (issue 14):',
 ];
@@ -317,32 +344,38 @@ const goal = (what: string, ratio: number, bound: '>=' | '<=' | '<', target: num
   const ok = bound === '>=' ? ratio >= target : bound === '<=' ? ratio <= target : ratio < target;
   lines.push(`  ${ok ? 'MET ' : 'MISS'} ${what}: ${ratio.toFixed(2)} (goal ${bound} ${target})`);
 };
-goal(
-  '64 clients, every node in turn, tracing on (defaults) / etcd',
-  on.all64.throughput / e.all64.throughput,
-  '>=',
-  1.5,
-);
-goal('64 clients, every node in turn, tracing off / etcd', off.all64.throughput / e.all64.throughput, '>=', 1.5);
+if (e) {
+  goal(
+    '64 clients, every node in turn, tracing on (defaults) / etcd',
+    on.all64.throughput / e.all64.throughput,
+    '>=',
+    1.5,
+  );
+  goal('64 clients, every node in turn, tracing off / etcd', off.all64.throughput / e.all64.throughput, '>=', 1.5);
+}
 goal('64 clients, followers only / leader only', off.followers64.throughput / off.leader64.throughput, '>=', 0.9);
-goal(
-  'p50, 1 client, every node in turn, tracing on (defaults) / etcd',
-  on.all1.latency.p50 / e.all1.latency.p50,
-  '<=',
-  0.8,
-);
-goal('p50, 1 client, every node in turn, tracing off / etcd', off.all1.latency.p50 / e.all1.latency.p50, '<=', 0.8);
+if (e) {
+  goal(
+    'p50, 1 client, every node in turn, tracing on (defaults) / etcd',
+    on.all1.latency.p50 / e.all1.latency.p50,
+    '<=',
+    0.8,
+  );
+  goal('p50, 1 client, every node in turn, tracing off / etcd', off.all1.latency.p50 / e.all1.latency.p50, '<=', 0.8);
+}
 goal('p50, 1 client, leader only / floor', off.leader1.latency.p50 / floorMs, '<=', 1.3);
 goal('throughput, tracing on (defaults) / tracing off', on.all64.throughput / off.all64.throughput, '>=', 0.95);
 goal('throughput, every write traced / tracing off', every.all64.throughput / off.all64.throughput, '>=', 0.75);
-goal('failover median, raft-otel / etcd', offFail.p50 / eFail.p50, '<', 1);
-const worst = Math.max(...mem.nodes.map((m) => (m.end - m.mid) / m.mid));
-// At most 5%: no growth beyond noise.
-goal(
-  `RSS growth between ${Math.floor(rssSeconds / 2)} s and ${rssSeconds} s, worst node (fraction)`,
-  worst,
-  '<=',
-  0.05,
-);
+if (eFail && offFail) goal('failover median, raft-otel / etcd', offFail.p50 / eFail.p50, '<', 1);
+if (mem) {
+  const worst = Math.max(...mem.nodes.map((m) => (m.end - m.mid) / m.mid));
+  // At most 5%: no growth beyond noise.
+  goal(
+    `RSS growth between ${Math.floor(rssSeconds / 2)} s and ${rssSeconds} s, worst node (fraction)`,
+    worst,
+    '<=',
+    0.05,
+  );
+}
 console.log(lines.join('\n'));
 rmSync(root, { recursive: true, force: true });

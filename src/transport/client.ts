@@ -2,7 +2,11 @@
 // with backoff (grpc-js), and a cap on calls in flight per peer, so a dead or black-holed peer
 // can neither grow memory without bound nor slow down heartbeats to the live ones (each peer has
 // its own channel). A message that cannot go is dropped: Raft retries by design.
-import { status, type Client, type Metadata, type ServiceError } from '@grpc/grpc-js';
+//
+// AppendEntries (heartbeats included) and Forward, the calls made for every write, travel as frames
+// on one long-lived stream per peer (pipe-client.ts); the rare ones (RequestVote, InstallSnapshot,
+// TimeoutNow, ReadIndex) are unary calls. Both look the same from here up.
+import { Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import type { NodeId } from '../raft/types.js';
 import type { Chaos } from './chaos.js';
 import {
@@ -17,6 +21,7 @@ import type { ForwardReply__Output } from './generated/raft/ForwardReply.js';
 import type { RaftClient } from './generated/raft/Raft.js';
 import type { RpcHooks } from './hooks.js';
 import { authenticate, channelCredentials, type PeerSecurity } from './peer-auth.js';
+import { PipeClient } from './pipe-client.js';
 import { MAX_MESSAGE_BYTES, raftProto } from './proto.js';
 
 /** The least time between two DNS resolutions of a peer's host name (grpc-js's default is 30 s). */
@@ -43,6 +48,8 @@ export interface ClientOptions {
 interface Peer {
   address: string;
   client: RaftClient;
+  /** The stream that carries this node's AppendEntries and Forward calls to the peer. */
+  pipe: PipeClient;
   inFlight: number;
   /** Forwarded client writes in flight (counted apart: they must not crowd out Raft's own calls). */
   forwards: number;
@@ -109,7 +116,7 @@ export class PeerClients {
         }
         // Decoded here, once: the hooks (span attributes) and the core read the same message, and
         // a malformed reply fails the call like any other failure.
-        return decodeReply(method, await this.call(peer.client, method, m, metadata));
+        return decodeReply(method, await this.call(peer, method, m, metadata));
       })
       .then(
         (reply) => {
@@ -139,39 +146,41 @@ export class PeerClients {
     const fault = this.opts.chaos.outbound(header.to);
     if (fault.drop) throw new ForwardFailure(status.UNAVAILABLE, false, `chaos: ${fault.drop}`);
     if (fault.delayMs > 0) await new Promise((r) => setTimeout(r, fault.delayMs));
-    authenticate(metadata, this.opts.security, this.opts.nodeId);
     peer.forwards++;
+    const forward = raftProto().raft.Raft.service.Forward;
     try {
-      return await new Promise<ForwardReply__Output>((resolve, reject) =>
-        peer.client.Forward(
-          { header: { clusterId: header.clusterId, from: this.opts.nodeId, to: header.to, term: 0 }, command },
-          metadata,
-          { deadline: new Date(Date.now() + timeoutMs) },
-          (err, reply) => {
-            if (!err && reply) return resolve(reply);
-            const code = err?.code ?? status.UNKNOWN;
-            const details = err?.details ?? 'no reply';
-            // Refused before the request left (no connection, the leader refused it unread, a link
-            // cut at its end): certainly not applied. Anything else may have reached the leader.
-            const sent = !(
-              (code === status.UNAVAILABLE && (NOT_SENT.test(details) || details.startsWith('chaos: link'))) ||
-              code === status.UNAUTHENTICATED ||
-              code === status.PERMISSION_DENIED ||
-              code === status.FAILED_PRECONDITION ||
-              code === status.INVALID_ARGUMENT ||
-              code === status.UNIMPLEMENTED
-            );
-            reject(new ForwardFailure(code, sent, details));
-          },
-        ),
+      const request = forward.requestSerialize({
+        header: { clusterId: header.clusterId, from: this.opts.nodeId, to: header.to, term: 0 },
+        command,
+      });
+      return forward.responseDeserialize(await peer.pipe.call('Forward', request, metadata, timeoutMs));
+    } catch (e) {
+      const { code, details } = e as { code: status; details: string };
+      // Refused before the request left (no connection, the leader refused it unread, a link
+      // cut at its end): certainly not applied. Anything else may have reached the leader.
+      const sent = !(
+        (code === status.UNAVAILABLE && (NOT_SENT.test(details) || details.startsWith('chaos: link'))) ||
+        code === status.UNAUTHENTICATED ||
+        code === status.PERMISSION_DENIED ||
+        code === status.FAILED_PRECONDITION ||
+        code === status.INVALID_ARGUMENT ||
+        code === status.UNIMPLEMENTED
       );
+      throw new ForwardFailure(code, sent, details);
     } finally {
       peer.forwards--;
     }
   }
 
-  private call(client: RaftClient, method: RpcMethod, m: RequestMessage, metadata: Metadata): Promise<unknown> {
+  private async call(peer: Peer, method: RpcMethod, m: RequestMessage, metadata: Metadata): Promise<unknown> {
     const timeout = method === 'InstallSnapshot' ? this.opts.snapshotTimeoutMs : this.opts.timeoutMs;
+    if (method === 'AppendEntries') {
+      const def = raftProto().raft.Raft.service.AppendEntries;
+      return def.responseDeserialize(
+        await peer.pipe.call(method, def.requestSerialize(encodeRequest(m)), metadata, timeout),
+      );
+    }
+    const client = peer.client;
     const deadline = new Date(Date.now() + timeout);
     return new Promise((resolve, reject) => {
       authenticate(metadata, this.opts.security, this.opts.nodeId);
@@ -191,6 +200,7 @@ export class PeerClients {
     if (!address) return undefined;
     let p = this.peers.get(id);
     if (p && p.address !== address) {
+      p.pipe.close();
       (p.client as unknown as Client).close();
       p = undefined;
     }
@@ -211,14 +221,24 @@ export class PeerClients {
         // With mTLS, the server is known by its node id (its certificate's name), not its address.
         ...(this.opts.security.tls ? { 'grpc.ssl_target_name_override': id } : {}),
       });
-      p = { address, client, inFlight: 0, forwards: 0 };
+      const security = this.opts.security;
+      const from = this.opts.nodeId;
+      const pipe = new PipeClient(() => {
+        const md = new Metadata();
+        authenticate(md, security, from);
+        return client.Pipe(md);
+      });
+      p = { address, client, pipe, inFlight: 0, forwards: 0 };
       this.peers.set(id, p);
     }
     return p;
   }
 
   close(): void {
-    for (const p of this.peers.values()) (p.client as unknown as Client).close();
+    for (const p of this.peers.values()) {
+      p.pipe.close();
+      (p.client as unknown as Client).close();
+    }
     this.peers.clear();
   }
 }

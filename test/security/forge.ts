@@ -79,3 +79,38 @@ export function forgeRaw(address: string, method: string, body: Buffer, o: Forge
     );
   });
 }
+
+/** What a forged Pipe got back: the answer frames, and the status the stream ended with. */
+export interface ForgedPipe {
+  answers: { id: number; code: number; details: string }[];
+  code: number;
+  details: string;
+}
+
+/** Opens a Pipe (proto/raft.proto) to the node at `address` and sends AppendEntries frames on it,
+ *  each with the metadata given (a frame may claim any sender in it), then ends the stream. */
+export function forgePipe(
+  address: string,
+  frames: { metadata: Record<string, string>; request: Record<string, unknown> }[],
+  o: ForgeOptions = {},
+): Promise<ForgedPipe> {
+  const Ctor = raftProto().raft.Raft;
+  const client = new Ctor(address, creds(o), OPTIONS);
+  const encode = raftProto().raft.Raft.service.AppendEntries.requestSerialize;
+  const call = client.Pipe(metadata(o, o.claim ?? 'zz'), { deadline: new Date(Date.now() + 20_000) });
+  const answers: ForgedPipe['answers'] = [];
+  return new Promise<ForgedPipe>((resolve) => {
+    call.on('data', (f: { id: number; code: number; details: string }) => {
+      answers.push({ id: f.id, code: f.code, details: f.details });
+      if (answers.length === frames.length) call.end();
+    });
+    call.on('error', () => {});
+    call.on('status', (s: { code: number; details: string }) => {
+      client.close();
+      resolve({ answers, code: s.code, details: s.details });
+    });
+    frames.forEach((f, i) =>
+      call.write({ id: i + 1, method: 'AppendEntries', metadata: f.metadata, payload: encode(f.request) }),
+    );
+  });
+}

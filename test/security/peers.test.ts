@@ -5,7 +5,7 @@ import { status as grpcStatus } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeStatus } from '../../src/api/status.js';
 import { TestCluster, type TestNode } from '../cluster/harness.js';
-import { forge, forgeRaw } from './forge.js';
+import { forge, forgePipe, forgeRaw } from './forge.js';
 
 let c: TestCluster;
 const KEYS = 50;
@@ -121,6 +121,29 @@ describe('a non-member without the cluster secret', () => {
     expect(c.log(leader)).toMatch(/"event":"peer_refused"/);
     expect(c.log(leader)).not.toContain(c.secret);
   }, 60_000);
+
+  it('has a Pipe refused from its headers, before any frame on it is read', async () => {
+    const leader = await c.waitForLeader();
+    const follower = c.nodes.find((n) => n.id !== leader.id)!;
+    const { term } = await status(follower);
+    const pipe = await forgePipe(follower.grpc, [
+      {
+        metadata: {},
+        request: {
+          header: header(follower, term + 5, leader.id),
+          prevLogIndex: 0,
+          prevLogTerm: 0,
+          entries: [],
+          leaderCommit: 0,
+          seq: 1,
+          heartbeat: true,
+        },
+      },
+    ]);
+    expect(pipe.code, pipe.details).toBe(grpcStatus.UNAUTHENTICATED);
+    expect(pipe.answers).toEqual([]);
+    expect((await status(follower)).term).toBe(term);
+  });
 });
 
 describe('a member (it has the secret) sending what the core cannot represent', () => {
@@ -162,6 +185,30 @@ describe('a member (it has the secret) sending what the core cannot represent', 
       { secret: c.secret, claim: 'n9' },
     );
     expect(spoof.code).toBe(grpcStatus.PERMISSION_DENIED);
+    // The same on a Pipe: the stream is authenticated as n9; a frame naming the leader as its
+    // sender, in its metadata and in its message, is refused, and a frame's bad term as well.
+    const hb = (t: number) => ({
+      header: header(follower, t, leader.id),
+      prevLogIndex: 0,
+      prevLogTerm: 0,
+      entries: [],
+      leaderCommit: 0,
+      seq: 1,
+      heartbeat: true,
+    });
+    const piped = await forgePipe(follower.grpc, [{ metadata: { 'raft-from': leader.id }, request: hb(term) }], {
+      secret: c.secret,
+      claim: 'n9',
+    });
+    expect(piped.answers.map((a) => a.code)).toEqual([grpcStatus.PERMISSION_DENIED]);
+    const huge = await forgePipe(follower.grpc, [{ metadata: {}, request: hb(Number.MAX_SAFE_INTEGER) }], {
+      secret: c.secret,
+      claim: leader.id,
+    });
+    expect(huge.answers.map((a) => [a.code, a.details])).toEqual([
+      [grpcStatus.INVALID_ARGUMENT, expect.stringMatching(/invalid term/)],
+    ]);
+    expect((await status(follower)).term).toBe(term);
     await c.kill(follower);
     await c.restart(follower);
     const back = await c.leaderRequest('PUT', '/kv/after-restart', { value: 'ok' });

@@ -11,6 +11,7 @@ import type { ForwardRequest as _raft_ForwardRequest, ForwardRequest__Output as 
 import type { Header as _raft_Header, Header__Output as _raft_Header__Output } from './raft/Header.js';
 import type { InstallSnapshotReply as _raft_InstallSnapshotReply, InstallSnapshotReply__Output as _raft_InstallSnapshotReply__Output } from './raft/InstallSnapshotReply.js';
 import type { InstallSnapshotRequest as _raft_InstallSnapshotRequest, InstallSnapshotRequest__Output as _raft_InstallSnapshotRequest__Output } from './raft/InstallSnapshotRequest.js';
+import type { PipeFrame as _raft_PipeFrame, PipeFrame__Output as _raft_PipeFrame__Output } from './raft/PipeFrame.js';
 import type { RaftClient as _raft_RaftClient, RaftDefinition as _raft_RaftDefinition } from './raft/Raft.js';
 import type { ReadIndexReply as _raft_ReadIndexReply, ReadIndexReply__Output as _raft_ReadIndexReply__Output } from './raft/ReadIndexReply.js';
 import type { ReadIndexRequest as _raft_ReadIndexRequest, ReadIndexRequest__Output as _raft_ReadIndexRequest__Output } from './raft/ReadIndexRequest.js';
@@ -35,6 +36,7 @@ export interface ProtoGrpcType {
     Header: MessageTypeDefinition<_raft_Header, _raft_Header__Output>
     InstallSnapshotReply: MessageTypeDefinition<_raft_InstallSnapshotReply, _raft_InstallSnapshotReply__Output>
     InstallSnapshotRequest: MessageTypeDefinition<_raft_InstallSnapshotRequest, _raft_InstallSnapshotRequest__Output>
+    PipeFrame: MessageTypeDefinition<_raft_PipeFrame, _raft_PipeFrame__Output>
     Raft: SubtypeConstructor<typeof grpc.Client, _raft_RaftClient> & { service: _raft_RaftDefinition }
     ReadIndexReply: MessageTypeDefinition<_raft_ReadIndexReply, _raft_ReadIndexReply__Output>
     ReadIndexRequest: MessageTypeDefinition<_raft_ReadIndexRequest, _raft_ReadIndexRequest__Output>
