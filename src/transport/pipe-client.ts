@@ -84,7 +84,7 @@ export class PipeClient {
       this.waiting.delete(frame.id);
       clearTimeout(w.timer);
       if (frame.code === 0) w.resolve(frame.payload); // OK
-      else w.reject(new PipeCallError(frame.code as status, frame.details));
+      else w.reject(new PipeCallError(frame.code, frame.details));
     });
     // A stream ends with a status: an error ('error', then 'status') or OK when the peer closed it
     // (it is shutting down). Either way the calls waiting on it have no answer coming.
