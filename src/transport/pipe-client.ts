@@ -83,7 +83,8 @@ export class PipeClient {
       if (!w) return; // answered after its deadline
       this.waiting.delete(frame.id);
       clearTimeout(w.timer);
-      if (frame.code === 0) w.resolve(frame.payload); // OK
+      if (frame.code === 0)
+        w.resolve(frame.payload); // OK
       else w.reject(new PipeCallError(frame.code, frame.details));
     });
     // A stream ends with a status: an error ('error', then 'status') or OK when the peer closed it

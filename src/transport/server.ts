@@ -80,9 +80,7 @@ export class RaftServer {
       <T>(serve: (request: T, md: Metadata, answer: Answer<unknown>) => void) =>
       (call: ServerUnaryCall<T, unknown>, callback: sendUnaryData<unknown>) =>
         serve(call.request, call.metadata, (error, reply) =>
-          error
-            ? callback({ ...error, name: 'RaftRpcError', message: error.details })
-            : callback(null, reply),
+          error ? callback({ ...error, name: 'RaftRpcError', message: error.details }) : callback(null, reply),
         );
     const impl: UntypedServiceImplementation = Object.fromEntries(
       methods.map((m) => [m, unary((request, md, answer) => this.serveCall(m, request, md, answer))]),
@@ -222,5 +220,5 @@ function pipedMethod(
   method: string,
 ): { requestDeserialize(b: Buffer): unknown; responseSerialize(v: unknown): Buffer } | undefined {
   const service = raftProto().raft.Raft.service;
-  return method === 'AppendEntries' || method === 'Forward' ? (service[method]) : undefined;
+  return method === 'AppendEntries' || method === 'Forward' ? service[method] : undefined;
 }
