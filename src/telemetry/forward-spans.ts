@@ -15,6 +15,7 @@ import { Metadata, status } from '@grpc/grpc-js';
 import { ATTR, SPAN } from './names.js';
 import { carrierOf, contextFromCarrier } from './trace-context.js';
 import { tracer } from './semconv.js';
+import { unsampledParent } from './span-env.js';
 
 const METHOD = 'Forward';
 
@@ -68,8 +69,13 @@ export async function forwardClientSpan<T extends ForwardOutcome>(
     [ATTR.leaderId]: info.leader,
     'raft.peer.id': info.leader,
   };
-  const span = tracer().startSpan(SPAN.rpc(METHOD), { kind: SpanKind.CLIENT, attributes });
-  const ctx = trace.setSpan(context.active(), span);
+  const active = context.active();
+  const unsampled = unsampledParent(active);
+  // In a trace that is not kept, the carrier only passes that decision on (span-env.ts).
+  const span = unsampled
+    ? trace.wrapSpanContext(unsampled)
+    : tracer().startSpan(SPAN.rpc(METHOD), { kind: SpanKind.CLIENT, attributes }, active);
+  const ctx = trace.setSpan(active, span);
   const md = metadataOf(ctx);
   try {
     const r = await context.with(ctx, () => call(md));
@@ -90,6 +96,8 @@ export async function forwardServerSpan<T extends ForwardOutcome>(
   serve: () => Promise<T>,
 ): Promise<T> {
   const parent = contextOfMetadata(md);
+  const unsampled = unsampledParent(parent);
+  if (unsampled) return context.with(parent, serve);
   const span = tracer().startSpan(
     SPAN.rpc(METHOD),
     {

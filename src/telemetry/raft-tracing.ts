@@ -239,10 +239,7 @@ export class RaftTracing implements NodeTracing {
     md: Metadata,
     handle: () => Promise<ResponseMessage | null>,
   ): Promise<ResponseMessage | null> {
-    const call = this.spans.rpc.serverStart(
-      info.message,
-      info.peer,
-      metadataCarrier(md),
+    const call = this.spans.rpc.serverStart(info.message, info.peer, metadataCarrier(md), () =>
       this.spans.serverLinks(info.message),
     );
     try {

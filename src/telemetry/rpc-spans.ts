@@ -17,7 +17,7 @@ import type { ChaosEvent } from '../transport/chaos.js';
 import type { RequestMessage, RpcMethod } from '../transport/codec.js';
 import type { TraceKind } from './config.js';
 import { ATTR, SPAN } from './names.js';
-import { addEvent, endSpan, startRoot, startSpan, type SpanEnv } from './span-env.js';
+import { addEvent, endSpan, startRoot, startSpan, unsampledParent, type SpanEnv } from './span-env.js';
 import { carrierOf, contextFromCarrier, type Carrier } from './trace-context.js';
 
 /** Where an outgoing call belongs. */
@@ -101,6 +101,13 @@ export class RpcSpans {
   clientStart(m: RequestMessage, peer: string, address: string | null): OpenCall {
     const parent = this.parentOf(m);
     const method = m.type;
+    // A call in a trace that is not kept: its carrier passes that decision on, nothing else is made.
+    const unsampled = parent.ctx ? unsampledParent(parent.ctx) : null;
+    if (unsampled) {
+      const ctx = parent.ctx!;
+      const span = trace.wrapSpanContext(unsampled);
+      return { span, ctx, carrier: carrierOf(ctx), startedAt: performance.now(), method, peer };
+    }
     const attributes: Attributes = {
       [ATTR.rpcSystem]: 'grpc',
       [ATTR.rpcMethod]: `raft.Raft/${method}`,
@@ -140,10 +147,15 @@ export class RpcSpans {
     endSpan(this.env, call.span);
   }
 
-  /** A request arrived with the caller's carrier; `links` are the other proposals it carries. */
-  serverStart(m: RequestMessage, peer: string, carrier: Carrier, links: Link[]): OpenCall {
+  /** A request arrived with the caller's carrier; `links` gives the other proposals it carries. */
+  serverStart(m: RequestMessage, peer: string, carrier: Carrier, links: () => Link[]): OpenCall {
     const method = m.type;
     const parent = contextFromCarrier(carrier) ?? ROOT_CONTEXT;
+    const unsampled = unsampledParent(parent);
+    if (unsampled) {
+      const span = trace.wrapSpanContext(unsampled);
+      return { span, ctx: parent, carrier: {}, startedAt: performance.now(), method, peer };
+    }
     const span = startSpan(
       this.env,
       SPAN.rpc(method),
@@ -156,7 +168,7 @@ export class RpcSpans {
         ...requestAttributes(m),
       },
       SpanKind.SERVER,
-      links,
+      links(),
     );
     return { span, ctx: trace.setSpan(parent, span), carrier: {}, startedAt: performance.now(), method, peer };
   }

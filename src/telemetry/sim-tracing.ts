@@ -189,7 +189,7 @@ export class SimTracing implements SimTracingHooks {
     if (!n) return;
     const key = callKey(m, callId);
     if (isRequest(m)) {
-      const call = n.spans.rpc.serverStart(m, m.from, carrier ?? {}, n.spans.serverLinks(m));
+      const call = n.spans.rpc.serverStart(m, m.from, carrier ?? {}, () => n.spans.serverLinks(m));
       const previous = n.serving.get(key);
       if (previous) n.spans.rpc.serverEnd(previous, null, { code: 1, message: 'a duplicate of the request arrived' });
       n.serving.set(key, call);

@@ -4,6 +4,8 @@
 import {
   ROOT_CONTEXT,
   SpanKind,
+  trace,
+  type SpanContext,
   type Attributes,
   type Context,
   type Link,
@@ -22,6 +24,13 @@ export interface SpanEnv {
   readonly metrics: NodeMetrics | null;
 }
 
+/** The span context in `ctx` when a sampler decided not to keep its trace. Sampling is parent-based
+ *  (sampler.ts): nothing started under it is kept either, so no span need be made there. */
+export function unsampledParent(ctx: Context): SpanContext | null {
+  const sc = trace.getSpanContext(ctx);
+  return sc && (sc.traceFlags & 1) === 0 && trace.isSpanContextValid(sc) ? sc : null;
+}
+
 export function startSpan(
   env: SpanEnv,
   name: string,
@@ -30,6 +39,11 @@ export function startSpan(
   kind = SpanKind.INTERNAL,
   links: Link[] = [],
 ): Span {
+  // Under a trace that is not kept, the parent's context stands in for the child: no sampler call,
+  // no new ids, no attributes, nothing to export. Most writes under load take this path, and it is
+  // what keeps tracing cheap for them (issue 14).
+  const unsampled = unsampledParent(parent);
+  if (unsampled) return trace.wrapSpanContext(unsampled);
   return env.tracer.startSpan(
     name,
     { kind, links, startTime: env.now(), attributes: { [ATTR.nodeId]: env.nodeId, ...attributes } },

@@ -33,6 +33,18 @@ export function spanContextOf(traceparent: string): SpanContext | null {
 
 export const isSampled = (sc: SpanContext): boolean => (sc.traceFlags & 1) === 1;
 
+/** The trace flags of a stored traceparent (null: none, or not one), read from its last field
+ *  without parsing the rest: every node reads every entry's, and most say "not sampled". Only a
+ *  sampled one is then parsed (contextOf), and one that is malformed still gives no parent. */
+export function traceFlagsOf(traceparent: string): number | null {
+  if (!traceparent) return null;
+  if (traceparent.length === 55 && traceparent[52] === '-') {
+    const flags = parseInt(traceparent.slice(53), 16);
+    return Number.isNaN(flags) ? null : flags;
+  }
+  return spanContextOf(traceparent)?.traceFlags ?? null;
+}
+
 /** The carrier (header names and values) that continues `ctx` in another process. */
 export function carrierOf(ctx: Context): Carrier {
   const carrier: Carrier = {};

@@ -15,8 +15,8 @@ import {
 } from '@opentelemetry/api';
 import type { Entry, Ready } from '../raft/types.js';
 import { ATTR, SPAN } from './names.js';
-import { addEvent, endSpan, startSpan, type SpanEnv } from './span-env.js';
-import { contextOf, isSampled, spanContextOf, traceparentOf } from './trace-context.js';
+import { addEvent, endSpan, startSpan, unsampledParent, type SpanEnv } from './span-env.js';
+import { contextOf, spanContextOf, traceFlagsOf, traceparentOf } from './trace-context.js';
 
 /** Links a span may carry to the proposals batched with it: enough to follow, bounded. */
 const MAX_LINKS = 32;
@@ -84,27 +84,35 @@ export class WriteSpans {
   /** The parent of a message carrying `entries`: the oldest entry whose proposal was sampled
    *  (else the oldest with a context, so an unsampled batch stays unsampled), linked to the rest. */
   batchParent(entries: Entry[]): BatchParent | null {
-    let parent: { index: number; traceparent: string; sampled: boolean } | null = null;
+    let sampled: Entry | null = null;
+    let unsampled: Entry | null = null;
     for (const e of entries) {
-      const sc = spanContextOf(e.context);
-      if (!sc) continue;
-      if (!parent || (!parent.sampled && isSampled(sc)))
-        parent = { index: e.index, traceparent: e.context, sampled: isSampled(sc) };
-      if (parent.sampled) break;
+      const flags = traceFlagsOf(e.context);
+      if (flags === null) continue;
+      if (flags & 1) {
+        sampled = e;
+        break;
+      }
+      unsampled ??= e;
     }
-    if (!parent) return null;
-    const seen = new Set([parent.traceparent]);
+    const parent = sampled ?? unsampled;
+    const ctx = parent ? contextOf(parent.context) : null;
+    if (!parent || !ctx) return null;
     const links: Link[] = [];
     const linkedIndexes: number[] = [];
-    for (const e of entries) {
-      if (links.length >= MAX_LINKS || seen.has(e.context)) continue;
-      const sc = spanContextOf(e.context);
-      if (!sc || !isSampled(sc)) continue;
-      seen.add(e.context);
-      links.push({ context: sc });
-      linkedIndexes.push(e.index);
+    if (sampled) {
+      const seen = new Set([sampled.context]);
+      for (const e of entries) {
+        if (links.length >= MAX_LINKS) break;
+        if (seen.has(e.context) || !((traceFlagsOf(e.context) ?? 0) & 1)) continue;
+        const sc = spanContextOf(e.context);
+        if (!sc) continue;
+        seen.add(e.context);
+        links.push({ context: sc });
+        linkedIndexes.push(e.index);
+      }
     }
-    return { ctx: contextOf(parent.traceparent)!, index: parent.index, links, linkedIndexes };
+    return { ctx, index: parent.index, links, linkedIndexes };
   }
 
   /** A span (an AppendEntries call) carries the proposals at `indexes` besides its parent's:
@@ -133,6 +141,8 @@ export class WriteSpans {
     // election (a vote being made durable).
     const parent = causes.find((c) => trace.getSpan(c)) ?? fallback;
     if (!parent) return null;
+    const unsampled = unsampledParent(parent);
+    if (unsampled) return trace.wrapSpanContext(unsampled);
     const links = causes
       .filter((c) => c !== parent)
       .slice(0, MAX_LINKS)
@@ -175,18 +185,21 @@ export class WriteSpans {
   }
 
   apply<T>(e: Entry, run: () => T, describe: (result: T) => Attributes): T {
-    const parent = contextOf(e.context);
-    if (!parent) return run();
-    const span = startSpan(this.env, SPAN.apply, parent, {
-      [ATTR.logIndex]: e.index,
-      [ATTR.term]: e.term,
-      [ATTR.applyReplay]: e.index <= this.replayUpTo,
-    });
-    const result = run();
-    const attrs = describe(result);
-    span.setAttributes(attrs);
-    if (attrs[ATTR.resultCode]) addEvent(this.env, span, String(attrs[ATTR.resultCode]), attrs);
-    endSpan(this.env, span);
+    // Only a kept write's apply is a span (an unsampled one would be dropped: not even parsed).
+    const parent = (traceFlagsOf(e.context) ?? 0) & 1 ? contextOf(e.context) : null;
+    let result: T;
+    if (parent) {
+      const span = startSpan(this.env, SPAN.apply, parent, {
+        [ATTR.logIndex]: e.index,
+        [ATTR.term]: e.term,
+        [ATTR.applyReplay]: e.index <= this.replayUpTo,
+      });
+      result = run();
+      const attrs = describe(result);
+      span.setAttributes(attrs);
+      if (attrs[ATTR.resultCode]) addEvent(this.env, span, String(attrs[ATTR.resultCode]), attrs);
+      endSpan(this.env, span);
+    } else result = run();
     const proposal = this.proposals.get(e.index);
     if (proposal && proposal.traceparent === e.context) {
       this.proposals.delete(e.index);
