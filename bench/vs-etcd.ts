@@ -111,7 +111,12 @@ async function memory(c: BenchCluster, seconds: number) {
   };
 }
 
-const warm = (c: BenchCluster) => load(c, 8, 'all', 3000);
+/** Each cluster's warm-up, unmeasured: a light load, then the heavy one, so every node's hot paths
+ *  (a follower's forward as much as the leader's) are compiled before any load is measured. */
+const warm = async (c: BenchCluster) => {
+  await load(c, 8, 'all', 2000);
+  await load(c, 64, 'all', 3000);
+};
 
 let n = 0;
 async function raftOtel<T>(name: string, env: Record<string, string>, run: (c: BenchCluster) => Promise<T>) {

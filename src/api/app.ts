@@ -18,6 +18,8 @@ import { httpServerSpans } from '../telemetry/http.js';
 export function createApp(node: NodeSurface): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // No ETag on answers: nothing here is cached by validators, and hashing every body costs CPU.
+  app.set('etag', false);
   // Writes followers forward to this node arrive over gRPC (raft.Raft/Forward), served here.
   serveForwards(node);
   // Headers that only nodes may set are dropped from clients' requests (before tracing records them).
