@@ -6,17 +6,17 @@
 // forwarded, and the leader never forwards again: a forwarded write reaching a node that no longer
 // leads answers 503 not_leader. The hop is a CLIENT and a SERVER span (telemetry/forward-spans.ts).
 import type { Metadata } from '@grpc/grpc-js';
-import type { Response } from 'express';
 import { keyProblem, LIMITS, valueProblem, type KvCommand, type KvResult } from '../kv/commands.js';
 import { ClientError, isErrorCode, noLeader, TOO_LONG_STATUS } from '../node/errors.js';
 import type { Applied, NodeSurface } from '../node/surface.js';
 import { forwardClientSpan, forwardServerSpan } from '../telemetry/forward-spans.js';
 import { ForwardFailure } from '../transport/client.js';
 import type { ForwardReply } from '../transport/generated/raft/ForwardReply.js';
+import type { ApiResponse } from './respond.js';
 
 /** The follower's side: forwards `cmd` to the leader and returns its result, or throws the
  *  ClientError the client must get. Sets X-Raft-Forwarded-To (and X-Raft-Leader as it learns). */
-export async function forwardToLeader(node: NodeSurface, cmd: KvCommand, res: Response): Promise<Applied> {
+export async function forwardToLeader(node: NodeSurface, cmd: KvCommand, res: ApiResponse): Promise<Applied> {
   const leader = node.leaderId();
   if (!leader) throw noLeader(node.cfg.id);
   const address = node.address(leader)?.grpc;

@@ -1,22 +1,27 @@
 // Running a write: on the leader directly, or forwarded to it from a follower, with the client's
 // Idempotency-Key and X-Fencing-Token carried inside the command.
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { KvCommand, KvResult } from '../kv/commands.js';
 import { keyProblem, keyTooLong, LIMITS, parseFence } from '../kv/commands.js';
 import { ClientError, isErrorCode } from '../node/errors.js';
 import type { NodeSurface } from '../node/surface.js';
 import { forwardToLeader } from './forward.js';
+import type { ApiRequest, ApiResponse } from './respond.js';
 
 /** Headers that once marked a write forwarded over HTTP. Nodes now forward over gRPC
  *  (src/api/forward.ts), so these only ever come from clients: they are dropped, so that no client
  *  can make a span say a write was forwarded. */
 const INTERNAL_HEADERS = ['x-raft-forwarded-by', 'x-raft-forward-proof'];
 
-export function dropInternalHeaders() {
-  return (req: Request, _res: Response, next: NextFunction) => {
-    for (const h of INTERNAL_HEADERS) delete req.headers[h];
-    next();
-  };
+export function dropInternalHeaders(headers: IncomingHttpHeaders): void {
+  for (const h of INTERNAL_HEADERS) delete headers[h];
+}
+
+/** Every answer names the node that gave it, and the leader it knows. */
+export function nodeHeaders(node: NodeSurface, res: ApiResponse): void {
+  res.setHeader('X-Raft-Node', node.cfg.id);
+  const leader = node.leaderId();
+  if (leader) res.setHeader('X-Raft-Leader', leader);
 }
 
 export function checkedKey(key: string | string[]): string {
@@ -26,7 +31,7 @@ export function checkedKey(key: string | string[]): string {
   return key;
 }
 
-export function bodyField(req: Request, name: string): unknown {
+export function bodyField(req: ApiRequest, name: string): unknown {
   const body = req.body as Record<string, unknown> | undefined;
   if (!body || typeof body !== 'object' || Array.isArray(body))
     throw new ClientError('bad_request', `the body must be a JSON object with "${name}"`);
@@ -39,8 +44,8 @@ export function bodyField(req: Request, name: string): unknown {
  *  command, checked here either way. */
 export async function write(
   node: NodeSurface,
-  req: Request,
-  res: Response,
+  req: ApiRequest,
+  res: ApiResponse,
   cmd: KvCommand,
   shape: (r: KvResult) => object | false,
 ): Promise<void> {

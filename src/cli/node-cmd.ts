@@ -2,7 +2,7 @@
 // variable (see `raft-otel node --help`), which is how the Docker image runs it.
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
-import { createApp } from '../api/app.js';
+import { createHttpListener } from '../api/app.js';
 import { loadNodeConfig, NODE_OPTIONS, nodeOptionsHelp, splitHostPort } from '../node/config.js';
 import { createLogger } from '../node/log.js';
 import { telemetryConfig } from '../telemetry/config.js';
@@ -67,7 +67,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     spans: telemetry.destination,
     sampler: telemetry.sampler?.toString() ?? 'none',
   });
-  const http = createServer(createApp(node));
+  const http = createServer(createHttpListener(node));
   const { host, port } = splitHostPort(cfg.httpListen);
   try {
     await new Promise<void>((resolve, reject) => {
