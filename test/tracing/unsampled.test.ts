@@ -2,7 +2,7 @@
 // under load are not kept, and every node sees each of them several times (propose, persist, the
 // AppendEntries calls, apply). Nothing is made for them: no sampler call, no span, no parsing of
 // the traceparent stored in the entry, and what they pass on still says "not kept".
-import { ROOT_CONTEXT, trace, TraceFlags, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import { describe, expect, it, vi } from 'vitest';
 import type { Entry } from '../../src/raft/types.js';
 import { startSpan, type SpanEnv } from '../../src/telemetry/span-env.js';
@@ -17,7 +17,7 @@ function env(): { env: SpanEnv; started: () => number } {
   const spy = vi.fn(tracer.startSpan.bind(tracer));
   return {
     env: {
-      tracer: { ...tracer, startSpan: spy } as unknown as Tracer,
+      tracer: { ...tracer, startSpan: spy },
       nodeId: 'n1',
       now: () => undefined,
       metrics: null,
