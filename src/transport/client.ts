@@ -3,9 +3,9 @@
 // can neither grow memory without bound nor slow down heartbeats to the live ones (each peer has
 // its own channel). A message that cannot go is dropped: Raft retries by design.
 //
-// AppendEntries (heartbeats included) and Forward, the calls made for every write, travel as frames
-// on one long-lived stream per peer (pipe-client.ts); the rare ones (RequestVote, InstallSnapshot,
-// TimeoutNow, ReadIndex) are unary calls. Both look the same from here up.
+// AppendEntries (heartbeats included) and Forward, the calls made for every write, and ReadIndex,
+// made for every linearizable read at a follower, travel as frames on one long-lived stream per
+// peer (pipe-client.ts); the rare ones (RequestVote, InstallSnapshot, TimeoutNow) are unary calls. Both look the same from here up.
 import { Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import type { NodeId } from '../raft/types.js';
 import type { Chaos } from './chaos.js';
@@ -48,7 +48,7 @@ export interface ClientOptions {
 interface Peer {
   address: string;
   client: RaftClient;
-  /** The stream that carries this node's AppendEntries and Forward calls to the peer. */
+  /** The stream that carries this node's AppendEntries, Forward and ReadIndex calls to the peer. */
   pipe: PipeClient;
   inFlight: number;
   /** Forwarded client writes in flight (counted apart: they must not crowd out Raft's own calls). */
@@ -174,8 +174,8 @@ export class PeerClients {
 
   private async call(peer: Peer, method: RpcMethod, m: RequestMessage, metadata: Metadata): Promise<unknown> {
     const timeout = method === 'InstallSnapshot' ? this.opts.snapshotTimeoutMs : this.opts.timeoutMs;
-    if (method === 'AppendEntries') {
-      const def = raftProto().raft.Raft.service.AppendEntries;
+    if (method === 'AppendEntries' || method === 'ReadIndex') {
+      const def = raftProto().raft.Raft.service[method];
       return def.responseDeserialize(
         await peer.pipe.call(method, def.requestSerialize(encodeRequest(m)), metadata, timeout),
       );

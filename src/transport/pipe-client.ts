@@ -1,5 +1,5 @@
 // The calling end of a Pipe (proto/raft.proto): one long-lived gRPC stream from this node to one
-// peer, carrying the hot calls (AppendEntries and Forward) as frames, so that a call costs a frame
+// peer, carrying the hot calls (AppendEntries, Forward and ReadIndex) as frames, so that a call costs a frame
 // on an open stream instead of a new HTTP/2 stream with headers and trailers. To everything above
 // it, a piped call behaves like a unary one: it resolves with the reply's bytes or rejects with a
 // gRPC status code and details (a ServiceError's shape), and it has a deadline.
@@ -16,7 +16,7 @@ import type { PipeFrame, PipeFrame__Output } from './generated/raft/PipeFrame.js
 import { FROM_HEADER, SECRET_HEADER } from './peer-auth.js';
 
 /** The calls a pipe carries. */
-export type PipedMethod = 'AppendEntries' | 'Forward';
+export type PipedMethod = 'AppendEntries' | 'Forward' | 'ReadIndex';
 
 /** A failed call, shaped as grpc-js's ServiceError (what the hooks, logs and callers read). */
 export class PipeCallError extends Error {

@@ -136,7 +136,7 @@ export class RaftServer {
       }
     };
     if (method === 'Forward') this.serveForward(decoded as ForwardRequest__Output, md, encoded);
-    else this.serveCall('AppendEntries', decoded, md, encoded);
+    else this.serveCall(method === 'ReadIndex' ? 'ReadIndex' : 'AppendEntries', decoded, md, encoded);
   }
 
   /** Forward: checked like every call (the interceptor authenticated its headers before this
@@ -220,5 +220,5 @@ function pipedMethod(
   method: string,
 ): { requestDeserialize(b: Buffer): unknown; responseSerialize(v: unknown): Buffer } | undefined {
   const service = raftProto().raft.Raft.service;
-  return method === 'AppendEntries' || method === 'Forward' ? service[method] : undefined;
+  return method === 'AppendEntries' || method === 'Forward' || method === 'ReadIndex' ? service[method] : undefined;
 }

@@ -6,7 +6,12 @@
 // callers, and a restarted peer is reached again on a new stream.
 import { Metadata, status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AppendEntries, AppendEntriesResponse } from '../../src/raft/types.js';
+import type {
+  AppendEntries,
+  AppendEntriesResponse,
+  ReadIndexRequest,
+  ReadIndexResponse,
+} from '../../src/raft/types.js';
 import { Chaos, type ChaosSettings } from '../../src/transport/chaos.js';
 import { PeerClients } from '../../src/transport/client.js';
 import type { RequestMessage, ResponseMessage } from '../../src/transport/codec.js';
@@ -119,6 +124,33 @@ describe('the pipe between two nodes', () => {
     // Each reply echoes the seq of the call it answered: none was handed to another call.
     expect(seqs(replies)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect((replies[0] as AppendEntriesResponse).seq).toBe(20);
+  });
+
+  it("carries a follower's ReadIndex calls too, each answered with its own read index", async () => {
+    ports = await reservePorts(1);
+    await server(ports[0], (m) => {
+      const r = m as ReadIndexRequest;
+      const reply: ReadIndexResponse = {
+        type: 'ReadIndexResponse',
+        clusterId: CLUSTER,
+        from: 'n2',
+        to: r.from,
+        term: r.term,
+        requestId: r.requestId,
+        index: Number(r.requestId.slice(1)) * 10,
+      };
+      return Promise.resolve(reply);
+    });
+    const { c, replies, failures } = client(ports[0], 2000);
+    for (const id of ['r1', 'r2', 'r3'])
+      c.send({ type: 'ReadIndex', clusterId: CLUSTER, from: 'n1', to: 'n2', term: 1, requestId: id });
+    await waitUntil('3 read indexes', () => replies.length === 3 || failures.length > 0, { timeoutMs: 10_000 });
+    expect(failures).toEqual([]);
+    expect(replies.map((r) => [(r as ReadIndexResponse).requestId, (r as ReadIndexResponse).index]).sort()).toEqual([
+      ['r1', 10],
+      ['r2', 20],
+      ['r3', 30],
+    ]);
   });
 
   it("carries each call's trace context, and the sender the stream was authenticated as, never the secret", async () => {

@@ -11,7 +11,7 @@ export interface PipeFrame {
    */
   'id'?: (number | string | Long);
   /**
-   * on a call: "AppendEntries" or "Forward"
+   * on a call: "AppendEntries", "Forward" or "ReadIndex"
    */
   'method'?: (string);
   /**
@@ -41,7 +41,7 @@ export interface PipeFrame__Output {
    */
   'id': (number);
   /**
-   * on a call: "AppendEntries" or "Forward"
+   * on a call: "AppendEntries", "Forward" or "ReadIndex"
    */
   'method': (string);
   /**

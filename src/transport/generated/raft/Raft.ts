@@ -65,10 +65,10 @@ export interface RaftClient extends grpc.Client {
   installSnapshot(argument: _raft_InstallSnapshotRequest, callback: grpc.requestCallback<_raft_InstallSnapshotReply__Output>): grpc.ClientUnaryCall;
   
   /**
-   * The hot calls (AppendEntries, heartbeats included, and Forward) travel on one long-lived stream
-   * from each node to each peer, as etcd's peers stream their messages: a unary gRPC call costs a
-   * new HTTP/2 stream with its headers and trailers (measured: about 0.35 ms of CPU per call, both
-   * ends together), a frame on an open stream about a fifth of that. Each call is a PipeFrame
+   * The hot calls (AppendEntries, heartbeats included, Forward and ReadIndex) travel on one
+   * long-lived stream from each node to each peer, as etcd's peers stream their messages: a unary
+   * gRPC call costs a new HTTP/2 stream with its headers and trailers (measured: about 0.35 ms of
+   * CPU per call, both ends together), a frame on an open stream about a fifth of that. Each call is a PipeFrame
    * carrying the method, the call's metadata and the request encoded as that method's message; its
    * answer is a PipeFrame with the same id carrying the reply, or a gRPC status code and details.
    * Answers may come back in any order. The stream is authenticated once, from its headers, like
@@ -77,10 +77,10 @@ export interface RaftClient extends grpc.Client {
   Pipe(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_raft_PipeFrame, _raft_PipeFrame__Output>;
   Pipe(options?: grpc.CallOptions): grpc.ClientDuplexStream<_raft_PipeFrame, _raft_PipeFrame__Output>;
   /**
-   * The hot calls (AppendEntries, heartbeats included, and Forward) travel on one long-lived stream
-   * from each node to each peer, as etcd's peers stream their messages: a unary gRPC call costs a
-   * new HTTP/2 stream with its headers and trailers (measured: about 0.35 ms of CPU per call, both
-   * ends together), a frame on an open stream about a fifth of that. Each call is a PipeFrame
+   * The hot calls (AppendEntries, heartbeats included, Forward and ReadIndex) travel on one
+   * long-lived stream from each node to each peer, as etcd's peers stream their messages: a unary
+   * gRPC call costs a new HTTP/2 stream with its headers and trailers (measured: about 0.35 ms of
+   * CPU per call, both ends together), a frame on an open stream about a fifth of that. Each call is a PipeFrame
    * carrying the method, the call's metadata and the request encoded as that method's message; its
    * answer is a PipeFrame with the same id carrying the reply, or a gRPC status code and details.
    * Answers may come back in any order. The stream is authenticated once, from its headers, like
@@ -154,10 +154,10 @@ export interface RaftHandlers extends grpc.UntypedServiceImplementation {
   InstallSnapshot: grpc.handleUnaryCall<_raft_InstallSnapshotRequest__Output, _raft_InstallSnapshotReply>;
   
   /**
-   * The hot calls (AppendEntries, heartbeats included, and Forward) travel on one long-lived stream
-   * from each node to each peer, as etcd's peers stream their messages: a unary gRPC call costs a
-   * new HTTP/2 stream with its headers and trailers (measured: about 0.35 ms of CPU per call, both
-   * ends together), a frame on an open stream about a fifth of that. Each call is a PipeFrame
+   * The hot calls (AppendEntries, heartbeats included, Forward and ReadIndex) travel on one
+   * long-lived stream from each node to each peer, as etcd's peers stream their messages: a unary
+   * gRPC call costs a new HTTP/2 stream with its headers and trailers (measured: about 0.35 ms of
+   * CPU per call, both ends together), a frame on an open stream about a fifth of that. Each call is a PipeFrame
    * carrying the method, the call's metadata and the request encoded as that method's message; its
    * answer is a PipeFrame with the same id carrying the reply, or a gRPC status code and details.
    * Answers may come back in any order. The stream is authenticated once, from its headers, like
