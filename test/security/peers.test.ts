@@ -23,6 +23,16 @@ afterAll(() => c?.stop());
 
 const status = async (n: TestNode) => (await c.status(n)) as NodeStatus;
 const header = (to: TestNode, term: number, from = 'zz') => ({ clusterId: 'raft-otel', from, to: to.id, term });
+/** An AppendEntries heartbeat as proto/raft.proto shapes it. */
+const heartbeat = (to: TestNode, term: number, from = 'zz') => ({
+  header: header(to, term, from),
+  prevLogIndex: 0,
+  prevLogTerm: 0,
+  entries: [],
+  leaderCommit: 0,
+  seq: 1,
+  heartbeat: true,
+});
 
 /** Every node still serves every acknowledged key with a linearizable read. */
 async function everyKeyEverywhere(): Promise<void> {
@@ -79,15 +89,7 @@ describe('a non-member without the cluster secret', () => {
     // A heartbeat at the largest term JavaScript can represent, to every node; then term+1.
     for (const t of [Number.MAX_SAFE_INTEGER, term + 1]) {
       for (const n of c.nodes) {
-        const hb = await forge(n.grpc, 'AppendEntries', {
-          header: header(n, t),
-          prevLogIndex: 0,
-          prevLogTerm: 0,
-          entries: [],
-          leaderCommit: 0,
-          seq: 1,
-          heartbeat: true,
-        });
+        const hb = await forge(n.grpc, 'AppendEntries', heartbeat(n, t));
         expect(hb.code, `${n.id} term ${t}`).toBe(grpcStatus.UNAUTHENTICATED);
       }
     }
@@ -129,15 +131,7 @@ describe('a non-member without the cluster secret', () => {
     const pipe = await forgePipe(follower.grpc, [
       {
         metadata: {},
-        request: {
-          header: header(follower, term + 5, leader.id),
-          prevLogIndex: 0,
-          prevLogTerm: 0,
-          entries: [],
-          leaderCommit: 0,
-          seq: 1,
-          heartbeat: true,
-        },
+        request: heartbeat(follower, term + 5, leader.id),
       },
     ]);
     expect(pipe.code, pipe.details).toBe(grpcStatus.UNAUTHENTICATED);
@@ -152,59 +146,35 @@ describe('a member (it has the secret) sending what the core cannot represent', 
     const follower = c.nodes.find((n) => n.id !== leader.id)!;
     const { term } = await status(follower);
     for (const t of [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER - 1, 2 ** 52 + 1]) {
-      const hb = await forge(
-        follower.grpc,
-        'AppendEntries',
-        {
-          header: header(follower, t, leader.id),
-          prevLogIndex: 0,
-          prevLogTerm: 0,
-          entries: [],
-          leaderCommit: 0,
-          seq: 1,
-          heartbeat: true,
-        },
-        { secret: c.secret },
-      );
+      const hb = await forge(follower.grpc, 'AppendEntries', heartbeat(follower, t, leader.id), { secret: c.secret });
       expect(hb.code, `term ${t}`).toBe(grpcStatus.INVALID_ARGUMENT);
       expect(hb.details).toMatch(/invalid term/);
     }
     // The secret vouches for the sender named in raft-from; a message from another is refused.
-    const spoof = await forge(
-      follower.grpc,
-      'AppendEntries',
-      {
-        header: header(follower, term, leader.id),
-        prevLogIndex: 0,
-        prevLogTerm: 0,
-        entries: [],
-        leaderCommit: 0,
-        seq: 1,
-        heartbeat: true,
-      },
-      { secret: c.secret, claim: 'n9' },
-    );
-    expect(spoof.code).toBe(grpcStatus.PERMISSION_DENIED);
-    // The same on a Pipe: the stream is authenticated as n9; a frame naming the leader as its
-    // sender, in its metadata and in its message, is refused, and a frame's bad term as well.
-    const hb = (t: number) => ({
-      header: header(follower, t, leader.id),
-      prevLogIndex: 0,
-      prevLogTerm: 0,
-      entries: [],
-      leaderCommit: 0,
-      seq: 1,
-      heartbeat: true,
-    });
-    const piped = await forgePipe(follower.grpc, [{ metadata: { 'raft-from': leader.id }, request: hb(term) }], {
+    const spoof = await forge(follower.grpc, 'AppendEntries', heartbeat(follower, term, leader.id), {
       secret: c.secret,
       claim: 'n9',
     });
+    expect(spoof.code).toBe(grpcStatus.PERMISSION_DENIED);
+    // The same on a Pipe: the stream is authenticated as n9; a frame naming the leader as its
+    // sender, in its metadata and in its message, is refused, and a frame's bad term as well.
+    const piped = await forgePipe(
+      follower.grpc,
+      [{ metadata: { 'raft-from': leader.id }, request: heartbeat(follower, term, leader.id) }],
+      {
+        secret: c.secret,
+        claim: 'n9',
+      },
+    );
     expect(piped.answers.map((a) => a.code)).toEqual([grpcStatus.PERMISSION_DENIED]);
-    const huge = await forgePipe(follower.grpc, [{ metadata: {}, request: hb(Number.MAX_SAFE_INTEGER) }], {
-      secret: c.secret,
-      claim: leader.id,
-    });
+    const huge = await forgePipe(
+      follower.grpc,
+      [{ metadata: {}, request: heartbeat(follower, Number.MAX_SAFE_INTEGER, leader.id) }],
+      {
+        secret: c.secret,
+        claim: leader.id,
+      },
+    );
     expect(huge.answers.map((a) => [a.code, a.details])).toEqual([
       [grpcStatus.INVALID_ARGUMENT, expect.stringMatching(/invalid term/)],
     ]);
