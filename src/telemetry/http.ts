@@ -1,14 +1,10 @@
 // HTTP spans, following the HTTP semantic conventions: a SERVER span for each client request
-// (continuing the caller's trace when it sends traceparent), and a CLIENT span around a write a
-// follower forwards to the leader, whose traceparent makes the leader's SERVER span its child.
+// (continuing the caller's trace when it sends traceparent). A write a follower forwards to the
+// leader is an RPC, raft.Raft/Forward, with spans of its own (forward-spans.ts).
 //
 // Status, as the HTTP conventions say: a SERVER span is an error on 5xx (a 4xx is the client's
 // mistake), and when the connection closed before the response was sent (the client gave up: for a
-// write, its outcome is unknown to the client, which is what a learner wants to find). A CLIENT
-// span is an error on 5xx and when no response came. The conventions also make a client's 4xx an
-// error unless the instrumentation knows better, and here it does: a forwarded write's 4xx (a CAS
-// that did not swap, a fenced write, an unknown key) is the leader's answer to the command, which
-// the follower passes on, not a failure of the forward.
+// write, its outcome is unknown to the client, which is what a learner wants to find).
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { TraceKind } from './config.js';
@@ -93,43 +89,4 @@ export function httpServerSpans(
     if (sc.traceFlags & 1) res.setHeader('X-Trace-Id', sc.traceId);
     context.with(trace.setSpan(parent, span), next);
   };
-}
-
-/** Runs a forwarded request inside an HTTP CLIENT span whose traceparent goes into `headers`. */
-export async function withClientSpan<T>(
-  method: string,
-  url: string,
-  headers: Record<string, string>,
-  run: () => Promise<T>,
-  status: (r: T) => number,
-): Promise<T> {
-  const span = tracer().startSpan(method, {
-    kind: SpanKind.CLIENT,
-    attributes: { [SEMCONV.httpRequestMethod]: method, [SEMCONV.urlFull]: url },
-  });
-  const ctx = trace.setSpan(context.active(), span);
-  propagation.inject(ctx, headers);
-  try {
-    const r = await context.with(ctx, run);
-    const code = status(r);
-    span.setAttribute(SEMCONV.httpResponseStatusCode, code);
-    if (code >= 500) {
-      span.setAttribute(SEMCONV.errorType, String(code));
-      span.setStatus({ code: SpanStatusCode.ERROR });
-    }
-    return r;
-  } catch (e) {
-    span.setAttribute(SEMCONV.errorType, errorType(e));
-    span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
-    throw e;
-  } finally {
-    span.end();
-  }
-}
-
-/** A low-cardinality name for why a request failed: the system error code, else the error's class. */
-function errorType(e: unknown): string {
-  const cause = (e as { cause?: { code?: unknown } }).cause;
-  if (typeof cause?.code === 'string') return cause.code;
-  return e instanceof Error ? e.name : 'unknown';
 }

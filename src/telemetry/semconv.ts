@@ -29,7 +29,6 @@ export const SEMCONV = {
   httpRoute: 'http.route',
   httpResponseStatusCode: 'http.response.status_code',
   urlPath: 'url.path',
-  urlFull: 'url.full',
   /** Histogram, unit s: the duration of an outgoing RPC. */
   rpcClientCallDuration: 'rpc.client.call.duration',
 } as const;

@@ -13,7 +13,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import express from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { httpServerSpans, withClientSpan } from '../../src/telemetry/http.js';
+import { httpServerSpans } from '../../src/telemetry/http.js';
 import { SCHEMA_URL } from '../../src/telemetry/semconv.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -95,30 +95,5 @@ describe('HTTP server spans', () => {
     ]);
     expect(down.attributes).toMatchObject({ 'http.response.status_code': 503, 'error.type': '503' });
     expect(ok.instrumentationScope).toMatchObject({ name: 'raft-otel', schemaUrl: SCHEMA_URL });
-  });
-});
-
-describe('the forward’s HTTP CLIENT span', () => {
-  const forward = (run: () => Promise<{ status: number }>) =>
-    withClientSpan('PUT', 'http://127.0.0.1:1/kv/a', {}, run, (r) => r.status);
-  const last = () => exporter.getFinishedSpans().at(-1)!;
-
-  it('is an error when the leader answers 5xx', async () => {
-    await forward(() => Promise.resolve({ status: 503 }));
-    expect(last().status.code).toBe(SpanStatusCode.ERROR);
-    expect(last().attributes).toMatchObject({ 'http.response.status_code': 503, 'error.type': '503' });
-  });
-
-  it('is not an error when the leader answers the command with a 4xx (a CAS that did not swap)', async () => {
-    await forward(() => Promise.resolve({ status: 409 }));
-    expect(last().status.code).toBe(SpanStatusCode.UNSET);
-    expect(last().attributes['http.response.status_code']).toBe(409);
-  });
-
-  it('is an error, with the system’s error code, when no answer came', async () => {
-    const refused = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
-    await expect(forward(() => Promise.reject(refused))).rejects.toThrow('fetch failed');
-    expect(last().status.code).toBe(SpanStatusCode.ERROR);
-    expect(last().attributes['error.type']).toBe('ECONNREFUSED');
   });
 });

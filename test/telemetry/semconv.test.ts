@@ -33,7 +33,6 @@ describe('the pinned semantic conventions', () => {
       httpRoute: stable.ATTR_HTTP_ROUTE,
       httpResponseStatusCode: stable.ATTR_HTTP_RESPONSE_STATUS_CODE,
       urlPath: stable.ATTR_URL_PATH,
-      urlFull: stable.ATTR_URL_FULL,
       rpcClientCallDuration: stable.METRIC_RPC_CLIENT_CALL_DURATION,
     });
   });
