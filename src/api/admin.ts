@@ -2,6 +2,7 @@
 // when the node runs with --admin; with --admin-token set, each request must carry
 // "Authorization: Bearer <token>".
 import { Router, type Request, type Response, type NextFunction } from 'express';
+import type { Context } from '@opentelemetry/api';
 import { chaosProblem, type ChaosSettings } from '../transport/chaos.js';
 import { secretMatches } from '../transport/peer-auth.js';
 import { ClientError, notLeader } from '../node/errors.js';
@@ -89,12 +90,12 @@ export function adminRouter(node: NodeSurface): Router {
         throw new ClientError('bad_request', 'grpc and http must be host:port');
       }
       if (!node.isLeader()) throw notLeader(node.cfg.id, node.leaderId());
-      const added = await oneChangeAtATime(`adding ${id}`, () => addMember(id, grpc, http));
+      const added = await oneChangeAtATime(`adding ${id}`, () => addMember(id, grpc, http, req.traceContext));
       res.json(added);
     }),
   );
 
-  const addMember = async (id: string, grpc: string, http: string) => {
+  const addMember = async (id: string, grpc: string, http: string, traceContext?: Context) => {
     // Validate everything before committing anything: the address registration is a committed
     // entry, and registering an existing member's id would re-point its peers at the new address.
     const refused = node.checkConfChange({ type: 'add_learner', node: id });
@@ -112,7 +113,7 @@ export function adminRouter(node: NodeSurface): Router {
         );
     }
     const steps: string[] = [];
-    await node.propose({ op: 'register_member', id, grpc, http });
+    await node.propose({ op: 'register_member', id, grpc, http }, traceContext);
     steps.push(`registered ${id} at grpc ${grpc}, http ${http}`);
     await node.changeMembership({ type: 'add_learner', node: id });
     steps.push(`added ${id} as a learner`);

@@ -39,7 +39,14 @@ export function createApp(node: NodeSurface): express.Express {
     nodeHeaders(node, res);
     next();
   });
-  app.use(httpServerSpans(node.cfg.id, node.tracingEnabled, (fields) => node.log.debug('http_request', fields)));
+  const spans = httpServerSpans(node.cfg.id, node.tracingEnabled, (fields) => node.log.debug('http_request', fields));
+  app.use((req, res, next) =>
+    spans(req, res, (traceContext) => {
+      // Kept on the request for the handler (respond.ts, ApiRequest.traceContext).
+      req.traceContext = traceContext;
+      next();
+    }),
+  );
   app.use(express.json({ limit: LIMITS.bodyBytes, strict: true, type: () => true }));
 
   app.get('/status', (_req, res) => {

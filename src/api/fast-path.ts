@@ -101,10 +101,10 @@ export function withFastPath(node: NodeSurface, fallback: RequestListener): Requ
     const out = new FastResponse(res);
     nodeHeaders(node, out);
     const path = (req.url ?? '').split('?')[0];
-    spans({ method: req.method ?? '', path, headers: req.headers }, res, () => {
+    spans({ method: req.method ?? '', path, headers: req.headers }, res, (traceContext) => {
       request()
         // Express decodes a path parameter the same way (a URIError is answered as bad_path).
-        .then((r) => handler(node, { ...r, params: { key: decodeURIComponent(rawKey) } }, out))
+        .then((r) => handler(node, { ...r, params: { key: decodeURIComponent(rawKey) }, traceContext }, out))
         .catch((e: unknown) => sendFailure(out, e, logError));
     });
   };

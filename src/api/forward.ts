@@ -5,6 +5,7 @@
 // (cluster secret and/or mTLS, src/transport/peer-auth.ts), so no client can pass off a write as
 // forwarded, and the leader never forwards again: a forwarded write reaching a node that no longer
 // leads answers 503 not_leader. The hop is a CLIENT and a SERVER span (telemetry/forward-spans.ts).
+import type { Context } from '@opentelemetry/api';
 import type { Metadata } from '@grpc/grpc-js';
 import { keyProblem, LIMITS, valueProblem, type KvCommand, type KvResult } from '../kv/commands.js';
 import { ClientError, isErrorCode, noLeader, TOO_LONG_STATUS } from '../node/errors.js';
@@ -15,8 +16,14 @@ import type { ForwardReply } from '../transport/generated/raft/ForwardReply.js';
 import type { ApiResponse } from './respond.js';
 
 /** The follower's side: forwards `cmd` to the leader and returns its result, or throws the
- *  ClientError the client must get. Sets X-Raft-Forwarded-To (and X-Raft-Leader as it learns). */
-export async function forwardToLeader(node: NodeSurface, cmd: KvCommand, res: ApiResponse): Promise<Applied> {
+ *  ClientError the client must get. Sets X-Raft-Forwarded-To (and X-Raft-Leader as it learns).
+ *  `traceContext` is the client's request's, the parent of the forward's CLIENT span. */
+export async function forwardToLeader(
+  node: NodeSurface,
+  cmd: KvCommand,
+  traceContext: Context | undefined,
+  res: ApiResponse,
+): Promise<Applied> {
   const leader = node.leaderId();
   if (!leader) throw noLeader(node.cfg.id);
   const address = node.address(leader)?.grpc;
@@ -24,7 +31,7 @@ export async function forwardToLeader(node: NodeSurface, cmd: KvCommand, res: Ap
   res.setHeader('X-Raft-Forwarded-To', leader);
   let reply;
   try {
-    reply = await forwardClientSpan({ nodeId: node.cfg.id, leader, address }, (md) =>
+    reply = await forwardClientSpan({ nodeId: node.cfg.id, leader, address }, traceContext, (md) =>
       node.forwardToLeader(leader, JSON.stringify(cmd), md, node.cfg.requestTimeoutMs + 1000),
     );
   } catch (e) {
@@ -67,9 +74,9 @@ export function serveForwards(node: NodeSurface): void {
     forwardServerSpan(
       { nodeId: node.cfg.id, from },
       md,
-      async (): Promise<ForwardReply & { errorStatus: number; errorCode: string }> => {
+      async (ctx): Promise<ForwardReply & { errorStatus: number; errorCode: string }> => {
         try {
-          const { result, index } = await node.propose(checkedCommand(command));
+          const { result, index } = await node.propose(checkedCommand(command), ctx);
           return { result: JSON.stringify(result), index, errorStatus: 0, errorCode: '' };
         } catch (e) {
           if (!(e instanceof ClientError)) throw e;

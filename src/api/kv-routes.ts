@@ -26,7 +26,7 @@ export const getKey: KvHandler = async (node, req, res) => {
       throw new ClientError('bad_request', 'consistency=stale needs maxStalenessMs, a number of milliseconds >= 0');
     }
   }
-  const { value, index } = await node.read(key, consistency, maxStalenessMs);
+  const { value, index } = await node.read(key, consistency, maxStalenessMs, req.traceContext);
   if (value === undefined) throw new ClientError('key_not_found', `no key "${key}"`, { index });
   res.json({ key, value, index });
 };

@@ -83,7 +83,7 @@ export function locksRouter(node: NodeSurface): Router {
     '/:name',
     handle(async (req, res) => {
       const name = checkedKey(req.params.name);
-      await node.read(name, 'linearizable');
+      await node.read(name, 'linearizable', 0, req.traceContext);
       const { holder, highestToken, logTime } = node.lockView(name);
       res.json({ name, held: !!holder, ...(holder ?? {}), highestToken, logTime });
     }),

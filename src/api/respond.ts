@@ -3,6 +3,7 @@
 //
 // Handlers read requests and write answers through two narrow interfaces, which Express's objects
 // satisfy and so do the fast path's (fast-path.ts): the same handler serves a request either way.
+import type { Context } from '@opentelemetry/api';
 import type { NextFunction, Request, Response } from 'express';
 import { LIMITS } from '../kv/commands.js';
 import { ClientError } from '../node/errors.js';
@@ -13,6 +14,16 @@ export interface ApiRequest {
   readonly query: Record<string, unknown>;
   readonly body: unknown;
   header(name: string): string | undefined;
+  /** The request's trace context (its SERVER span), for what the handler asks of the node: no
+   *  context crosses an await by itself (telemetry/context-manager.ts). Absent when not traced. */
+  readonly traceContext?: Context;
+}
+
+// Express's requests carry it too (set in app.ts, after the span middleware).
+declare module 'express-serve-static-core' {
+  interface Request {
+    traceContext?: Context;
+  }
 }
 
 /** What a handler does with its answer. */

@@ -61,7 +61,9 @@ export async function write(
     if (!fence) throw new ClientError('bad_fencing_token', 'X-Fencing-Token must be "{lock}:{token}", e.g. "orders:7"');
     cmd.fence = fence;
   }
-  const { result, index } = node.isLeader() ? await node.propose(cmd) : await forwardToLeader(node, cmd, res);
+  const { result, index } = node.isLeader()
+    ? await node.propose(cmd, req.traceContext)
+    : await forwardToLeader(node, cmd, req.traceContext, res);
   if (!result) throw new ClientError('internal', 'the write was applied without a result');
   if (result.index !== index) res.setHeader('Idempotent-Replayed', 'true');
   // The state machine's own codes are in the table; one it might add later is still the client's mistake.

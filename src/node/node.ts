@@ -21,6 +21,7 @@ import { RpcError, type ForwardHandler } from '../transport/server.js';
 import type { NodeCollaborators, NodeStateMachine, NodeStorage, PeerClients, PeerServer } from './collaborators.js';
 import type { ForwardReply__Output } from '../transport/generated/raft/ForwardReply.js';
 import type { Metadata } from '@grpc/grpc-js';
+import type { Context } from '@opentelemetry/api';
 import { MAX_MESSAGE_BYTES } from '../transport/proto.js';
 import type { NodeConfig } from './config.js';
 import { ClientError, noLeader, notCommitted, notLeader, outcomeUnknown, readFailed } from './errors.js';
@@ -401,13 +402,13 @@ export class RaftNode extends EventEmitter implements NodeSurface {
   /** Proposes a command on this node, which must lead, and resolves with its result once applied.
    *  The leader stamps its clock on the command (lock leases run on this log time). The trace
    *  context of its proposal span is stored in the log entry. */
-  propose(cmd: KvCommand): Promise<Applied> {
+  propose(cmd: KvCommand, requestContext?: Context): Promise<Applied> {
     this.syncClock();
     if (this.raft.role !== 'leader')
       throw this.raft.leader ? notLeader(this.cfg.id, this.raft.leader) : noLeader(this.cfg.id);
     // The entry will land right after the last one: its proposal span's context goes into it.
     const index = this.raft.log.lastIndex() + 1;
-    const traceContext = this.tracing.proposed(index, this.raft.term, commandAttributes(cmd));
+    const traceContext = this.tracing.proposed(index, this.raft.term, commandAttributes(cmd), requestContext);
     const res = this.raft.propose(JSON.stringify({ ...cmd, now: Date.now() }), traceContext);
     if (!res.ok) {
       this.tracing.proposalEnded(index, res.reason);
@@ -445,6 +446,7 @@ export class RaftNode extends EventEmitter implements NodeSurface {
     key: string,
     consistency: ReadConsistency,
     maxStalenessMs = 0,
+    requestContext?: Context,
   ): Promise<{ value: string | undefined; index: number }> {
     this.syncClock();
     if (consistency === 'stale') {
@@ -466,7 +468,7 @@ export class RaftNode extends EventEmitter implements NodeSurface {
       () => readFailed(`no read index within ${this.cfg.requestTimeoutMs} ms`),
       undefined,
     );
-    this.tracing.readStarted(requestId);
+    this.tracing.readStarted(requestId, requestContext);
     this.raft.readIndex(requestId, consistency === 'lease');
     this.kick();
     const index = await readIndex;

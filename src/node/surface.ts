@@ -7,6 +7,7 @@ import type { KvCommand, KvResult } from '../kv/commands.js';
 import type { DiskFaults, StorageStats } from '../storage/storage.js';
 import type { ChaosSettings } from '../transport/chaos.js';
 import type { Metadata } from '@grpc/grpc-js';
+import type { Context } from '@opentelemetry/api';
 import type { ForwardHandler } from '../transport/server.js';
 import type { ForwardReply__Output } from '../transport/generated/raft/ForwardReply.js';
 import type { NodeConfig } from './config.js';
@@ -69,11 +70,14 @@ export interface NodeSurface {
   /** A member's addresses, from the replicated address book or the initial peer list. */
   address(id: NodeId): { grpc: string; http: string } | undefined;
   status(): NodeStatus;
-  propose(cmd: KvCommand): Promise<Applied>;
+  /** Proposes `cmd` (this node must lead) and resolves once it is applied. `traceContext` is the
+   *  asking request's (the proposal's span is its child); contexts do not cross awaits by themselves. */
+  propose(cmd: KvCommand, traceContext?: Context): Promise<Applied>;
   read(
     key: string,
     consistency: ReadConsistency,
     maxStalenessMs?: number,
+    traceContext?: Context,
   ): Promise<{ value: string | undefined; index: number }>;
 
   // Forwarded writes (src/api/forward.ts): this node's peer transport, and nothing more of it

@@ -54,9 +54,11 @@ function failed(span: ReturnType<ReturnType<typeof tracer>['startSpan']>, e: unk
   span.setStatus({ code: SpanStatusCode.ERROR, message: err.message ?? String(e) });
 }
 
-/** Runs the forward call inside a CLIENT span; `call` gets the metadata carrying its context. */
+/** Runs the forward call inside a CLIENT span, child of `parent` (the client's request; none: a
+ *  root); `call` gets the metadata carrying its context. */
 export async function forwardClientSpan<T extends ForwardOutcome>(
   info: { nodeId: string; leader: string; address: string },
+  parent: Context | undefined,
   call: (md: Metadata) => Promise<T>,
 ): Promise<T> {
   const i = info.address.lastIndexOf(':');
@@ -69,13 +71,13 @@ export async function forwardClientSpan<T extends ForwardOutcome>(
     [ATTR.leaderId]: info.leader,
     'raft.peer.id': info.leader,
   };
-  const active = context.active();
-  const unsampled = unsampledParent(active);
+  const from = parent ?? ROOT_CONTEXT;
+  const unsampled = unsampledParent(from);
   // In a trace that is not kept, the carrier only passes that decision on (span-env.ts).
   const span = unsampled
     ? trace.wrapSpanContext(unsampled)
-    : tracer().startSpan(SPAN.rpc(METHOD), { kind: SpanKind.CLIENT, attributes }, active);
-  const ctx = trace.setSpan(active, span);
+    : tracer().startSpan(SPAN.rpc(METHOD), { kind: SpanKind.CLIENT, attributes }, from);
+  const ctx = trace.setSpan(from, span);
   const md = metadataOf(ctx);
   try {
     const r = await context.with(ctx, () => call(md));
@@ -89,15 +91,16 @@ export async function forwardClientSpan<T extends ForwardOutcome>(
   }
 }
 
-/** Serves a forwarded write inside a SERVER span, child of the caller's CLIENT span. */
+/** Serves a forwarded write inside a SERVER span, child of the caller's CLIENT span; `serve` gets
+ *  the context its proposal belongs to. */
 export async function forwardServerSpan<T extends ForwardOutcome>(
   info: { nodeId: string; from: string },
   md: Metadata,
-  serve: () => Promise<T>,
+  serve: (ctx: Context) => Promise<T>,
 ): Promise<T> {
   const parent = contextOfMetadata(md);
   const unsampled = unsampledParent(parent);
-  if (unsampled) return context.with(parent, serve);
+  if (unsampled) return serve(parent);
   const span = tracer().startSpan(
     SPAN.rpc(METHOD),
     {
@@ -114,7 +117,8 @@ export async function forwardServerSpan<T extends ForwardOutcome>(
     parent,
   );
   try {
-    const r = await context.with(trace.setSpan(parent, span), serve);
+    const ctx = trace.setSpan(parent, span);
+    const r = await context.with(ctx, () => serve(ctx));
     describe(span, r);
     return r;
   } catch (e) {

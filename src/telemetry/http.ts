@@ -5,7 +5,11 @@
 // Status, as the HTTP conventions say: a SERVER span is an error on 5xx (a 4xx is the client's
 // mistake), and when the connection closed before the response was sent (the client gave up: for a
 // write, its outcome is unknown to the client, which is what a learner wants to find).
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+//
+// The request's context (its SERVER span) is handed to `next`: the handler passes it on to what it
+// asks of the node, across its awaits (the context manager carries nothing across one:
+// context-manager.ts).
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { TraceKind } from './config.js';
 import { ATTR } from './names.js';
@@ -21,6 +25,9 @@ function route(path: string): string | null {
   return null; // /status and unknown paths are not traced: `up` polls /status all the time
 }
 
+/** Opens the request's SERVER span (when its route is traced) and calls `then` with its context.
+ *  Not an Express middleware as it stands: Express would take the context given to its `next` for
+ *  an error (app.ts wraps it). */
 export function httpServerSpans(
   nodeId: string,
   enabled: boolean,
@@ -30,10 +37,10 @@ export function httpServerSpans(
   return (
     req: { method: string; path: string; headers: IncomingHttpHeaders },
     res: ServerResponse,
-    next: () => void,
+    then: (ctx: Context) => void,
   ) => {
     const r = enabled ? route(req.path) : null;
-    if (!r || (r.startsWith('/admin') && req.method === 'GET')) return next();
+    if (!r || (r.startsWith('/admin') && req.method === 'GET')) return then(ROOT_CONTEXT);
     const kind: TraceKind = r.startsWith('/admin') ? 'admin' : req.method === 'GET' ? 'read' : 'write';
     const parent = propagation.extract(ROOT_CONTEXT, req.headers);
     const span = tracer().startSpan(
@@ -87,6 +94,7 @@ export function httpServerSpans(
     // The trace id in a response header lets a client (and a learner) find its trace.
     const sc = span.spanContext();
     if (sc.traceFlags & 1) res.setHeader('X-Trace-Id', sc.traceId);
-    context.with(trace.setSpan(parent, span), next);
+    const ctx = trace.setSpan(parent, span);
+    context.with(ctx, () => then(ctx));
   };
 }

@@ -42,13 +42,14 @@ const MAX_OPEN_READS = 10_000;
 export interface NodeTracing {
   readonly enabled: boolean;
   readonly hooks: RpcHooks;
-  /** A command was proposed at `index` (in the context of its HTTP request); returns the
-   *  traceparent to store in the entry. */
-  proposed(index: number, term: number, attributes: Attributes): string;
+  /** A command was proposed at `index` in `parent`, the context of the request that asked (default:
+   *  the active one); returns the traceparent to store in the entry. */
+  proposed(index: number, term: number, attributes: Attributes, parent?: Context): string;
   /** The proposal at `index` will never be applied here, or its outcome is unknown. */
   proposalEnded(index: number, outcome: string): void;
-  /** A linearizable read started (its ReadIndex RPC belongs to the current request's trace). */
-  readStarted(requestId: string): void;
+  /** A linearizable read started (its ReadIndex RPC belongs to `parent`, the request's trace;
+   *  default: the active context). */
+  readStarted(requestId: string, parent?: Context): void;
   /** The current context (a request being served) caused what the next persist writes. */
   noteCause(): void;
   /** Entries up to `index` were committed before this process started (their applies replay). */
@@ -164,6 +165,9 @@ export class RaftTracing implements NodeTracing {
   readonly hooks: RpcHooks;
   readonly metrics: NodeMetrics;
   private readonly spans: NodeSpans;
+  /** The span of each call in progress, by its request: a fault reported after an await (a reply
+   *  dropped once the handler ran) finds its call here, where no context would carry it. */
+  private readonly callSpans = new WeakMap<RequestMessage, Span>();
 
   constructor(nodeId: string, gauges: NodeGauges) {
     this.metrics = new NodeMetrics(gauges, { [ATTR.nodeId]: nodeId });
@@ -185,16 +189,16 @@ export class RaftTracing implements NodeTracing {
     return this.spans.openReads;
   }
 
-  proposed(index: number, term: number, attributes: Attributes): string {
-    return this.spans.writes.proposed(index, term, attributes);
+  proposed(index: number, term: number, attributes: Attributes, parent: Context = context.active()): string {
+    return this.spans.writes.proposed(index, term, attributes, parent);
   }
 
   proposalEnded(index: number, outcome: string): void {
     this.spans.writes.proposalEnded(index, outcome);
   }
 
-  readStarted(requestId: string): void {
-    this.spans.readStarted(requestId, context.active());
+  readStarted(requestId: string, parent: Context = context.active()): void {
+    this.spans.readStarted(requestId, parent);
   }
 
   noteCause(): void {
@@ -222,6 +226,7 @@ export class RaftTracing implements NodeTracing {
     send: (md: Metadata) => Promise<ResponseMessage | null>,
   ): Promise<ResponseMessage | null> {
     const call = this.spans.rpc.clientStart(info.message, info.peer, info.address);
+    this.noteCallSpan(info.message, call.ctx);
     const md = new GrpcMetadata();
     for (const [k, v] of Object.entries(call.carrier)) md.set(k, v);
     try {
@@ -242,6 +247,7 @@ export class RaftTracing implements NodeTracing {
     const call = this.spans.rpc.serverStart(info.message, info.peer, metadataCarrier(md), () =>
       this.spans.serverLinks(info.message),
     );
+    this.noteCallSpan(info.message, call.ctx);
     try {
       const reply = await context.with(call.ctx, handle);
       this.spans.rpc.serverEnd(call, reply);
@@ -252,8 +258,16 @@ export class RaftTracing implements NodeTracing {
     }
   }
 
-  private chaos(info: { method: RpcMethod; peer: string; direction: 'out' | 'in' }, event: ChaosEvent): void {
-    this.spans.rpc.chaos(info, event, trace.getActiveSpan() ?? null);
+  private noteCallSpan(message: RequestMessage, ctx: Context): void {
+    const span = trace.getSpan(ctx);
+    if (span) this.callSpans.set(message, span);
+  }
+
+  private chaos(
+    info: { method: RpcMethod; peer: string; direction: 'out' | 'in'; message: RequestMessage },
+    event: ChaosEvent,
+  ): void {
+    this.spans.rpc.chaos(info, event, this.callSpans.get(info.message) ?? null);
   }
 
   duringElection<T>(fn: () => T): T {

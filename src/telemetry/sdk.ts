@@ -1,7 +1,7 @@
 // Starts the OpenTelemetry SDK for one node: the resource that names the node in every trace
 // viewer, the Raft sampler, a batch span processor exporting over OTLP (or to JSON files), and
-// periodic OTLP metrics. It also registers the AsyncLocalStorage context manager and the W3C
-// propagators: without them context.active() would be ROOT and parents would go missing.
+// periodic OTLP metrics. It also registers the context manager (context-manager.ts: synchronous
+// only, contexts cross awaits by hand) and the W3C propagators.
 //
 // This is what @opentelemetry/sdk-node's NodeSDK would set up for these options, built from the
 // SDK's own packages instead: NodeSDK loads every exporter, the logs SDK and the instrumentation
@@ -14,6 +14,7 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import type { OtlpProtocol, TelemetryConfig } from './config.js';
+import { SyncContextManager } from './context-manager.js';
 import { RaftSampler } from './sampler.js';
 import { SCHEMA_URL, SEMCONV, serviceVersion } from './semconv.js';
 
@@ -101,18 +102,17 @@ export async function startTelemetry(cfg: TelemetryConfig): Promise<Telemetry> {
       shutdown: () => Promise.resolve(null),
     };
   }
-  const [out, { BasicTracerProvider, BatchSpanProcessor }, resource, core, hooks] = await Promise.all([
+  const [out, { BasicTracerProvider, BatchSpanProcessor }, resource, core] = await Promise.all([
     exporters(cfg),
     import('@opentelemetry/sdk-trace-base'),
     nodeResource(cfg),
     import('@opentelemetry/core'),
-    import('@opentelemetry/context-async-hooks'),
   ]);
   // OTEL_LOG_LEVEL turns on the SDK's own diagnostics, as NodeSDK does.
   const logLevel = process.env.OTEL_LOG_LEVEL;
   if (logLevel) diag.setLogger(new DiagConsoleLogger(), { logLevel: core.diagLogLevelFromString(logLevel) });
 
-  context.setGlobalContextManager(new hooks.AsyncLocalStorageContextManager().enable());
+  context.setGlobalContextManager(new SyncContextManager());
   propagation.setGlobalPropagator(
     new core.CompositePropagator({
       propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()],

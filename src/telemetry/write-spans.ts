@@ -53,7 +53,7 @@ export class WriteSpans {
 
   /** A command proposed at `index` under `parent` (the request's span); returns the traceparent
    *  to store in the entry. */
-  proposed(index: number, term: number, attributes: Attributes, parent: Context = context.active()): string {
+  proposed(index: number, term: number, attributes: Attributes, parent: Context): string {
     const span = startSpan(this.env, SPAN.propose, parent, {
       [ATTR.traceKind]: 'write',
       [ATTR.logIndex]: index,

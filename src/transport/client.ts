@@ -102,7 +102,7 @@ export class PeerClients {
         const fault = chaos.outbound(m.to);
         if (fault.drop) {
           hooks.chaos(
-            { method, peer: m.to, direction: 'out' },
+            { method, peer: m.to, direction: 'out', message: m },
             { kind: 'dropped_request', peer: m.to, reason: fault.drop },
           );
           throw Object.assign(new Error(`chaos: ${fault.drop}`), {
@@ -111,7 +111,10 @@ export class PeerClients {
           });
         }
         if (fault.delayMs > 0) {
-          hooks.chaos({ method, peer: m.to, direction: 'out' }, { kind: 'delayed', peer: m.to, ms: fault.delayMs });
+          hooks.chaos(
+            { method, peer: m.to, direction: 'out', message: m },
+            { kind: 'delayed', peer: m.to, ms: fault.delayMs },
+          );
           await new Promise((r) => setTimeout(r, fault.delayMs));
         }
         // Decoded here, once: the hooks (span attributes) and the core read the same message, and

@@ -34,8 +34,12 @@ export interface RpcHooks {
     metadata: Metadata,
     handle: () => Promise<ResponseMessage | null>,
   ): Promise<ResponseMessage | null>;
-  /** An injected fault happened to a call. */
-  chaos(info: { method: RpcMethod; peer: NodeId; direction: 'out' | 'in' }, event: ChaosEvent): void;
+  /** An injected fault happened to a call: `message` is the request, the same object the call's
+   *  clientCall or serverCall was given (when the fault struck inside one). */
+  chaos(
+    info: { method: RpcMethod; peer: NodeId; direction: 'out' | 'in'; message: RequestMessage },
+    event: ChaosEvent,
+  ): void;
 }
 
 export const PLAIN_HOOKS: RpcHooks = {

@@ -194,7 +194,7 @@ export class RaftServer {
     if (m.to !== nodeId) return fail('wrong_node', `request for ${m.to} reached ${nodeId}`);
     if (chaos.inboundCut(m.from)) {
       hooks.chaos(
-        { method, peer: m.from, direction: 'in' },
+        { method, peer: m.from, direction: 'in', message: m },
         { kind: 'dropped_request', peer: m.from, reason: `link from ${m.from} is cut` },
       );
       return fail('link_cut', `chaos: link from ${m.from} to ${nodeId} is cut`);
@@ -203,7 +203,7 @@ export class RaftServer {
       .serverCall({ method, peer: m.from, message: m }, metadata, async () => {
         const reply = await handler(m);
         if (chaos.dropReply()) {
-          hooks.chaos({ method, peer: m.from, direction: 'in' }, { kind: 'dropped_reply', peer: m.from });
+          hooks.chaos({ method, peer: m.from, direction: 'in', message: m }, { kind: 'dropped_reply', peer: m.from });
           throw new RpcError('reply_dropped', 'chaos: reply dropped after the request was handled');
         }
         return reply;

@@ -4,7 +4,6 @@
 import { request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
@@ -16,6 +15,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { httpServerSpans } from '../../src/telemetry/http.js';
 import { SCHEMA_URL } from '../../src/telemetry/semconv.js';
 import { waitUntil } from '../support/wait.js';
+import { SyncContextManager } from '../../src/telemetry/context-manager.js';
 
 const exporter = new InMemorySpanExporter();
 const log: Record<string, unknown>[] = [];
@@ -25,10 +25,11 @@ let port = 0;
 const held = new Map<string, express.Response>();
 
 beforeAll(async () => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  context.setGlobalContextManager(new SyncContextManager());
   trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
   const app = express();
-  app.use(httpServerSpans('n1', true, (fields) => log.push(fields)));
+  const spans = httpServerSpans('n1', true, (fields) => log.push(fields));
+  app.use((req, res, next) => spans(req, res, () => next()));
   app.put('/kv/:key', (req, res) => {
     const key = String(req.params.key);
     if (key.startsWith('status-')) res.status(Number(key.slice(7))).json({});

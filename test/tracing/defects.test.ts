@@ -168,7 +168,22 @@ describe('tracing defects', () => {
 
   it('11: an inbound cut is recorded, TimeoutNow is an admin call, finished reads are forgotten', async () => {
     tracing.hooks.chaos(
-      { method: 'RequestVote', peer: 'n3', direction: 'in' },
+      {
+        method: 'RequestVote',
+        peer: 'n3',
+        direction: 'in',
+        message: {
+          type: 'RequestVote',
+          clusterId: 'c',
+          from: 'n3',
+          to: 'n1',
+          term: 3,
+          lastLogIndex: 0,
+          lastLogTerm: 0,
+          preVote: false,
+          transfer: false,
+        },
+      },
       { kind: 'dropped_request', peer: 'n3', reason: 'link from n3 is cut' },
     );
     const cut = spans.all().find((s) => s.events.some((e) => e.name.startsWith('chaos: request dropped')));

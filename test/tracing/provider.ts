@@ -1,8 +1,7 @@
 // An in-process tracer provider for tracing unit tests: every span ends up in memory, with the
-// project's parent-based sampler (heartbeats off, as by default) and the async context manager
-// the node's SDK registers, so context.with() and context.active() behave as in a node.
+// project's parent-based sampler (heartbeats off, as by default) and the context manager the
+// node's SDK registers (synchronous only), so context.with() and context.active() behave as in a node.
 import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
   BasicTracerProvider,
@@ -11,6 +10,7 @@ import {
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-base';
 import { RaftSampler } from '../../src/telemetry/sampler.js';
+import { SyncContextManager } from '../../src/telemetry/context-manager.js';
 
 export interface Spans {
   exporter: InMemorySpanExporter;
@@ -39,7 +39,7 @@ export function recordSpans(): Spans {
   context.disable();
   propagation.disable();
   trace.setGlobalTracerProvider(provider);
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  context.setGlobalContextManager(new SyncContextManager());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   const all = () => exporter.getFinishedSpans();
   const named = (name: string) => all().filter((s) => s.name === name);
