@@ -11,8 +11,11 @@
 // answering (paused, overloaded, a black hole): the stream is reset, failing the calls still
 // waiting with DEADLINE_EXCEEDED, so that frames queued for a peer that does not read cannot pile
 // up in memory (a unary call that times out frees its data the same way).
+//
+// Calls made in the same turn of the event loop go out as one message (pipe-frames.ts).
 import { type Metadata, status, type ClientDuplexStream } from '@grpc/grpc-js';
 import type { PipeFrame, PipeFrame__Output } from './generated/raft/PipeFrame.js';
+import { FrameBatcher, framesOf } from './pipe-frames.js';
 import { FROM_HEADER, SECRET_HEADER } from './peer-auth.js';
 
 /** The calls a pipe carries. */
@@ -40,6 +43,8 @@ export type OpenPipe = () => ClientDuplexStream<PipeFrame, PipeFrame__Output>;
 
 export class PipeClient {
   private stream: ClientDuplexStream<PipeFrame, PipeFrame__Output> | null = null;
+  /** The current stream's frames not yet written. */
+  private batch: FrameBatcher | null = null;
   private nextId = 1;
   private readonly waiting = new Map<number, Waiting>();
   /** performance.now() when the current stream last brought an answer (or was opened). */
@@ -52,12 +57,13 @@ export class PipeClient {
    *  reply's bytes, or rejects with a PipeCallError after `timeoutMs` or when the stream fails. */
   call(method: PipedMethod, request: Buffer, metadata: Metadata, timeoutMs: number): Promise<Buffer> {
     if (this.closed) return Promise.reject(new PipeCallError(status.CANCELLED, 'the pipe was closed'));
-    const stream = this.stream ?? this.start();
+    if (!this.stream) this.start();
+    const batch = this.batch!;
     const id = this.nextId++;
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => this.expire(id, timeoutMs), timeoutMs);
       this.waiting.set(id, { resolve, reject, timer, sentAt: performance.now() });
-      stream.write({ id, method, metadata: carried(metadata), payload: request });
+      batch.send({ id, method, metadata: carried(metadata), payload: request });
     });
   }
 
@@ -75,17 +81,22 @@ export class PipeClient {
   private start(): ClientDuplexStream<PipeFrame, PipeFrame__Output> {
     const stream = this.open();
     this.stream = stream;
+    this.batch = new FrameBatcher((message) => {
+      if (stream === this.stream) stream.write(message);
+    });
     this.lastHeard = performance.now();
-    stream.on('data', (frame: PipeFrame__Output) => {
+    stream.on('data', (message: PipeFrame__Output) => {
       if (stream !== this.stream) return;
       this.lastHeard = performance.now();
-      const w = this.waiting.get(frame.id);
-      if (!w) return; // answered after its deadline
-      this.waiting.delete(frame.id);
-      clearTimeout(w.timer);
-      if (frame.code === 0)
-        w.resolve(frame.payload); // OK
-      else w.reject(new PipeCallError(frame.code, frame.details));
+      for (const frame of framesOf(message)) {
+        const w = this.waiting.get(frame.id);
+        if (!w) continue; // answered after its deadline
+        this.waiting.delete(frame.id);
+        clearTimeout(w.timer);
+        if (frame.code === 0)
+          w.resolve(frame.payload); // OK
+        else w.reject(new PipeCallError(frame.code, frame.details));
+      }
     });
     // A stream ends with a status: an error ('error', then 'status') or OK when the peer closed it
     // (it is shutting down). Either way the calls waiting on it have no answer coming.
@@ -114,6 +125,7 @@ export class PipeClient {
   private reset(code: status, details: string): void {
     const stream = this.stream;
     this.stream = null;
+    this.batch?.drop();
     stream?.cancel();
     this.failAll(code, details);
   }

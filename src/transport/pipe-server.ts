@@ -2,9 +2,11 @@
 // already authenticated the stream from its headers (peer-auth.ts's interceptor) before its first
 // frame is read; each frame is then served as the unary call it stands for, with the metadata it
 // carries plus the sender the stream was authenticated as (never a sender a frame names itself),
-// and answered with a frame of the same id. Answers go out as calls finish, in any order.
+// and answered with a frame of the same id. Answers go out as calls finish, in any order; those
+// finished in the same turn of the event loop go as one message (pipe-frames.ts).
 import { Metadata, status, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { PipeFrame, PipeFrame__Output } from './generated/raft/PipeFrame.js';
+import { FrameBatcher, framesOf } from './pipe-frames.js';
 import { FROM_HEADER, SECRET_HEADER } from './peer-auth.js';
 
 /** How a piped call ends: an error (a gRPC status code and details) or the reply's bytes. */
@@ -26,20 +28,24 @@ export class PipeServer {
     let outstanding = 0;
     let callerDone = false;
     let ended = false;
+    const answers = new FrameBatcher((message) => {
+      if (!ended && !call.cancelled) call.write(message);
+    });
     const end = () => {
       if (ended) return;
+      answers.flush();
       ended = true;
       this.open.delete(call);
       if (!call.cancelled) call.end();
     };
     this.open.set(call, end);
     const authenticated = call.metadata.get(FROM_HEADER);
-    call.on('data', (frame: PipeFrame__Output) => {
+    const serveFrame = (frame: PipeFrame__Output) => {
       outstanding++;
       const answer: PipeAnswer = (error, reply) => {
         outstanding--;
         if (ended || call.cancelled) return;
-        call.write(
+        answers.send(
           error
             ? { id: frame.id, code: error.code, details: error.details }
             : { id: frame.id, code: status.OK, payload: reply },
@@ -55,6 +61,9 @@ export class PipeServer {
         return answer({ code: status.INVALID_ARGUMENT, details: `bad metadata on the pipe: ${(e as Error).message}` });
       }
       this.serve(frame.method, frame.payload, md, answer);
+    };
+    call.on('data', (message: PipeFrame__Output) => {
+      for (const frame of framesOf(message)) serveFrame(frame);
     });
     call.on('end', () => {
       callerDone = true;
