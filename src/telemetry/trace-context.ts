@@ -13,9 +13,15 @@ const getter = { get: (c: Carrier, k: string) => c[k], keys: (c: Carrier) => Obj
 
 /** The traceparent for `ctx`'s span ('' when it has none). */
 export function traceparentOf(ctx: Context): string {
-  const carrier: Carrier = {};
-  W3C.inject(ctx, carrier, setter);
-  return carrier.traceparent ?? '';
+  const sc = trace.getSpanContext(ctx);
+  return sc ? traceparentOfSpan(sc) : '';
+}
+
+/** The traceparent naming `sc` ('' when it is not valid), as the W3C propagator writes it. Made by
+ *  hand: a leader writes one into every entry it proposes. */
+export function traceparentOfSpan(sc: SpanContext): string {
+  if (!trace.isSpanContextValid(sc)) return '';
+  return `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
 }
 
 /** The context a stored traceparent stands for, or null when there is none or it is malformed:

@@ -16,13 +16,14 @@ import {
 import type { Entry, Ready } from '../raft/types.js';
 import { ATTR, SPAN } from './names.js';
 import { addEvent, endSpan, startSpan, unsampledParent, type SpanEnv } from './span-env.js';
-import { contextOf, spanContextOf, traceFlagsOf, traceparentOf } from './trace-context.js';
+import { contextOf, spanContextOf, traceFlagsOf, traceparentOf, traceparentOfSpan } from './trace-context.js';
 
 /** Links a span may carry to the proposals batched with it: enough to follow, bounded. */
 const MAX_LINKS = 32;
 
 interface Proposal {
-  span: Span;
+  /** Null when its trace is not kept: nothing is made for it (span-env.ts, unsampledParent). */
+  span: Span | null;
   ctx: Context;
   traceparent: string;
   at: number;
@@ -54,6 +55,16 @@ export class WriteSpans {
   /** A command proposed at `index` under `parent` (the request's span); returns the traceparent
    *  to store in the entry. */
   proposed(index: number, term: number, attributes: Attributes, parent: Context): string {
+    this.env.metrics?.proposals.add(1);
+    const unsampled = unsampledParent(parent);
+    if (unsampled) {
+      // The entry passes the request's decision on, and nothing else is made: under load most
+      // writes come this way, on the leader, one per write.
+      const traceparent = traceparentOfSpan(unsampled);
+      this.proposals.set(index, { span: null, ctx: parent, traceparent, at: performance.now() });
+      this.causes.push(parent);
+      return traceparent;
+    }
     const span = startSpan(this.env, SPAN.propose, parent, {
       [ATTR.traceKind]: 'write',
       [ATTR.logIndex]: index,
@@ -64,7 +75,6 @@ export class WriteSpans {
     const traceparent = traceparentOf(ctx);
     this.proposals.set(index, { span, ctx, traceparent, at: performance.now() });
     this.causes.push(ctx);
-    this.env.metrics?.proposals.add(1);
     return traceparent;
   }
 
@@ -72,6 +82,7 @@ export class WriteSpans {
     const p = this.proposals.get(index);
     if (!p) return;
     this.proposals.delete(index);
+    if (!p.span) return;
     p.span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
     endSpan(this.env, p.span);
   }
@@ -118,7 +129,7 @@ export class WriteSpans {
   /** A span (an AppendEntries call) carries the proposals at `indexes` besides its parent's:
    *  each of those proposals links to it, so the batch is found from either side. */
   linkBack(indexes: number[], span: Span): void {
-    for (const i of indexes) this.proposals.get(i)?.span.addLink({ context: span.spanContext() });
+    for (const i of indexes) this.proposals.get(i)?.span?.addLink({ context: span.spanContext() });
   }
 
   async persist(rd: Ready, write: () => Promise<void>, fsyncMs: () => number, fallback: Context | null): Promise<void> {
@@ -171,7 +182,7 @@ export class WriteSpans {
       span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
     } else if (fsyncMs !== null) {
       span.setAttribute(ATTR.fsyncMs, fsyncMs);
-      this.env.metrics?.fsyncDuration.record(fsyncMs, { [ATTR.nodeId]: this.env.nodeId });
+      this.env.metrics?.fsyncDuration.record(fsyncMs);
     }
     endSpan(this.env, span);
   }
@@ -180,7 +191,8 @@ export class WriteSpans {
   committed(from: number, to: number): void {
     for (let i = from + 1; i <= to; i++) {
       const p = this.proposals.get(i);
-      if (p) endSpan(this.env, startSpan(this.env, SPAN.commit, p.ctx, { [ATTR.logIndex]: i, [ATTR.commitIndex]: to }));
+      if (p?.span)
+        endSpan(this.env, startSpan(this.env, SPAN.commit, p.ctx, { [ATTR.logIndex]: i, [ATTR.commitIndex]: to }));
     }
   }
 
@@ -203,8 +215,8 @@ export class WriteSpans {
     const proposal = this.proposals.get(e.index);
     if (proposal && proposal.traceparent === e.context) {
       this.proposals.delete(e.index);
-      this.env.metrics?.commitLatency.record(performance.now() - proposal.at, { [ATTR.nodeId]: this.env.nodeId });
-      endSpan(this.env, proposal.span);
+      this.env.metrics?.commitLatency.record(performance.now() - proposal.at);
+      if (proposal.span) endSpan(this.env, proposal.span);
     }
     return result;
   }

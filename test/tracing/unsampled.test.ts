@@ -2,11 +2,12 @@
 // under load are not kept, and every node sees each of them several times (propose, persist, the
 // AppendEntries calls, apply). Nothing is made for them: no sampler call, no span, no parsing of
 // the traceparent stored in the entry, and what they pass on still says "not kept".
-import { ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
+import { defaultTextMapSetter, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { describe, expect, it, vi } from 'vitest';
 import type { Entry } from '../../src/raft/types.js';
 import { startSpan, type SpanEnv } from '../../src/telemetry/span-env.js';
-import { traceFlagsOf, traceparentOf } from '../../src/telemetry/trace-context.js';
+import { traceFlagsOf, traceparentOf, traceparentOfSpan } from '../../src/telemetry/trace-context.js';
 import { WriteSpans } from '../../src/telemetry/write-spans.js';
 import { recordSpans } from './provider.js';
 
@@ -93,5 +94,19 @@ describe('a trace that is not kept', () => {
     expect(traceFlagsOf('')).toBeNull();
     expect(traceFlagsOf('garbage')).toBeNull();
     expect(traceFlagsOf(`00-${'a'.repeat(32)}-${'b'.repeat(16)}-zz`)).toBeNull();
+  });
+
+  it('writes the traceparent an entry stores exactly as the W3C propagator does', () => {
+    const w3c = new W3CTraceContextPropagator();
+    for (const traceFlags of [0, 1, 0x10]) {
+      const sc = { traceId: 'c'.repeat(32), spanId: 'd'.repeat(16), traceFlags, isRemote: false };
+      const carrier: Record<string, string> = {};
+      w3c.inject(trace.setSpanContext(ROOT_CONTEXT, sc), carrier, defaultTextMapSetter);
+      expect(traceparentOfSpan(sc)).toBe(
+        `00-${'c'.repeat(32)}-${'d'.repeat(16)}-${traceFlags.toString(16).padStart(2, '0')}`,
+      );
+      if (traceFlags < 0x10) expect(traceparentOfSpan(sc)).toBe(carrier.traceparent);
+    }
+    expect(traceparentOfSpan({ traceId: '0'.repeat(32), spanId: 'd'.repeat(16), traceFlags: 1 })).toBe('');
   });
 });
