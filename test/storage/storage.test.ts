@@ -1,6 +1,7 @@
 // Durable storage: what is acknowledged survives, torn tails are cut and reported, damage in the
 // middle stops the node, compaction bounds disk use, and faults can be injected.
-import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -67,6 +68,24 @@ describe('DiskStorage', () => {
     await storage.persist(ready({ entries: [entry(1)] }));
     expect(performance.now() - t0).toBeGreaterThanOrEqual(55);
     expect(storage.stats.fsyncs).toBe(2);
+  });
+
+  it('writes every WAL segment through O_DSYNC, the first and one a compaction starts (Linux)', async () => {
+    if (process.platform !== 'linux') return;
+    const { storage } = await fresh();
+    onTestFinished(() => storage.close());
+    // The open file's flags, as the kernel holds them (octal): a write returns only once durable.
+    const dsync = async () => {
+      const fd = (storage as unknown as { wal: FileHandle }).wal.fd;
+      const flags = parseInt(/flags:\s+([0-7]+)/.exec(await readFile(`/proc/self/fdinfo/${fd}`, 'utf8'))![1], 8);
+      return (flags & constants.O_DSYNC) === constants.O_DSYNC;
+    };
+    expect(await dsync()).toBe(true);
+    await storage.persist(ready({ hardState: { term: 1, votedFor: 'n1', commit: 1 }, entries: [entry(1), entry(2)] }));
+    const snapshot: Snapshot = { index: 1, term: 1, conf, data: '{}' };
+    await storage.persist(ready({ snapshot }));
+    expect((storage as unknown as { walSeq: number }).walSeq).toBe(2);
+    expect(await dsync()).toBe(true);
   });
 
   it('truncates a torn tail (an unfinished write) and reports it', async () => {
