@@ -4,6 +4,7 @@
 // names the leader in X-Raft-Leader. Without a leader, requests fail fast with 503 and
 // Retry-After. Errors are {error: {code, message}} with the right status. /admin/ exists only
 // when the node was started with --admin.
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { RequestListener } from 'node:http';
 import { LIMITS } from '../kv/commands.js';
@@ -89,9 +90,12 @@ export function createApp(node: NodeSurface): express.Express {
     sendError(res, new ClientError('not_found', `no endpoint ${req.method} ${req.path}; see README "HTTP API"`));
   });
 
-  // Express hands body-parser failures and anything thrown here.
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) =>
-    sendFailure(res, err, (error) => node.log.error('http_error', { error })),
+  // Express hands body-parser failures and anything thrown here. Answered in the request's context,
+  // so a logged error carries its trace id (no context crosses the handler's awaits by itself).
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) =>
+    context.with(req.traceContext ?? ROOT_CONTEXT, () =>
+      sendFailure(res, err, (error) => node.log.error('http_error', { error })),
+    ),
   );
   return app;
 }

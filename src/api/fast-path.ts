@@ -6,6 +6,7 @@
 // (kv-routes.ts), with the same headers, spans and answers, failures included (respond.ts). Every
 // other request, and any variant of these two (a compressed body, a charset, a chunked upload, a
 // body on a GET...), goes to Express, which knows every detail of HTTP.
+import { context } from '@opentelemetry/api';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { LIMITS } from '../kv/commands.js';
@@ -105,7 +106,8 @@ export function withFastPath(node: NodeSurface, fallback: RequestListener): Requ
       request()
         // Express decodes a path parameter the same way (a URIError is answered as bad_path).
         .then((r) => handler(node, { ...r, params: { key: decodeURIComponent(rawKey) }, traceContext }, out))
-        .catch((e: unknown) => sendFailure(out, e, logError));
+        // In the request's context, so a logged error carries its trace id.
+        .catch((e: unknown) => context.with(traceContext, () => sendFailure(out, e, logError)));
     });
   };
 
