@@ -14,8 +14,9 @@
 //
 // Calls made in the same turn of the event loop go out as one message (pipe-frames.ts).
 import { type Metadata, status, type ClientDuplexStream } from '@grpc/grpc-js';
-import type { PipeFrame, PipeFrame__Output } from './generated/raft/PipeFrame.js';
-import { FrameBatcher, framesOf } from './pipe-frames.js';
+import type { PipeFrame__Output } from './generated/raft/PipeFrame.js';
+import type { PipeMessage, PipeMessage__Output } from './generated/raft/PipeMessage.js';
+import { FrameBatcher } from './pipe-frames.js';
 import { FROM_HEADER, SECRET_HEADER } from './peer-auth.js';
 
 /** The calls a pipe carries. */
@@ -39,10 +40,10 @@ interface Waiting {
 }
 
 /** Opens the stream; the metadata it is given authenticates it (peer-auth.ts). */
-export type OpenPipe = () => ClientDuplexStream<PipeFrame, PipeFrame__Output>;
+export type OpenPipe = () => ClientDuplexStream<PipeMessage, PipeMessage__Output>;
 
 export class PipeClient {
-  private stream: ClientDuplexStream<PipeFrame, PipeFrame__Output> | null = null;
+  private stream: ClientDuplexStream<PipeMessage, PipeMessage__Output> | null = null;
   /** The current stream's frames not yet written. */
   private batch: FrameBatcher | null = null;
   private nextId = 1;
@@ -78,17 +79,17 @@ export class PipeClient {
     this.reset(status.CANCELLED, 'the pipe was closed');
   }
 
-  private start(): ClientDuplexStream<PipeFrame, PipeFrame__Output> {
+  private start(): ClientDuplexStream<PipeMessage, PipeMessage__Output> {
     const stream = this.open();
     this.stream = stream;
     this.batch = new FrameBatcher((message) => {
       if (stream === this.stream) stream.write(message);
     });
     this.lastHeard = performance.now();
-    stream.on('data', (message: PipeFrame__Output) => {
+    stream.on('data', (message: PipeMessage__Output) => {
       if (stream !== this.stream) return;
       this.lastHeard = performance.now();
-      for (const frame of framesOf(message)) {
+      for (const frame of message.frames) {
         const w = this.waiting.get(frame.id);
         if (!w) continue; // answered after its deadline
         this.waiting.delete(frame.id);

@@ -1,11 +1,12 @@
-// Frames a pipe's end sends in one turn of the event loop go out as one gRPC message: the first
-// frame carrying the others in `more` (proto/raft.proto). Under load a follower forwards the
+// Frames a pipe's end sends in one turn of the event loop go out as one gRPC message, a
+// PipeMessage (proto/raft.proto). Under load a follower forwards the
 // writes of many clients at once and the leader answers a batch of them at once; one message for
 // all of them costs one stream write, one HTTP/2 DATA frame and one message to decode at the other
 // end, where a message each cost every one of those (grpc-js's per-message work is most of what a
 // frame costs). A frame waits at most until the event loop's check phase (setImmediate), so a lone
 // call is not held up.
-import type { PipeFrame, PipeFrame__Output } from './generated/raft/PipeFrame.js';
+import type { PipeFrame } from './generated/raft/PipeFrame.js';
+import type { PipeMessage } from './generated/raft/PipeMessage.js';
 
 /** Frames go together up to this many payload bytes; a bigger frame goes alone, so no message
  *  comes near the channel's size limit however many catch-up AppendEntries are queued. */
@@ -17,7 +18,7 @@ export class FrameBatcher {
   private scheduled = false;
 
   /** `write` sends one message (the stream's write). */
-  constructor(private readonly write: (message: PipeFrame) => void) {}
+  constructor(private readonly write: (message: PipeMessage) => void) {}
 
   send(frame: PipeFrame): void {
     const size = frame.payload ? frame.payload.length : 0;
@@ -37,7 +38,7 @@ export class FrameBatcher {
     if (!frames.length) return;
     this.queued = [];
     this.bytes = 0;
-    this.write(frames.length === 1 ? frames[0] : { ...frames[0], more: frames.slice(1) });
+    this.write({ frames });
   }
 
   /** Forgets what is queued (the stream is gone: its calls have been failed already). */
@@ -45,10 +46,4 @@ export class FrameBatcher {
     this.queued = [];
     this.bytes = 0;
   }
-}
-
-/** The frames one message carries: itself and those in its `more` (one level: a frame inside
- *  `more` carries no more of its own, and any it claims are ignored). */
-export function framesOf(message: PipeFrame__Output): PipeFrame__Output[] {
-  return message.more.length ? [message, ...message.more] : [message];
 }

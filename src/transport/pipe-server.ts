@@ -5,8 +5,9 @@
 // and answered with a frame of the same id. Answers go out as calls finish, in any order; those
 // finished in the same turn of the event loop go as one message (pipe-frames.ts).
 import { Metadata, status, type ServerDuplexStream } from '@grpc/grpc-js';
-import type { PipeFrame, PipeFrame__Output } from './generated/raft/PipeFrame.js';
-import { FrameBatcher, framesOf } from './pipe-frames.js';
+import type { PipeFrame__Output } from './generated/raft/PipeFrame.js';
+import type { PipeMessage, PipeMessage__Output } from './generated/raft/PipeMessage.js';
+import { FrameBatcher } from './pipe-frames.js';
 import { FROM_HEADER, SECRET_HEADER } from './peer-auth.js';
 
 /** How a piped call ends: an error (a gRPC status code and details) or the reply's bytes. */
@@ -15,7 +16,7 @@ export type PipeAnswer = (error: { code: status; details: string } | null, reply
 /** Serves one call carried by a pipe, as the unary method `method` would be served. */
 export type ServePiped = (method: string, request: Buffer, metadata: Metadata, answer: PipeAnswer) => void;
 
-type PipeCall = ServerDuplexStream<PipeFrame__Output, PipeFrame>;
+type PipeCall = ServerDuplexStream<PipeMessage__Output, PipeMessage>;
 
 export class PipeServer {
   /** Each open pipe, with the function that ends it. */
@@ -62,8 +63,8 @@ export class PipeServer {
       }
       this.serve(frame.method, frame.payload, md, answer);
     };
-    call.on('data', (message: PipeFrame__Output) => {
-      for (const frame of framesOf(message)) serveFrame(frame);
+    call.on('data', (message: PipeMessage__Output) => {
+      for (const frame of message.frames) serveFrame(frame);
     });
     call.on('end', () => {
       callerDone = true;

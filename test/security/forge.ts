@@ -100,8 +100,8 @@ export function forgePipe(
   const call = client.Pipe(metadata(o, o.claim ?? 'zz'), { deadline: new Date(Date.now() + 20_000) });
   const answers: ForgedPipe['answers'] = [];
   return new Promise<ForgedPipe>((resolve) => {
-    call.on('data', (f: { id: number; code: number; details: string }) => {
-      answers.push({ id: f.id, code: f.code, details: f.details });
+    call.on('data', (m: { frames: { id: number; code: number; details: string }[] }) => {
+      for (const f of m.frames) answers.push({ id: f.id, code: f.code, details: f.details });
       if (answers.length === frames.length) call.end();
     });
     call.on('error', () => {});
@@ -109,8 +109,14 @@ export function forgePipe(
       client.close();
       resolve({ answers, code: s.code, details: s.details });
     });
-    frames.forEach((f, i) =>
-      call.write({ id: i + 1, method: 'AppendEntries', metadata: f.metadata, payload: encode(f.request) }),
-    );
+    // All in one message, as a node sends the calls of one turn of its event loop.
+    call.write({
+      frames: frames.map((f, i) => ({
+        id: i + 1,
+        method: 'AppendEntries',
+        metadata: f.metadata,
+        payload: encode(f.request),
+      })),
+    });
   });
 }

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { Metadata, status, type ClientDuplexStream, type ServerDuplexStream } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import type { PipeFrame, PipeFrame__Output } from '../../src/transport/generated/raft/PipeFrame.js';
+import type { PipeMessage, PipeMessage__Output } from '../../src/transport/generated/raft/PipeMessage.js';
 import { PipeClient } from '../../src/transport/pipe-client.js';
 import { PipeServer, type PipeAnswer } from '../../src/transport/pipe-server.js';
 import { FROM_HEADER } from '../../src/transport/peer-auth.js';
@@ -20,14 +21,15 @@ const output = (f: PipeFrame): PipeFrame__Output => ({
   payload: Buffer.from((f.payload as Buffer | undefined) ?? Buffer.alloc(0)),
   code: f.code ?? 0,
   details: f.details ?? '',
-  more: (f.more ?? []).map(output),
 });
+const message = (frames: PipeFrame[]): PipeMessage__Output => ({ frames: frames.map(output) });
+const framesIn = (m: PipeMessage) => m.frames ?? [];
 
 class FakeStream extends EventEmitter {
-  written: PipeFrame[] = [];
+  written: PipeMessage[] = [];
   cancelled = false;
   metadata = new Metadata();
-  write(m: PipeFrame) {
+  write(m: PipeMessage) {
     this.written.push(m);
     return true;
   }
@@ -40,15 +42,14 @@ class FakeStream extends EventEmitter {
 describe('the calling end', () => {
   it('sends the calls of one turn as one message, and pairs each answer of a combined reply with its call', async () => {
     const stream = new FakeStream();
-    const client = new PipeClient(() => stream as unknown as ClientDuplexStream<PipeFrame, PipeFrame__Output>);
+    const client = new PipeClient(() => stream as unknown as ClientDuplexStream<PipeMessage, PipeMessage__Output>);
     const calls = Array.from({ length: 20 }, (_, i) =>
       client.call('Forward', Buffer.from(`w${i}`), new Metadata(), 5000),
     );
     expect(stream.written).toHaveLength(0); // held until the turn ends
     await turn();
     expect(stream.written).toHaveLength(1);
-    const [message] = stream.written;
-    const frames = [message, ...(message.more ?? [])];
+    const frames = framesIn(stream.written[0]);
     expect(frames.map((f) => Number(f.id))).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(frames.map((f) => String(f.payload))).toEqual(Array.from({ length: 20 }, (_, i) => `w${i}`));
     // The answers come back in another order, in one message; one of them an error.
@@ -59,7 +60,7 @@ describe('the calling end', () => {
           ? { id: f.id, code: status.UNAVAILABLE, details: 'not now' }
           : { id: f.id, code: 0, payload: Buffer.from(`r${String(f.payload)}`) },
       );
-    stream.emit('data', output({ ...answers[0], more: answers.slice(1) }));
+    stream.emit('data', message(answers));
     const settled = await Promise.allSettled(calls);
     const failedId = Number(answers[3].id);
     settled.forEach((s, i) => {
@@ -73,18 +74,14 @@ describe('the calling end', () => {
 
   it('sends a call of more than a megabyte in a message of its own', async () => {
     const stream = new FakeStream();
-    const client = new PipeClient(() => stream as unknown as ClientDuplexStream<PipeFrame, PipeFrame__Output>);
+    const client = new PipeClient(() => stream as unknown as ClientDuplexStream<PipeMessage, PipeMessage__Output>);
     const calls = [
       client.call('AppendEntries', Buffer.alloc(10), new Metadata(), 5000),
       client.call('AppendEntries', Buffer.alloc(1024 * 1024 + 1), new Metadata(), 5000),
       client.call('AppendEntries', Buffer.alloc(10), new Metadata(), 5000),
     ];
     await turn();
-    expect(stream.written.map((m) => [Number(m.id), (m.more ?? []).map((f) => Number(f.id))])).toEqual([
-      [1, []],
-      [2, []],
-      [3, []],
-    ]);
+    expect(stream.written.map((m) => framesIn(m).map((f) => Number(f.id)))).toEqual([[1], [2], [3]]);
     client.close();
     await Promise.allSettled(calls);
   });
@@ -98,7 +95,7 @@ describe('the answering end', () => {
     );
     const call = new FakeStream();
     call.metadata.set(FROM_HEADER, 'n1');
-    server.accept(call as unknown as ServerDuplexStream<PipeFrame__Output, PipeFrame>);
+    server.accept(call as unknown as ServerDuplexStream<PipeMessage__Output, PipeMessage>);
     const frames: PipeFrame[] = [1, 2, 3].map((id) => ({
       id,
       method: 'Forward',
@@ -106,7 +103,7 @@ describe('the answering end', () => {
       metadata: { [FROM_HEADER]: 'n3', traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` },
       payload: Buffer.from(`w${id}`),
     }));
-    call.emit('data', output({ ...frames[0], more: frames.slice(1) }));
+    call.emit('data', message(frames));
     expect(served.map((s) => [s.method, s.payload, s.from])).toEqual([
       ['Forward', 'w1', ['n1']],
       ['Forward', 'w2', ['n1']],
@@ -117,7 +114,7 @@ describe('the answering end', () => {
     await turn();
     served[1].answer(null, Buffer.from('r2'));
     await turn();
-    expect(call.written.map((m) => [m, ...(m.more ?? [])].map((f) => [Number(f.id), f.code]))).toEqual([
+    expect(call.written.map((m) => framesIn(m).map((f) => [Number(f.id), f.code]))).toEqual([
       [
         [3, status.OK],
         [1, status.INVALID_ARGUMENT],

@@ -12,6 +12,7 @@ import type { Header as _raft_Header, Header__Output as _raft_Header__Output } f
 import type { InstallSnapshotReply as _raft_InstallSnapshotReply, InstallSnapshotReply__Output as _raft_InstallSnapshotReply__Output } from './raft/InstallSnapshotReply.js';
 import type { InstallSnapshotRequest as _raft_InstallSnapshotRequest, InstallSnapshotRequest__Output as _raft_InstallSnapshotRequest__Output } from './raft/InstallSnapshotRequest.js';
 import type { PipeFrame as _raft_PipeFrame, PipeFrame__Output as _raft_PipeFrame__Output } from './raft/PipeFrame.js';
+import type { PipeMessage as _raft_PipeMessage, PipeMessage__Output as _raft_PipeMessage__Output } from './raft/PipeMessage.js';
 import type { RaftClient as _raft_RaftClient, RaftDefinition as _raft_RaftDefinition } from './raft/Raft.js';
 import type { ReadIndexReply as _raft_ReadIndexReply, ReadIndexReply__Output as _raft_ReadIndexReply__Output } from './raft/ReadIndexReply.js';
 import type { ReadIndexRequest as _raft_ReadIndexRequest, ReadIndexRequest__Output as _raft_ReadIndexRequest__Output } from './raft/ReadIndexRequest.js';
@@ -37,6 +38,7 @@ export interface ProtoGrpcType {
     InstallSnapshotReply: MessageTypeDefinition<_raft_InstallSnapshotReply, _raft_InstallSnapshotReply__Output>
     InstallSnapshotRequest: MessageTypeDefinition<_raft_InstallSnapshotRequest, _raft_InstallSnapshotRequest__Output>
     PipeFrame: MessageTypeDefinition<_raft_PipeFrame, _raft_PipeFrame__Output>
+    PipeMessage: MessageTypeDefinition<_raft_PipeMessage, _raft_PipeMessage__Output>
     Raft: SubtypeConstructor<typeof grpc.Client, _raft_RaftClient> & { service: _raft_RaftDefinition }
     ReadIndexReply: MessageTypeDefinition<_raft_ReadIndexReply, _raft_ReadIndexReply__Output>
     ReadIndexRequest: MessageTypeDefinition<_raft_ReadIndexRequest, _raft_ReadIndexRequest__Output>

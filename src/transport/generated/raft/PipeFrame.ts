@@ -1,6 +1,5 @@
 // Original file: proto/raft.proto
 
-import type { PipeFrame as _raft_PipeFrame, PipeFrame__Output as _raft_PipeFrame__Output } from '../raft/PipeFrame.js';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -31,11 +30,6 @@ export interface PipeFrame {
    * on a failed answer: why
    */
   'details'?: (string);
-  /**
-   * Frames sent in the same turn of the sender's event loop, each one call or one answer: one gRPC
-   * message carries them all (src/transport/pipe-frames.ts). Only a message's first frame has them.
-   */
-  'more'?: (_raft_PipeFrame)[];
 }
 
 /**
@@ -66,9 +60,4 @@ export interface PipeFrame__Output {
    * on a failed answer: why
    */
   'details': (string);
-  /**
-   * Frames sent in the same turn of the sender's event loop, each one call or one answer: one gRPC
-   * message carries them all (src/transport/pipe-frames.ts). Only a message's first frame has them.
-   */
-  'more': (_raft_PipeFrame__Output)[];
 }

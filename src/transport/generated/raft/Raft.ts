@@ -9,7 +9,7 @@ import type { ForwardReply as _raft_ForwardReply, ForwardReply__Output as _raft_
 import type { ForwardRequest as _raft_ForwardRequest, ForwardRequest__Output as _raft_ForwardRequest__Output } from '../raft/ForwardRequest.js';
 import type { InstallSnapshotReply as _raft_InstallSnapshotReply, InstallSnapshotReply__Output as _raft_InstallSnapshotReply__Output } from '../raft/InstallSnapshotReply.js';
 import type { InstallSnapshotRequest as _raft_InstallSnapshotRequest, InstallSnapshotRequest__Output as _raft_InstallSnapshotRequest__Output } from '../raft/InstallSnapshotRequest.js';
-import type { PipeFrame as _raft_PipeFrame, PipeFrame__Output as _raft_PipeFrame__Output } from '../raft/PipeFrame.js';
+import type { PipeMessage as _raft_PipeMessage, PipeMessage__Output as _raft_PipeMessage__Output } from '../raft/PipeMessage.js';
 import type { ReadIndexReply as _raft_ReadIndexReply, ReadIndexReply__Output as _raft_ReadIndexReply__Output } from '../raft/ReadIndexReply.js';
 import type { ReadIndexRequest as _raft_ReadIndexRequest, ReadIndexRequest__Output as _raft_ReadIndexRequest__Output } from '../raft/ReadIndexRequest.js';
 import type { RequestVoteReply as _raft_RequestVoteReply, RequestVoteReply__Output as _raft_RequestVoteReply__Output } from '../raft/RequestVoteReply.js';
@@ -73,9 +73,10 @@ export interface RaftClient extends grpc.Client {
    * answer is a PipeFrame with the same id carrying the reply, or a gRPC status code and details.
    * Answers may come back in any order. The stream is authenticated once, from its headers, like
    * any call (the cluster secret and/or mTLS); each call on it is then checked like a unary call.
+   * Each message carries the frames its sender had in one turn of its event loop.
    */
-  Pipe(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_raft_PipeFrame, _raft_PipeFrame__Output>;
-  Pipe(options?: grpc.CallOptions): grpc.ClientDuplexStream<_raft_PipeFrame, _raft_PipeFrame__Output>;
+  Pipe(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_raft_PipeMessage, _raft_PipeMessage__Output>;
+  Pipe(options?: grpc.CallOptions): grpc.ClientDuplexStream<_raft_PipeMessage, _raft_PipeMessage__Output>;
   /**
    * The hot calls (AppendEntries, heartbeats included, Forward and ReadIndex) travel on one
    * long-lived stream from each node to each peer, as etcd's peers stream their messages: a unary
@@ -85,9 +86,10 @@ export interface RaftClient extends grpc.Client {
    * answer is a PipeFrame with the same id carrying the reply, or a gRPC status code and details.
    * Answers may come back in any order. The stream is authenticated once, from its headers, like
    * any call (the cluster secret and/or mTLS); each call on it is then checked like a unary call.
+   * Each message carries the frames its sender had in one turn of its event loop.
    */
-  pipe(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_raft_PipeFrame, _raft_PipeFrame__Output>;
-  pipe(options?: grpc.CallOptions): grpc.ClientDuplexStream<_raft_PipeFrame, _raft_PipeFrame__Output>;
+  pipe(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_raft_PipeMessage, _raft_PipeMessage__Output>;
+  pipe(options?: grpc.CallOptions): grpc.ClientDuplexStream<_raft_PipeMessage, _raft_PipeMessage__Output>;
   
   /**
    * Thesis §6.4: a follower asks the leader for a read index on behalf of a client.
@@ -162,8 +164,9 @@ export interface RaftHandlers extends grpc.UntypedServiceImplementation {
    * answer is a PipeFrame with the same id carrying the reply, or a gRPC status code and details.
    * Answers may come back in any order. The stream is authenticated once, from its headers, like
    * any call (the cluster secret and/or mTLS); each call on it is then checked like a unary call.
+   * Each message carries the frames its sender had in one turn of its event loop.
    */
-  Pipe: grpc.handleBidiStreamingCall<_raft_PipeFrame__Output, _raft_PipeFrame>;
+  Pipe: grpc.handleBidiStreamingCall<_raft_PipeMessage__Output, _raft_PipeMessage>;
   
   /**
    * Thesis §6.4: a follower asks the leader for a read index on behalf of a client.
@@ -186,7 +189,7 @@ export interface RaftDefinition extends grpc.ServiceDefinition {
   AppendEntries: MethodDefinition<_raft_AppendEntriesRequest, _raft_AppendEntriesReply, _raft_AppendEntriesRequest__Output, _raft_AppendEntriesReply__Output>
   Forward: MethodDefinition<_raft_ForwardRequest, _raft_ForwardReply, _raft_ForwardRequest__Output, _raft_ForwardReply__Output>
   InstallSnapshot: MethodDefinition<_raft_InstallSnapshotRequest, _raft_InstallSnapshotReply, _raft_InstallSnapshotRequest__Output, _raft_InstallSnapshotReply__Output>
-  Pipe: MethodDefinition<_raft_PipeFrame, _raft_PipeFrame, _raft_PipeFrame__Output, _raft_PipeFrame__Output>
+  Pipe: MethodDefinition<_raft_PipeMessage, _raft_PipeMessage, _raft_PipeMessage__Output, _raft_PipeMessage__Output>
   ReadIndex: MethodDefinition<_raft_ReadIndexRequest, _raft_ReadIndexReply, _raft_ReadIndexRequest__Output, _raft_ReadIndexReply__Output>
   RequestVote: MethodDefinition<_raft_RequestVoteRequest, _raft_RequestVoteReply, _raft_RequestVoteRequest__Output, _raft_RequestVoteReply__Output>
   TimeoutNow: MethodDefinition<_raft_TimeoutNowRequest, _raft_Empty, _raft_TimeoutNowRequest__Output, _raft_Empty__Output>
