@@ -14,7 +14,6 @@
 //
 // Calls made in the same turn of the event loop go out as one message (pipe-frames.ts).
 import { type Metadata, status, type ClientDuplexStream } from '@grpc/grpc-js';
-import type { PipeFrame__Output } from './generated/raft/PipeFrame.js';
 import type { PipeMessage, PipeMessage__Output } from './generated/raft/PipeMessage.js';
 import { FrameBatcher } from './pipe-frames.js';
 import { FROM_HEADER, SECRET_HEADER } from './peer-auth.js';
