@@ -1,9 +1,8 @@
 // Frames a pipe's end sends in one turn of the event loop go out as one gRPC message, a
 // PipeMessage (proto/raft.proto). Under load a follower forwards the writes of many clients at once
-// and the leader answers a batch of them at once; one message for
-// all of them costs one stream write, one HTTP/2 DATA frame and one message to decode at the other
-// end, where a message each cost every one of those (grpc-js's per-message work is most of what a
-// frame costs). The first frame of a turn leaves at once, so a lone call (one client, a heartbeat)
+// and the leader answers a batch of them at once; one message for all of them costs one stream
+// write, one HTTP/2 DATA frame and one message to decode at the other end, where a message each
+// cost every one of those (grpc-js's per-message work is most of what a frame costs). The first frame of a turn leaves at once, so a lone call (one client, a heartbeat)
 // waits for nothing; the frames that follow it in the same turn wait for the event loop's check
 // phase (setImmediate) and leave together.
 import type { PipeFrame } from './generated/raft/PipeFrame.js';
